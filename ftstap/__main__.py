@@ -1,0 +1,3 @@
+from ftstap.cli import main
+
+main()

@@ -1,0 +1,28 @@
+"""cffi builder for the C core: compiles native/*.c into ftstap._native.
+
+Never imports ftstap (it runs before the package exists).  native/ftstap.h is
+the one header cffi reads, so it must stay within what cffi's cdef parser
+accepts: declarations and integer #defines only.
+"""
+import glob
+import os
+
+from cffi import FFI
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NATIVE = os.path.join(ROOT, "native")
+
+ffibuilder = FFI()
+with open(os.path.join(NATIVE, "ftstap.h")) as f:
+    ffibuilder.cdef(f.read())
+
+ffibuilder.set_source(
+    "ftstap._native",
+    '#include "ftstap.h"',
+    sources=sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(NATIVE, "*.c"))),
+    include_dirs=[os.path.relpath(NATIVE, ROOT)],
+    extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wno-unused-function"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

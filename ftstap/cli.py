@@ -1,0 +1,5 @@
+"""Command line (placeholder, being written)."""
+
+
+def main():
+    raise SystemExit("ftstap: not yet")

@@ -1,0 +1,1 @@
+"""Pass 1: preprocessing, lexing and parsing the stap language."""

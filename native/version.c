@@ -1,0 +1,3 @@
+#include "ftstap.h"
+
+const char *ft_version(void) { return "0.1.0"; }
