@@ -3,14 +3,14 @@ exit codes; everything else raises one of these, never prints and exits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Span:
-    """Where a piece of source came from: file name, 1-based line and column.
-
-    `text` is the whole source line, kept so a diagnostic can show it with a
-    caret without re-reading the file (which may be stdin or -e)."""
+    """A fixed place in a file (1-based line and column) with its line's text.
+    ftstap.lang.source.Loc offers the same attributes, computed lazily; either
+    can be given to SourceError."""
     file: str
     line: int
     col: int
@@ -44,7 +44,7 @@ class SourceError(FtstapError):
     Renders like stap's diagnostics: the message, what was seen and where,
     the source line and a caret under the column."""
 
-    def __init__(self, message: str, span: Span | None = None, hint: str | None = None,
+    def __init__(self, message: str, span: Any = None, hint: str | None = None,
                  kind: str = "parse error", saw: str | None = None):
         super().__init__(message)
         self.message = message
@@ -62,13 +62,17 @@ class SourceError(FtstapError):
                 src = self.span.text.expandtabs(1).rstrip("\n")
                 lines.append(f"     source: {src}")
                 lines.append(" " * (13 + max(self.span.col - 1, 0)) + "^")
+            via = getattr(self.span, "via", None)
+            while via is not None:
+                lines.append(f"  in expansion at {via}")
+                via = via.via
         if self.hint:
             lines.append(f"       hint: {self.hint}")
         return "\n".join(lines)
 
 
 class SemanticError(SourceError):
-    def __init__(self, message: str, span: Span | None = None, hint: str | None = None,
+    def __init__(self, message: str, span: Any = None, hint: str | None = None,
                  saw: str | None = None):
         super().__init__(message, span, hint, kind="semantic error", saw=saw)
 

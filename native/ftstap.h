@@ -1,3 +1,181 @@
 /* The one header cffi reads (see ftstap/_build.py): declarations only. */
 
 const char *ft_version(void);
+
+/* ==== runtime data: maps, statistics, printf, output sink ================
+ * Owned by native/map.c, stat.c, fmt.c, out.c.  C files include this header
+ * first; the internal headers (map.h, stat.h, fmt.h, out.h) test
+ * FTSTAP_H_INCLUDED so they can be included in any order. */
+#define FTSTAP_H_INCLUDED 1
+
+/* stap's default limits (each can be overridden with -D at run time) */
+#define FT_MAXSTRINGLEN 512      /* bytes of a string buffer, NUL included */
+#define FT_MAXMAPENTRIES 2048
+#define FT_MAX_KEYS 9            /* key columns of an associative array */
+#define FT_HIST_ELISION 2        /* zero buckets kept around non-zero ones */
+#define FT_HIST_WIDTH 50         /* width of a histogram bar */
+#define FT_HIST_LOG_BUCKETS 128  /* log2 buckets: -2^63 .. 2^62, 0 at 64 */
+#define FT_HIST_LOG_BUCKET0 64
+#define FT_MAX_BUCKETS 128       /* linear: (stop-start)/interval+3 <= this */
+
+/* results: >= 0 success (or an entry id / a length), < 0 one of these */
+#define FT_OK 0
+#define FT_ENOENT -1           /* no such key / end of iteration */
+#define FT_EOVERFLOW -2        /* array full: "Array overflow, check MAXMAPENTRIES" */
+#define FT_EINVAL -3           /* bad argument (type signature, histogram bounds) */
+#define FT_ENOMEM -4
+#define FT_EEMPTY -5           /* "empty aggregate" */
+#define FT_EZEROINT -6         /* histogram interval is zero */
+#define FT_EBUCKETS -7         /* histogram bucket count out of range */
+#define FT_EFMT -8             /* bad printf format */
+#define FT_EIO -9              /* write to the output fd failed */
+
+/* value types (also key column types) */
+#define FT_T_INT 1
+#define FT_T_STR 2
+#define FT_T_STAT 3
+
+/* histogram kinds of a statistic */
+#define FT_HIST_NONE 0
+#define FT_HIST_LOG 1
+#define FT_HIST_LINEAR 2
+
+/* aggregate extractors; also a sort criterion for stat-valued arrays */
+#define FT_AGG_COUNT 1
+#define FT_AGG_SUM 2
+#define FT_AGG_MIN 3
+#define FT_AGG_MAX 4
+#define FT_AGG_AVG 5
+#define FT_AGG_VARIANCE 6
+
+/* One script value as passed between the VM and this layer: an integer, or
+ * a string (s, n bytes; n < 0 means NUL-terminated).  Keys and printf
+ * arguments are arrays of these; the consumer knows which member to read. */
+typedef struct ft_val {
+    int64_t i;
+    const char *s;
+    int64_t n;
+} ft_val;
+
+/* Histogram/variance configuration shared by every statistic of a global. */
+typedef struct ft_stat_cfg {
+    int32_t hist_type;           /* FT_HIST_* */
+    int32_t nbuckets;            /* filled by ft_stat_cfg_init */
+    int64_t start, stop, interval;  /* @hist_linear bounds */
+    int32_t shift;               /* @variance(x, shift): 0..62 */
+} ft_stat_cfg;
+
+typedef struct ft_stat ft_stat;  /* one statistics aggregate (stat.h) */
+typedef struct ft_map ft_map;    /* one associative array (map.h) */
+typedef struct ft_fmt ft_fmt;    /* a pre-parsed printf format (fmt.h) */
+typedef struct ft_out ft_out;    /* a buffered output sink (out.h) */
+
+/* -- statistics (stat.c) -- */
+/* Validate and fill cfg; returns FT_OK, FT_EZEROINT, FT_EBUCKETS or FT_EINVAL. */
+int ft_stat_cfg_init(ft_stat_cfg *cfg, int hist_type, int64_t start, int64_t stop, int64_t interval, int shift);
+/* Allocate a standalone statistic (a scalar global); NULL if cfg is invalid. */
+ft_stat *ft_stat_new(const ft_stat_cfg *cfg);
+/* Free a statistic made by ft_stat_new. */
+void ft_stat_free(ft_stat *st);
+/* Forget every value (`delete x`). */
+void ft_stat_clear(ft_stat *st);
+/* x <<< v: allocation-free. */
+void ft_stat_add(ft_stat *st, int64_t v);
+/* Number of values added (@count). */
+int64_t ft_stat_count(const ft_stat *st);
+/* @count/@sum/@min/@max/@avg/@variance into *out; FT_EEMPTY when count is 0 (except count, sum). */
+int ft_stat_get(const ft_stat *st, int agg, int64_t *out);
+/* Number of histogram buckets (0 when the statistic has no histogram). */
+int ft_stat_hist_nbuckets(const ft_stat *st);
+/* @hist_*(x)[i]: count of bucket i, 0 when out of range. */
+int64_t ft_stat_hist_bucket(const ft_stat *st, int64_t i);
+/* Print @hist_log/@hist_linear exactly like stap into buf (NUL-terminated, truncated to cap); returns the full length. */
+int64_t ft_stat_hist_sprint(const ft_stat *st, int elision, char *buf, int64_t cap);
+
+/* -- associative arrays (map.c) -- */
+/* New array: key_types is 1..9 chars of 'i'/'s', value_type FT_T_*, cfg used for FT_T_STAT;
+   wrap != 0 for `global a%`; maxstrlen is MAXSTRINGLEN.  NULL on bad arguments/no memory. */
+ft_map *ft_map_new(const char *key_types, int value_type, int64_t max_entries, int wrap, int64_t maxstrlen, const ft_stat_cfg *cfg);
+/* Free an array and everything in it. */
+void ft_map_free(ft_map *m);
+/* Number of entries. */
+int64_t ft_map_size(const ft_map *m);
+/* Maximum number of entries. */
+int64_t ft_map_capacity(const ft_map *m);
+/* delete a (whole array). */
+void ft_map_clear(ft_map *m);
+/* Entry id of key (array of nkeys values), or FT_ENOENT. */
+int64_t ft_map_find(ft_map *m, const ft_val *key);
+/* Entry id of key, inserting a zero value at the end of the order if absent; FT_EOVERFLOW when full (non-wrap). */
+int64_t ft_map_insert(ft_map *m, const ft_val *key);
+/* delete a[key]; FT_OK or FT_ENOENT. */
+int ft_map_delete(ft_map *m, const ft_val *key);
+/* Delete one entry by id. */
+int ft_map_delete_entry(ft_map *m, int64_t id);
+/* Integer value of an entry. */
+int64_t ft_map_get_int(const ft_map *m, int64_t id);
+/* Set the integer value of an entry. */
+void ft_map_set_int(ft_map *m, int64_t id, int64_t v);
+/* String value of an entry (NUL-terminated, owned by the map). */
+const char *ft_map_get_str(const ft_map *m, int64_t id);
+/* Set the string value of an entry (s of n bytes, n < 0: NUL-terminated; truncated to maxstrlen-1). */
+void ft_map_set_str(ft_map *m, int64_t id, const char *s, int64_t n);
+/* Statistic value of an entry (FT_T_STAT arrays). */
+ft_stat *ft_map_get_stat(ft_map *m, int64_t id);
+/* Integer key column col (0-based) of an entry. */
+int64_t ft_map_key_int(const ft_map *m, int64_t id, int col);
+/* String key column col (0-based) of an entry. */
+const char *ft_map_key_str(const ft_map *m, int64_t id, int col);
+/* Number of key columns. */
+int ft_map_nkeys(const ft_map *m);
+/* Type (FT_T_INT/FT_T_STR) of key column col. */
+int ft_map_key_type(const ft_map *m, int col);
+/* Value type FT_T_*. */
+int ft_map_value_type(const ft_map *m);
+/* First entry in iteration order, or FT_ENOENT. */
+int64_t ft_map_first(const ft_map *m);
+/* Entry after id in iteration order, or FT_ENOENT. */
+int64_t ft_map_next(const ft_map *m, int64_t id);
+/* Reorder the iteration order, stably: column 0 = value, 1..nkeys = key column; dir > 0 ascending,
+   < 0 descending; agg = FT_AGG_* for stat values.  Only the first `limit` positions are guaranteed
+   sorted when limit > 0.  Allocation-free. */
+int ft_map_sort(ft_map *m, int column, int dir, int agg, int64_t limit);
+/* Does entry id match key on every column whose bit is clear in wildmask (bit c = column c is `*`)? */
+int ft_map_match(const ft_map *m, int64_t id, const ft_val *key, uint32_t wildmask);
+/* First entry at or after id (in iteration order) matching the slice, or FT_ENOENT. */
+int64_t ft_map_slice_next(const ft_map *m, int64_t id, const ft_val *key, uint32_t wildmask);
+/* [k1, *, ...] in a: 1 or 0. */
+int ft_map_slice_exists(const ft_map *m, const ft_val *key, uint32_t wildmask);
+/* delete a[k1, *, ...]; returns the number of entries deleted. */
+int64_t ft_map_slice_delete(ft_map *m, const ft_val *key, uint32_t wildmask);
+
+/* -- printf (fmt.c) -- */
+/* Parse a format once; NULL on error, with *err_off (if not NULL) at the offending byte. */
+ft_fmt *ft_fmt_parse(const char *fmt, int64_t *err_off);
+/* Free a parsed format. */
+void ft_fmt_free(ft_fmt *f);
+/* Number of argument values the format consumes (`*` widths/precisions included). */
+int ft_fmt_nargs(const ft_fmt *f);
+/* Expected type (FT_T_INT or FT_T_STR) of argument i. */
+int ft_fmt_argtype(const ft_fmt *f, int i);
+/* sprintf: format into buf (NUL-terminated, at most cap-1 bytes kept); returns the bytes kept. */
+int64_t ft_fmt_sprint(const ft_fmt *f, const ft_val *args, int nargs, char *buf, int64_t cap);
+/* printf into an output sink; FT_OK or FT_EIO. */
+int ft_fmt_print(const ft_fmt *f, const ft_val *args, int nargs, ft_out *o);
+/* stap's sprint() of an integer: decimal into buf (>= 21 bytes); returns the length. */
+int ft_fmt_int(int64_t v, char *buf);
+
+/* -- output sink (out.c) -- */
+/* Buffered writer to fd (stdout or the -o file); bufsize bytes preallocated. */
+ft_out *ft_out_new(int fd, int64_t bufsize);
+/* Flush and free (the fd is not closed). */
+int ft_out_free(ft_out *o);
+/* Append n bytes, flushing when the buffer fills; FT_OK or FT_EIO. */
+int ft_out_write(ft_out *o, const char *p, int64_t n);
+/* Write everything buffered to the fd; FT_OK or FT_EIO. */
+int ft_out_flush(ft_out *o);
+/* Bytes currently buffered. */
+int64_t ft_out_pending(const ft_out *o);
+/* print(@hist_*(x)) into the sink. */
+int ft_out_hist(ft_out *o, const ft_stat *st, int elision);
+/* ==== end of runtime data section ======================================== */

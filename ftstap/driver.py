@@ -1,0 +1,60 @@
+"""Runs stap's passes in order and stops where -p says."""
+from __future__ import annotations
+
+import sys
+
+from .errors import FtstapError
+from .options import Options
+
+PASS_NAMES = {1: "parse", 2: "elaborate", 3: "translate", 4: "compile", 5: "run"}
+IMPLEMENTED = 1  # the last pass that exists so far
+
+
+def _not_yet(what: str) -> int:
+    print(f"ftstap: {what} needs pass {IMPLEMENTED + 1} ({PASS_NAMES[IMPLEMENTED + 1]}), "
+          f"which is not implemented yet", file=sys.stderr)
+    return 1
+
+
+def _source(opts: Options):
+    from .lang.frontend import read_source
+    from .lang.source import Source
+    if opts.script_text is not None:
+        return Source("<input>", opts.script_text)
+    return read_source(opts.script_file)
+
+
+def run(opts: Options) -> int:
+    if opts.probe_support:
+        from .kernel.features import probe_support_table
+        print(probe_support_table())
+        return 0
+    if opts.list_active:
+        from .kernel.tracefs import list_active
+        for row in list_active():
+            print(" ".join(str(c) for c in row))
+        return 0
+    if opts.run_image:
+        return _not_yet("--run")
+    if opts.dump_probe_types or opts.dump_functions:
+        return _not_yet("--dump-probe-types/--dump-functions")
+    if opts.list_probes or opts.list_probes_vars:
+        return _not_yet("-l/-L")
+
+    from .lang import frontend, printer
+    try:
+        result = frontend.run_pass1(_source(opts), opts.args, guru=opts.guru, include=opts.include,
+                                    compatible=opts.compatible, warnings_as_errors=opts.warnings_errors)
+    except FtstapError as e:
+        print(e.render(), file=sys.stderr)
+        print("Pass 1: parse failed.", file=sys.stderr)
+        return 1
+    if not opts.no_warnings:
+        for w in result.warnings:
+            print(w, file=sys.stderr)
+    if opts.verbose:
+        print(f"Pass 1: parsed user script and {len(result.tapsets)} library scripts.", file=sys.stderr)
+    if opts.last_pass == 1:
+        sys.stdout.write(printer.script(result.script))
+        return 0
+    return _not_yet(f"-p{opts.last_pass}" if opts.last_pass < 5 else "running a script")

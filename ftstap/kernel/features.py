@@ -1,0 +1,334 @@
+"""What the running kernel offers (or a snapshot of another kernel's).
+
+Pass 2 asks this object which provider can serve a probe point.  Detection
+runs at every start, so it only stats and reads a handful of small files
+(~1 ms); anything bigger (tracepoint lists and formats, /proc/config.gz,
+BTF, kallsyms) is read on first use.
+
+A snapshot directory lets one machine compile for another:
+
+    DIR/features.json              this dataclass
+    DIR/config                     the kernel config text (if readable)
+    DIR/events/SYS/EVENT/format    tracepoint formats
+    DIR/btf/vmlinux                BTF (optional)
+    DIR/kallsyms                   text symbols (optional)
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from typing import ClassVar
+
+from ftstap.errors import KernelError
+from ftstap.kernel import tracefs as _tfs
+
+PMU_DIR = "/sys/bus/event_source/devices"
+BTF_VMLINUX = "/sys/kernel/btf/vmlinux"
+KALLSYMS = "/proc/kallsyms"
+SNAPSHOT_VERSION = 1
+# events/ entries that are not perf-openable tracepoint systems
+_NOT_TRACEPOINTS = re.compile(r"^(ftrace|ftstap_\d+)$")
+_CORE_PMUS = ("cpu", "cpu_core", "cpu_atom")
+
+
+def parse_cpu_list(text: str) -> tuple[int, ...]:
+    """"0-3,8,10-11" -> (0, 1, 2, 3, 8, 10, 11)."""
+    out: list[int] = []
+    for part in text.strip().split(","):
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return tuple(out)
+
+
+def parse_config(text: str) -> dict[str, str]:
+    """CONFIG_X=y / CONFIG_S="str" lines -> {"CONFIG_X": "y", "CONFIG_S": "str"};
+    "# CONFIG_X is not set" lines are left out (stap treats them as unset)."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("CONFIG_"):
+            key, _, val = line.partition("=")
+            val = val.strip()
+            if len(val) >= 2 and val[0] == val[-1] == '"':
+                val = val[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            out[key.strip()] = val
+    return out
+
+
+def _version_tuple(release: str) -> tuple[int, int, int]:
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
+    if not m:
+        return (0, 0, 0)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+
+
+def _read(path: str, limit: int = -1) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read(limit)
+    except OSError:
+        return None
+
+
+@dataclass
+class KernelFeatures:
+    release: str
+    version: tuple[int, int, int]
+    arch: str
+    tracefs: str | None                 # mounted tracefs path, None if unavailable
+    tracefs_error: str | None           # why not
+    kprobe_events: bool
+    uprobe_events: bool
+    dynamic_events: bool
+    pmus: dict[str, int]                # /sys/bus/event_source/devices/NAME/type
+    btf: bool                           # /sys/kernel/btf/vmlinux present
+    kallsyms_addresses: bool            # /proc/kallsyms shows real addresses
+    cpus: tuple[int, ...]               # online CPU ids
+    snapshot: str | None = None         # set when loaded from a snapshot dir
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    # -- detection ----------------------------------------------------------
+    @classmethod
+    def detect(cls, mount: bool = True) -> "KernelFeatures":
+        """Probe the running system (mounting tracefs when root and needed)."""
+        u = os.uname()
+        try:
+            root, err = _tfs.find_tracefs(mount=mount), None
+        except KernelError as e:
+            root, err = None, str(e)
+        pmus = {}
+        try:
+            with os.scandir(PMU_DIR) as it:
+                for e in it:
+                    t = _read(os.path.join(e.path, "type"))
+                    if t and t.strip().isdigit():
+                        pmus[e.name] = int(t)
+        except OSError:
+            pass
+        head = _read(KALLSYMS, 64) or ""
+        addr = head.split(" ", 1)[0]
+        cpus = parse_cpu_list(_read("/sys/devices/system/cpu/online") or "") \
+            or tuple(range(os.cpu_count() or 1))
+        return cls(
+            release=u.release, version=_version_tuple(u.release), arch=u.machine,
+            tracefs=root, tracefs_error=err,
+            kprobe_events=bool(root) and os.path.exists(os.path.join(root, "kprobe_events")),
+            uprobe_events=bool(root) and os.path.exists(os.path.join(root, "uprobe_events")),
+            dynamic_events=bool(root) and os.path.exists(os.path.join(root, "dynamic_events")),
+            pmus=pmus, btf=os.path.exists(BTF_VMLINUX),
+            kallsyms_addresses=bool(addr) and addr.strip("0") != "", cpus=cpus)
+
+    _current: ClassVar["KernelFeatures | None"] = None
+
+    @classmethod
+    def current(cls) -> "KernelFeatures":
+        """The running kernel's features, detected once per process."""
+        if cls._current is None:
+            cls._current = cls.detect()
+        return cls._current
+
+    # -- derived facts ------------------------------------------------------
+    @property
+    def online_cpus(self) -> int:
+        return len(self.cpus)
+
+    def pmu(self, name: str) -> int | None:
+        """perf_event_attr.type of a PMU, None if absent."""
+        return self.pmus.get(name)
+
+    kprobe_pmu = property(lambda self: self.pmus.get("kprobe"))
+    uprobe_pmu = property(lambda self: self.pmus.get("uprobe"))
+    software_pmu = property(lambda self: self.pmus.get("software"))
+    tracepoint_pmu = property(lambda self: self.pmus.get("tracepoint"))
+    breakpoint_pmu = property(lambda self: self.pmus.get("breakpoint"))
+
+    @property
+    def hardware_pmu(self) -> str | None:
+        """Name of a core PMU that serves PERF_TYPE_HARDWARE events, if any."""
+        for name in self.pmus:
+            if name in _CORE_PMUS or name.startswith(("armv", "arm_cortex")):
+                return name
+        return None
+
+    @property
+    def has_kprobes(self) -> bool:
+        return self.kprobe_events or self.kprobe_pmu is not None
+
+    @property
+    def has_uprobes(self) -> bool:
+        return self.uprobe_events or self.uprobe_pmu is not None
+
+    @property
+    def events_root(self) -> str | None:
+        """Directory holding events/SYS/EVENT/format: tracefs or the snapshot."""
+        return self.snapshot or self.tracefs
+
+    @property
+    def btf_path(self) -> str | None:
+        if self.snapshot:
+            p = os.path.join(self.snapshot, "btf", "vmlinux")
+            return p if os.path.exists(p) else None
+        return BTF_VMLINUX if self.btf else None
+
+    # -- tracepoints (lazy) ---------------------------------------------------
+    def _require_events(self) -> str:
+        root = self.events_root
+        if root is None:
+            raise KernelError(f"tracepoints are unavailable: {self.tracefs_error}")
+        return root
+
+    def tracepoint_systems(self) -> list[str]:
+        if "systems" not in self._cache:
+            root = self.events_root
+            self._cache["systems"] = [] if root is None else \
+                [s for s in _tfs.list_systems(root) if not _NOT_TRACEPOINTS.match(s)]
+        return self._cache["systems"]
+
+    def tracepoint_events(self, system: str) -> list[str]:
+        root = self.events_root
+        return [] if root is None or _NOT_TRACEPOINTS.match(system) else _tfs.list_events(system, root)
+
+    def has_tracepoint(self, system: str, event: str) -> bool:
+        root = self.events_root
+        return root is not None and not _NOT_TRACEPOINTS.match(system) \
+            and _tfs.has_event(system, event, root)
+
+    def tracepoint_format(self, system: str, event: str) -> _tfs.EventFormat:
+        key = ("fmt", system, event)
+        if key not in self._cache:
+            self._cache[key] = _tfs.read_format(system, event, self._require_events())
+        return self._cache[key]
+
+    # -- kernel config (lazy) -------------------------------------------------
+    def configs(self) -> dict[str, str]:
+        """All CONFIG_* values; {} when the config is not readable."""
+        if "config" not in self._cache:
+            text = None
+            if self.snapshot:
+                text = _read(os.path.join(self.snapshot, "config"))
+            else:
+                try:
+                    with gzip.open("/proc/config.gz", "rt") as f:
+                        text = f.read()
+                except OSError:
+                    text = _read(f"/boot/config-{self.release}")
+            self._cache["config"] = parse_config(text or "")
+            self._cache["config_known"] = text is not None
+        return self._cache["config"]
+
+    @property
+    def config_known(self) -> bool:
+        self.configs()
+        return self._cache["config_known"]
+
+    def config(self, name: str) -> str | None:
+        """Value of CONFIG_NAME ("y", "m", a number or string), None if unset."""
+        if not name.startswith("CONFIG_"):
+            name = "CONFIG_" + name
+        return self.configs().get(name)
+
+    # -- big readers (lazy) -----------------------------------------------------
+    def btf_reader(self):
+        """The kernel's BTF (ftstap.kernel.btf.BTF); KernelError if none."""
+        if "btf" not in self._cache:
+            from ftstap.kernel.btf import BTF
+            path = self.btf_path
+            if path is None:
+                raise KernelError("this kernel has no BTF (/sys/kernel/btf/vmlinux; needs "
+                                  "CONFIG_DEBUG_INFO_BTF): no argument names or struct layouts")
+            self._cache["btf"] = BTF.vmlinux() if path == BTF_VMLINUX else BTF.load(path)
+        return self._cache["btf"]
+
+    def kallsyms(self):
+        """ftstap.kernel.symbols.Kallsyms of this kernel (or snapshot)."""
+        if "kallsyms" not in self._cache:
+            from ftstap.kernel.symbols import Kallsyms
+            path = os.path.join(self.snapshot, "kallsyms") if self.snapshot else KALLSYMS
+            if self.snapshot and not os.path.exists(path):
+                raise KernelError(f"snapshot {self.snapshot} has no kallsyms")
+            self._cache["kallsyms"] = Kallsyms.load(path)
+        return self._cache["kallsyms"]
+
+    def probe_support_table(self) -> str:
+        from ftstap.kernel.support import probe_support_table
+        return probe_support_table(self)
+
+    # -- snapshots ---------------------------------------------------------------
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("_cache", None)
+        d.pop("snapshot", None)
+        d["version"] = list(self.version)
+        d["cpus"] = list(self.cpus)
+        d["snapshot_version"] = SNAPSHOT_VERSION
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict, snapshot: str | None = None) -> "KernelFeatures":
+        if d.get("snapshot_version", 0) > SNAPSHOT_VERSION:
+            raise KernelError("kernel snapshot was written by a newer ftstap")
+        return cls(release=d["release"], version=tuple(d["version"]), arch=d["arch"],
+                   tracefs=d.get("tracefs"), tracefs_error=d.get("tracefs_error"),
+                   kprobe_events=d["kprobe_events"], uprobe_events=d["uprobe_events"],
+                   dynamic_events=d.get("dynamic_events", False), pmus=dict(d["pmus"]),
+                   btf=d["btf"], kallsyms_addresses=d["kallsyms_addresses"],
+                   cpus=tuple(d["cpus"]), snapshot=snapshot)
+
+    @classmethod
+    def from_snapshot(cls, directory: str) -> "KernelFeatures":
+        path = os.path.join(directory, "features.json")
+        try:
+            with open(path) as f:
+                d = json.load(f)
+        except FileNotFoundError:
+            raise KernelError(f"{directory} is not a kernel snapshot (no features.json)") from None
+        except (OSError, ValueError) as e:
+            raise KernelError(f"cannot read kernel snapshot {path}: {e}") from None
+        return cls.from_dict(d, snapshot=os.path.abspath(directory))
+
+    def save_snapshot(self, directory: str, formats: bool = True, btf: bool = True,
+                      kallsyms: bool = False) -> None:
+        """Write what compiling for this kernel needs into `directory`."""
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "features.json"), "w") as f:
+            json.dump(self.to_dict(), f, indent=1, sort_keys=True)
+        if self.config_known:
+            with open(os.path.join(directory, "config"), "w") as f:
+                f.writelines(f"{k}={v}\n" if re.fullmatch(r"[ymn]|-?(0x)?[0-9a-fA-F]+", v)
+                             else f'{k}="{v}"\n' for k, v in sorted(self.configs().items()))
+        if formats and self.events_root:
+            src_root = self.events_root
+            for system in self.tracepoint_systems():
+                for event in self.tracepoint_events(system):
+                    src = os.path.join(src_root, "events", system, event, "format")
+                    text = _read(src)
+                    if text is None:
+                        continue
+                    dst = os.path.join(directory, "events", system, event)
+                    os.makedirs(dst, exist_ok=True)
+                    with open(os.path.join(dst, "format"), "w") as f:
+                        f.write(text)
+        if btf and self.btf_path:
+            os.makedirs(os.path.join(directory, "btf"), exist_ok=True)
+            shutil.copyfile(self.btf_path, os.path.join(directory, "btf", "vmlinux"))
+        if kallsyms:
+            # text symbols only: what kernel.function globs and backtraces need
+            ks = self.kallsyms()
+            with open(os.path.join(directory, "kallsyms"), "w") as f:
+                f.writelines(line + "\n" for line in ks.text.splitlines()
+                             if line.split(" ", 2)[1:2] in (["t"], ["T"], ["w"], ["W"]))
+
+
+def detect(mount: bool = True) -> KernelFeatures:
+    return KernelFeatures.detect(mount=mount)
+
+
+def probe_support_table(features: KernelFeatures | None = None) -> str:
+    """The text of `ftstap --probe-support` for `features` (default: this kernel)."""
+    from ftstap.kernel.support import probe_support_table as table
+    return table(features or KernelFeatures.current())

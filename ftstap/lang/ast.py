@@ -1,0 +1,374 @@
+"""The typed AST of a stap script: frozen dataclasses, each with a `loc`.
+
+Locations never take part in equality (see source.Loc), so a script and its
+-p1 reprint parse to equal trees.  Sequences are tuples.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from .source import Loc
+
+_NOLOC = field(default=None, compare=False, repr=False)
+
+
+class Node:
+    __slots__ = ()
+
+
+# ---------------------------------------------------------------- expressions
+class Expr(Node):
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Number(Expr):
+    value: int                      # as written, 0 .. 2**64-1
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class String(Expr):
+    value: str                      # raw text between the quotes, escapes kept
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Symbol(Expr):
+    name: str
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Member:
+    """One step of a target expression: `->name` or `[index]`."""
+    name: Optional[str] = None
+    index: Optional[Expr] = None
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Target(Expr):
+    """`$var`, `$var->a[2]`, `&$var`, `$var$`, `$$vars`, `@var("x")->y`,
+    `@cast(e, "type")->f`, and autocasts `(expr)->f` alike: a base plus
+    member steps, an address-of flag and a pretty-print suffix ('$'/'$$')."""
+    base: Union[str, Expr]          # "$name" / "$$vars" or an expression
+    members: tuple[Member, ...] = ()
+    addr: bool = False
+    suffix: str = ""
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Cast(Expr):
+    """@cast(operand, "type" [, "module"])"""
+    operand: Expr
+    type: str
+    module: Optional[str] = None
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class VarRef(Expr):
+    """@var("name[@file]" [, "module"])"""
+    name: str
+    module: Optional[str] = None
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Unary(Expr):
+    op: str                         # + - ! ~
+    operand: Expr
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Crement(Expr):
+    op: str                         # ++ --
+    operand: Expr
+    post: bool
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Binary(Expr):
+    op: str                         # * / % + - . << >> >>> & ^ | < > <= >= == != && ||
+    left: Expr
+    right: Expr
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Regex(Expr):
+    op: str                         # =~ !~
+    left: Expr
+    pattern: str                    # raw string literal text
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Ternary(Expr):
+    cond: Expr
+    then: Expr
+    other: Expr
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Assign(Expr):
+    op: str                         # = += -= ... .= <<<
+    target: Expr
+    value: Expr
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Index(Expr):
+    """`a[i, j]` on an array, `@hist_log(s)[3]` on a histogram.  A None index
+    is a `*` wildcard (slices in foreach, `in` and delete)."""
+    base: Expr                      # Symbol or Hist
+    indexes: tuple[Optional[Expr], ...]
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class In(Expr):
+    """`[i, j] in a` (a single key is a one-element tuple)."""
+    keys: tuple[Optional[Expr], ...]
+    array: Expr                     # Symbol or Hist
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    name: str
+    args: tuple[Expr, ...]
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Print(Expr):
+    """print/printf/println/printd/printdln/sprint/sprintf/sprintln/sprintd/
+    sprintdln. `fmt` is the format (printf family) or the delimiter (printd)."""
+    name: str
+    fmt: Optional[str]
+    args: tuple[Expr, ...]
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Stat(Expr):
+    """@count @sum @min @max @avg @variance(x [, shift])"""
+    op: str
+    operand: Expr
+    params: tuple[int, ...] = ()
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Hist(Expr):
+    """@hist_log(x) / @hist_linear(x, start, stop, interval)"""
+    kind: str                       # "log" or "linear"
+    operand: Expr
+    params: tuple[Expr, ...] = ()
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Special(Expr):
+    """The @-operators with one argument list that need no node of their own:
+    @defined(e) @entry(e) @perf("n") @probewrite(v) @const("N")
+    @kregister(n) @uregister(n) @kderef(size, addr) @uderef(size, addr)."""
+    op: str
+    args: tuple[Expr, ...]
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Embedded(Expr):
+    """%{ C code %} used as an expression (parsed; -g only; never run)."""
+    code: str
+    loc: Loc = _NOLOC
+
+
+# ---------------------------------------------------------------- statements
+class Stmt(Node):
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Block(Stmt):
+    body: tuple[Stmt, ...]
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class ExprStmt(Stmt):
+    expr: Expr
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Null(Stmt):
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class If(Stmt):
+    cond: Expr
+    then: Stmt
+    other: Optional[Stmt] = None
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class While(Stmt):
+    cond: Expr
+    body: Stmt
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class For(Stmt):
+    init: Optional[Expr]
+    cond: Optional[Expr]
+    step: Optional[Expr]
+    body: Stmt
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Foreach(Stmt):
+    """foreach ([k1, k2] in arr[slice] limit n), foreach (v = [k] in arr), ...
+
+    sort_column: 0 = none, -1 = the value, N = the N-th key (1-based).
+    sort_dir: +1 ascending, -1 descending.  sort_stat: the aggregate used to
+    sort a statistics array by value (e.g. "@count"), or None."""
+    keys: tuple[Symbol, ...]
+    value: Optional[Symbol]
+    array: Expr                     # Symbol or Hist
+    slice: Optional[tuple[Optional[Expr], ...]]
+    sort_column: int
+    sort_dir: int
+    sort_stat: Optional[str]
+    limit: Optional[Expr]
+    body: Stmt
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Break(Stmt):
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Continue(Stmt):
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Next(Stmt):
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Return(Stmt):
+    value: Optional[Expr]
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Delete(Stmt):
+    target: Expr                    # Symbol (whole array or scalar) or Index
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Try(Stmt):
+    body: Block
+    var: Optional[Symbol]
+    handler: Block
+    loc: Loc = _NOLOC
+
+
+# ------------------------------------------------------------ declarations
+@dataclass(frozen=True)
+class Component:
+    """One dotted piece of a probe point: a name (may hold * and ** wildcards)
+    and an optional literal argument."""
+    name: str
+    arg: Optional[Union[Number, String]] = None
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class ProbePoint:
+    components: tuple[Component, ...]
+    optional: bool = False          # trailing ?
+    sufficient: bool = False        # trailing !
+    condition: Optional[Expr] = None  # if (expr)
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Probe(Node):
+    points: tuple[ProbePoint, ...]
+    body: Block
+    privileged: bool = False        # defined in a tapset (may use guru-only constructs)
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class ProbeAlias(Node):
+    """probe NAME[, NAME] = POINTS { prologue }  or  += POINTS { epilogue }"""
+    names: tuple[ProbePoint, ...]
+    epilogue: bool
+    points: tuple[ProbePoint, ...]
+    body: Block
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Global(Node):
+    name: str
+    size: Optional[int] = None      # [N]
+    wrap: bool = False              # %
+    init: Optional[Union[Number, String]] = None
+    private: bool = False
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: Optional[str] = None      # "long", "string" or None (inferred)
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Function(Node):
+    name: str
+    params: tuple[Param, ...]
+    rtype: Optional[str]
+    body: Union[Block, Embedded]
+    prio: Optional[int] = None
+    private: bool = False
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class TopEmbedded(Node):
+    code: str
+    loc: Loc = _NOLOC
+
+
+@dataclass(frozen=True)
+class Script(Node):
+    items: tuple[Node, ...]
+    name: str = ""
+    loc: Loc = _NOLOC
+
+    def of(self, kind):
+        return [i for i in self.items if isinstance(i, kind)]

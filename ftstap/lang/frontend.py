@@ -1,0 +1,152 @@
+"""Pass 1 as a whole: preprocess and parse the user's script and the tapset
+library, and make the checks stap makes at parse time."""
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass, field
+
+from ..errors import ErrorList, FtstapError, SourceError
+from . import ast as A
+from .parser import ParseOptions, Parser
+from .preprocess import PPContext, Preprocessor
+from .source import Source
+
+# The library shipped with ftstap (tapsets/ at the project root is installed
+# as ftstap/tapsets).
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIBRARY_DIRS = [os.path.join(_HERE, "tapsets"), os.path.join(os.path.dirname(_HERE), "tapsets")]
+
+
+@dataclass
+class Pass1Result:
+    script: A.Script                       # the user's script
+    tapsets: list[A.Script] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def library_dirs(include: list[str]) -> list[str]:
+    """Tapset directories, searched in this order: -I dirs, $SYSTEMTAP_TAPSET,
+    ftstap's own library."""
+    dirs = list(include)
+    env = os.environ.get("SYSTEMTAP_TAPSET")
+    if env:
+        dirs.append(env)
+    dirs.extend(d for d in LIBRARY_DIRS if os.path.isdir(d))
+    seen, out = set(), []
+    for d in dirs:
+        real = os.path.realpath(d)
+        if real not in seen:
+            seen.add(real)
+            out.append(d)
+    return out
+
+
+def _files(dirs: list[str], suffix: str) -> list[str]:
+    out = []
+    for d in dirs:
+        if not os.path.isdir(d):
+            continue
+        for root, _subdirs, names in os.walk(d):
+            out.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(suffix))
+    return out
+
+
+def read_source(path: str) -> Source:
+    """Read a script file; stdin is '-'."""
+    import sys
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+            name = "<input>"
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+            name = path
+    except OSError as e:
+        raise FtstapError(f"cannot read script file '{path}': {e.strerror}") from None
+    return Source(name, decode(data, name))
+
+
+def decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # stap reads bytes; we need text: say where the bad byte is.
+        line = data[:e.start].count(b"\n") + 1
+        raise FtstapError(f"{name}:{line}: invalid UTF-8 byte 0x{data[e.start]:02x} in the script") from None
+
+
+def default_context(args: list[str], guru: bool, compatible: str | None,
+                    config=None) -> PPContext:
+    uname = platform.uname()
+    return PPContext(kernel_release=uname.release, arch=uname.machine, runtime="kernel",
+                     systemtap_v=compatible or "5.3", privilege="stapdev" if guru else "stapusr",
+                     guru=guru, args=list(args), config=config)
+
+
+def _compat_autocast(compatible: str | None) -> bool:
+    if not compatible:
+        return True
+    try:
+        parts = [int(p) for p in compatible.split(".")[:2]]
+    except ValueError:
+        return True
+    return tuple(parts + [0] * (2 - len(parts))) >= (2, 6)
+
+
+def parse_source(source: Source, pp: Preprocessor, opts: ParseOptions) -> A.Script:
+    tokens = pp.run(source)
+    if len(tokens) == 1:
+        raise SourceError("input file is empty or has no useful content", tokens[0].loc,
+                          saw="end of input")
+    parser = Parser(tokens, opts)
+    script = parser.script(source.name)
+    errors = list(parser.errors)
+    errors.extend(check_declarations(script))
+    if errors:
+        raise ErrorList(errors, "parse")
+    return script
+
+
+def check_declarations(script: A.Script) -> list[SourceError]:
+    """Duplicate globals and functions within one file are parse errors."""
+    errors = []
+    seen: dict[str, A.Global] = {}
+    for g in script.of(A.Global):
+        if g.name in seen:
+            errors.append(SourceError(f"duplicate global variable '{g.name}'", g.loc,
+                                      saw=f"identifier '{g.name}'"))
+        seen[g.name] = g
+    return errors
+
+
+def run_pass1(source: Source, args: list[str], *, guru: bool = False, include: list[str] = (),
+              compatible: str | None = None, warnings_as_errors: bool = False,
+              with_tapsets: bool = True, config=None) -> Pass1Result:
+    ctx = default_context(args, guru, compatible, config)
+    pp = Preprocessor(ctx)
+    dirs = library_dirs(list(include))
+    result_warnings: list[str] = []
+    for path in _files(dirs, ".stpm"):
+        try:
+            pp.load_library(read_source(path))
+        except FtstapError as e:
+            result_warnings.append(f"WARNING: macro library {path} skipped:\n{e.render()}")
+    tapsets: list[A.Script] = []
+    if with_tapsets:
+        lib_ctx = default_context([], guru, compatible, config)
+        for path in _files(dirs, ".stp"):
+            try:
+                tap_pp = Preprocessor(lib_ctx, pp.macros)
+                tapsets.append(parse_source(read_source(path), tap_pp,
+                                            ParseOptions(guru=guru, privileged=True,
+                                                         autocast=_compat_autocast(compatible))))
+            except FtstapError as e:
+                result_warnings.append(f"WARNING: tapset {path} has errors and is skipped:\n{e.render()}")
+    opts = ParseOptions(guru=guru, autocast=_compat_autocast(compatible))
+    script = parse_source(source, pp, opts)
+    result_warnings.extend(pp.warnings)
+    if warnings_as_errors and result_warnings:
+        raise FtstapError("\n".join(result_warnings) + "\nwarnings are errors (-W)")
+    return Pass1Result(script, tapsets, result_warnings)

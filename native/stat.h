@@ -1,0 +1,27 @@
+/* Statistics aggregates (x <<< v) and their histograms. */
+#ifndef FT_STAT_H
+#define FT_STAT_H
+#ifndef FTSTAP_H_INCLUDED
+#include "ftstap.h"
+#endif
+#include <stddef.h>
+#include <stdint.h>
+#include "out.h"
+
+/* A statistic; histogram buckets (cfg->nbuckets of them) follow inline, so
+ * a map can keep its statistics in preallocated slots. */
+struct ft_stat {
+    const ft_stat_cfg *cfg;
+    int64_t count, sum, min, max;
+    int64_t avg_s, m2;     /* Welford running mean (scaled by 2^shift) and M2 */
+    int64_t buckets[];
+};
+
+/* Bytes of one statistic with its buckets. */
+size_t ft_stat_bytes(const ft_stat_cfg *cfg);
+/* Initialise storage of ft_stat_bytes(cfg) bytes as an empty statistic. */
+void ft_stat_init(ft_stat *st, const ft_stat_cfg *cfg);
+/* Print the histogram through a writer. */
+void ft_stat_hist_write(const ft_stat *st, int elision, ft_wr *w);
+
+#endif
