@@ -15,11 +15,9 @@ A snapshot directory lets one machine compile for another:
 """
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
-import shutil
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
@@ -212,6 +210,7 @@ class KernelFeatures:
             if self.snapshot:
                 text = _read(os.path.join(self.snapshot, "config"))
             else:
+                import gzip
                 try:
                     with gzip.open("/proc/config.gz", "rt") as f:
                         text = f.read()
@@ -314,6 +313,7 @@ class KernelFeatures:
                     with open(os.path.join(dst, "format"), "w") as f:
                         f.write(text)
         if btf and self.btf_path:
+            import shutil
             os.makedirs(os.path.join(directory, "btf"), exist_ok=True)
             shutil.copyfile(self.btf_path, os.path.join(directory, "btf", "vmlinux"))
         if kallsyms:

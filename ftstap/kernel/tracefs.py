@@ -5,8 +5,6 @@ this file is the read side that everything else shares.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import os
 import re
@@ -30,6 +28,8 @@ def _is_mounted(path: str) -> bool:
 
 def _mount_tracefs(target: str) -> None:
     """mount -t tracefs nodev TARGET, by the syscall (no mount(8) needed)."""
+    import ctypes
+    import ctypes.util
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     libc.mount.argtypes = [ctypes.c_char_p] * 4 + [ctypes.c_ulong, ctypes.c_void_p]
     if libc.mount(b"nodev", target.encode(), b"tracefs", 0, None) != 0:

@@ -1,0 +1,145 @@
+"""Which provider serves each probe family on a kernel: `ftstap --probe-support`.
+
+Pass 2 makes the real choice per probe point; this is the overview a user
+reads to learn why a script will or will not run here, naming the kernel
+config option that is missing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ftstap.kernel.features import KernelFeatures
+
+
+@dataclass(frozen=True)
+class Support:
+    family: str               # probe points, as a script spells them
+    provider: str | None      # what serves them here; None: nothing does
+    missing: str | None = None  # what is absent (config option), or a caveat
+
+    @property
+    def status(self) -> str:
+        if self.provider is None:
+            return "no"
+        return "partial" if self.missing else "yes"
+
+
+def _tracepoints(f: KernelFeatures, family: str, events: list[str]) -> Support:
+    """A family served by a fixed set of tracepoints ("sys:event")."""
+    if f.events_root is None:
+        return Support(family, None, f"tracefs ({f.tracefs_error})")
+    have = [e for e in events if f.has_tracepoint(*e.split(":"))]
+    lost = [e for e in events if e not in have]
+    if not have:
+        return Support(family, None, "tracepoints " + ", ".join(events))
+    return Support(family, "tracepoints " + ", ".join(have),
+                   ("no tracepoint " + ", ".join(lost)) if lost else None)
+
+
+def _kprobe(f: KernelFeatures, family: str, what: str) -> Support:
+    btf = "" if f.btf else "; no BTF, so no $argument names (CONFIG_DEBUG_INFO_BTF)"
+    if f.kprobe_events:
+        return Support(family, f"kprobe_events {what}", btf[2:] or None)
+    if f.kprobe_pmu is not None:
+        return Support(family, f"kprobe PMU (perf type {f.kprobe_pmu}) {what}", btf[2:] or None)
+    return Support(family, None, "CONFIG_KPROBES and CONFIG_KPROBE_EVENTS; functions "
+                                 "covered by a tracepoint (syscalls) still work")
+
+
+def _uprobe(f: KernelFeatures, family: str, what: str) -> Support:
+    if f.uprobe_events:
+        return Support(family, f"uprobe_events {what}")
+    if f.uprobe_pmu is not None:
+        return Support(family, f"uprobe PMU (perf type {f.uprobe_pmu}) {what}",
+                       "no uprobe_events: no fetch-args (CONFIG_UPROBE_EVENTS)")
+    return Support(family, None, "CONFIG_UPROBES and CONFIG_UPROBE_EVENTS")
+
+
+def _pmu(f: KernelFeatures, family: str, pmu: int | str | None, what: str, missing: str) -> Support:
+    return Support(family, what, None) if pmu is not None else Support(family, None, missing)
+
+
+def probe_support(f: KernelFeatures) -> list[Support]:
+    rows = [Support("begin, end, error, never", "ftstap itself")]
+
+    # syscalls: per-syscall tracepoints, else raw_syscalls + the syscall table
+    n = sum(1 for e in f.tracepoint_events("syscalls") if e.startswith("sys_enter_"))
+    fam = "syscall.*, nd_syscall.*"
+    if n:
+        rows.append(Support(fam, f"tracepoints syscalls:sys_enter_*/sys_exit_* ({n} syscalls)"))
+    elif f.has_tracepoint("raw_syscalls", "sys_enter"):
+        rows.append(Support(fam, "tracepoints raw_syscalls:sys_enter/sys_exit + syscall table",
+                            "per-syscall tracepoints (CONFIG_FTRACE_SYSCALLS): no argument names"))
+    else:
+        rows.append(Support(fam, None, "CONFIG_FTRACE_SYSCALLS"))
+
+    systems = f.tracepoint_systems()
+    rows.append(Support('kernel.trace("SYS:EVENT")',
+                        f"tracepoints ({len(systems)} systems)" if systems else None,
+                        None if systems else f"CONFIG_TRACEPOINTS / tracefs "
+                                             f"({f.tracefs_error or 'no events'})"))
+
+    rows.append(_kprobe(f, 'kernel.function("F"), kprobe.function("F")', "p:"))
+    rows.append(_kprobe(f, 'kernel.function("F").return', "r: (kretprobe)"))
+    rows.append(_kprobe(f, "kernel.statement(ADDR), kprobe.statement", "p: at an offset"))
+    mod = _kprobe(f, 'module("M").function("F")', "p: MOD:F")
+    if f.config_known and f.config("MODULES") is None:
+        mod = Support(mod.family, None, "CONFIG_MODULES (this kernel loads no modules)")
+    rows.append(mod)
+
+    rows.append(_uprobe(f, 'process("P").function("F"), .return, .statement', "p:/r: with fetch-args"))
+    mark = _uprobe(f, 'process("P").mark("M")', "p: at SDT note sites")
+    if mark.provider and f.version < (4, 20, 0):
+        mark = Support(mark.family, mark.provider, "no SDT semaphores before Linux 4.20")
+    rows.append(mark)
+    rows.append(_tracepoints(f, "process.begin, process.end, process.exec",
+                             ["sched:sched_process_fork", "sched:sched_process_exit",
+                              "sched:sched_process_exec"]))
+    rows.append(_tracepoints(f, "scheduler.*",
+                             ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_migrate_task",
+                              "sched:sched_process_fork"]))
+    rows.append(_tracepoints(f, "signal.send, signal.deliver",
+                             ["signal:signal_generate", "signal:signal_deliver"]))
+    rows.append(_tracepoints(f, "netdev.receive, netdev.transmit",
+                             ["net:netif_receive_skb", "net:net_dev_queue"]))
+    rows.append(_tracepoints(f, "ioblock.request, ioblock.end",
+                             ["block:block_bio_queue", "block:block_rq_complete"]))
+    rows.append(_tracepoints(f, "irq_handler.entry/exit, softirq.entry/exit",
+                             ["irq:irq_handler_entry", "irq:irq_handler_exit",
+                              "irq:softirq_entry", "irq:softirq_exit"]))
+    rows.append(_tracepoints(f, "vm.pagefault, vm.kmalloc, vm.kfree",
+                             ["exceptions:page_fault_user", "kmem:kmalloc", "kmem:kfree"]))
+
+    rows.append(Support("timer.s/ms/us/ns/hz/jiffies(N)", "timerfd in the event loop"))
+    rows.append(_pmu(f, "timer.profile, timer.profile.tick", f.software_pmu,
+                     "perf software event cpu-clock (sampling)", "CONFIG_PERF_EVENTS"))
+    rows.append(_pmu(f, "perf.sw.*", f.software_pmu, "perf software events",
+                     "CONFIG_PERF_EVENTS"))
+    rows.append(_pmu(f, "perf.hw.*", f.hardware_pmu, f"hardware PMU '{f.hardware_pmu}'",
+                     "a hardware PMU (none: a virtual machine without PMU passthrough?)"))
+    rows.append(_pmu(f, "kernel.data(ADDR), process.data(ADDR)", f.breakpoint_pmu,
+                     "breakpoint PMU (watchpoints)", "CONFIG_HAVE_HW_BREAKPOINT"))
+
+    rows.append(Support("kernel $var, $var->field, @cast",
+                        "BTF /sys/kernel/btf/vmlinux" if f.btf else None,
+                        None if f.btf else "CONFIG_DEBUG_INFO_BTF"))
+    rows.append(Support("backtrace(), print_backtrace()",
+                        "perf callchains + /proc/kallsyms",
+                        None if f.kallsyms_addresses else
+                        "kallsyms addresses are hidden (kernel.kptr_restrict, or not root): "
+                        "no kernel symbols"))
+    return rows
+
+
+def probe_support_table(f: KernelFeatures) -> str:
+    rows = probe_support(f)
+    w = max(len(r.family) for r in rows)
+    head = (f"Linux {f.release} {f.arch}, {f.online_cpus} CPUs"
+            + (f" (snapshot {f.snapshot})" if f.snapshot else ""))
+    out = [head, "", f"{'PROBE POINTS':<{w}}  {'STATUS':<7}  PROVIDER ON THIS KERNEL / WHAT IS MISSING"]
+    for r in rows:
+        text = r.provider or f"missing: {r.missing}"
+        out.append(f"{r.family:<{w}}  {r.status:<7}  {text}")
+        if r.provider and r.missing:
+            out.append(f"{'':<{w}}  {'':<7}  note: {r.missing}")
+    return "\n".join(out) + "\n"
