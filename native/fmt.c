@@ -46,7 +46,7 @@ static int parse_conv(const char *fmt, int i, ft_dir *d)
         d->width = FT_FMT_STAR;
         i++;
     } else if (isdigit((unsigned char)fmt[i])) {
-        int64_t v = 0;
+        ft_i64 v = 0;
         while (isdigit((unsigned char)fmt[i]))
             if ((v = v * 10 + (fmt[i++] - '0')) > 1 << 20)
                 return -1;
@@ -58,7 +58,7 @@ static int parse_conv(const char *fmt, int i, ft_dir *d)
             d->prec = FT_FMT_STAR;
             i++;
         } else {
-            int64_t v = 0;
+            ft_i64 v = 0;
             while (isdigit((unsigned char)fmt[i]))
                 if ((v = v * 10 + (fmt[i++] - '0')) > 1 << 20)
                     return -1;
@@ -73,7 +73,7 @@ static int parse_conv(const char *fmt, int i, ft_dir *d)
     return i + 1;
 }
 
-ft_fmt *ft_fmt_parse(const char *fmt, int64_t *err_off)
+ft_fmt *ft_fmt_parse(const char *fmt, ft_i64 *err_off)
 {
     int n = (int)strlen(fmt), nd = 0, na = 0;
     ft_fmt *f = calloc(1, sizeof *f);
@@ -140,7 +140,7 @@ int ft_fmt_argtype(const ft_fmt *f, int i)
 
 /* ---- conversions ---- */
 
-int ft_fmt_int(int64_t v, char *buf)
+int ft_fmt_int(ft_i64 v, char *buf)
 {
     char tmp[24];
     uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
@@ -167,7 +167,7 @@ static void put_number(ft_wr *w, uint64_t num, int base, int is_signed, int uppe
     if (flags & FT_F_LEFT)
         flags &= ~FT_F_ZEROPAD;
     if (is_signed) {
-        if ((int64_t)num < 0) {
+        if ((ft_i64)num < 0) {
             sign = '-';
             num = -num;
         } else if (flags & FT_F_PLUS) {
@@ -219,13 +219,13 @@ static void put_pointer(ft_wr *w, uint64_t v, int width, int flags)
 }
 
 /* Pad `len` bytes of content to `width` (spaces left, or right with '-'). */
-static void pad_before(ft_wr *w, int64_t len, int width, int flags)
+static void pad_before(ft_wr *w, ft_i64 len, int width, int flags)
 {
     if (!(flags & FT_F_LEFT) && width > len)
         ft_wr_fill(w, ' ', width - len);
 }
 
-static void pad_after(ft_wr *w, int64_t len, int width, int flags)
+static void pad_after(ft_wr *w, ft_i64 len, int width, int flags)
 {
     if ((flags & FT_F_LEFT) && width > len)
         ft_wr_fill(w, ' ', width - len);
@@ -252,7 +252,7 @@ static int char_escape(unsigned char c, char *out)
     return 4;
 }
 
-static void put_char(ft_wr *w, int64_t v, int width, int flags)
+static void put_char(ft_wr *w, ft_i64 v, int width, int flags)
 {
     char buf[4];
     int n = 1;
@@ -267,7 +267,7 @@ static void put_char(ft_wr *w, int64_t v, int width, int flags)
 /* %b: the raw bytes of the integer in host order.  The size is the
  * precision if given, else the width, else 8; with both, the value is
  * NUL-padded to the width. */
-static void put_binary(ft_wr *w, int64_t v, int width, int prec, int flags)
+static void put_binary(ft_wr *w, ft_i64 v, int width, int prec, int flags)
 {
     int size = prec >= 0 ? prec : width > 0 ? width : 8;
     char buf[8];
@@ -287,16 +287,16 @@ static void put_binary(ft_wr *w, int64_t v, int width, int prec, int flags)
         ft_wr_fill(w, '\0', pad);
 }
 
-static int64_t str_len(const ft_val *a)
+static ft_i64 str_len(const ft_val *a)
 {
     if (!a->s)
         return 0;
-    return a->n >= 0 ? a->n : (int64_t)strlen(a->s);
+    return a->n >= 0 ? a->n : (ft_i64)strlen(a->s);
 }
 
 static void put_string(ft_wr *w, const ft_val *a, int width, int prec, int flags)
 {
-    int64_t n = str_len(a);
+    ft_i64 n = str_len(a);
     if (prec >= 0 && n > prec)
         n = prec;
     pad_before(w, n, width, flags);
@@ -308,15 +308,15 @@ static void put_string(ft_wr *w, const ft_val *a, int width, int prec, int flags
 static void put_memory(ft_wr *w, const ft_val *a, int hex, int width, int prec, int flags)
 {
     static const char hx[] = "0123456789abcdef";
-    int64_t n = prec >= 0 ? prec : 1, avail = str_len(a);
+    ft_i64 n = prec >= 0 ? prec : 1, avail = str_len(a);
     if (n > avail)
         n = avail;
-    int64_t outlen = hex ? 2 * n : n;
+    ft_i64 outlen = hex ? 2 * n : n;
     pad_before(w, outlen, width, flags);
     if (!hex) {
         ft_wr_bytes(w, a->s, n);
     } else {
-        for (int64_t i = 0; i < n; i++) {
+        for (ft_i64 i = 0; i < n; i++) {
             unsigned char c = (unsigned char)a->s[i];
             char two[2] = {hx[c >> 4], hx[c & 15]};
             ft_wr_bytes(w, two, 2);
@@ -338,7 +338,7 @@ void ft_fmt_write(const ft_fmt *f, const ft_val *args, int nargs, ft_wr *w)
         }
         int flags = d->flags, width = d->width, prec = d->prec;
         if (width == FT_FMT_STAR) {
-            int64_t v = NEXT_ARG()->i;
+            ft_i64 v = NEXT_ARG()->i;
             if (v < 0) {              /* a negative '*' width means left-justify */
                 flags |= FT_F_LEFT;
                 v = -v;
@@ -346,7 +346,7 @@ void ft_fmt_write(const ft_fmt *f, const ft_val *args, int nargs, ft_wr *w)
             width = v > 1 << 20 ? 1 << 20 : (int)v;
         }
         if (prec == FT_FMT_STAR) {
-            int64_t v = NEXT_ARG()->i;
+            ft_i64 v = NEXT_ARG()->i;
             prec = v < 0 ? FT_FMT_NONE : v > 1 << 20 ? 1 << 20 : (int)v;
         }
         const ft_val *a = NEXT_ARG();
@@ -383,7 +383,7 @@ void ft_fmt_write(const ft_fmt *f, const ft_val *args, int nargs, ft_wr *w)
 #undef NEXT_ARG
 }
 
-int64_t ft_fmt_sprint(const ft_fmt *f, const ft_val *args, int nargs, char *buf, int64_t cap)
+ft_i64 ft_fmt_sprint(const ft_fmt *f, const ft_val *args, int nargs, char *buf, ft_i64 cap)
 {
     ft_wr w;
     ft_wr_init_str(&w, buf, cap);

@@ -8,6 +8,10 @@ const char *ft_version(void);
  * FTSTAP_H_INCLUDED so they can be included in any order. */
 #define FTSTAP_H_INCLUDED 1
 
+/* Builtin types only: this header is read without <stdint.h> (cdef, and C
+ * files that include it first).  long long is 64-bit on every Linux ABI. */
+typedef long long ft_i64;
+
 /* stap's default limits (each can be overridden with -D at run time) */
 #define FT_MAXSTRINGLEN 512      /* bytes of a string buffer, NUL included */
 #define FT_MAXMAPENTRIES 2048
@@ -52,17 +56,17 @@ const char *ft_version(void);
  * a string (s, n bytes; n < 0 means NUL-terminated).  Keys and printf
  * arguments are arrays of these; the consumer knows which member to read. */
 typedef struct ft_val {
-    int64_t i;
+    ft_i64 i;
     const char *s;
-    int64_t n;
+    ft_i64 n;
 } ft_val;
 
 /* Histogram/variance configuration shared by every statistic of a global. */
 typedef struct ft_stat_cfg {
-    int32_t hist_type;           /* FT_HIST_* */
-    int32_t nbuckets;            /* filled by ft_stat_cfg_init */
-    int64_t start, stop, interval;  /* @hist_linear bounds */
-    int32_t shift;               /* @variance(x, shift): 0..62 */
+    int hist_type;           /* FT_HIST_* */
+    int nbuckets;            /* filled by ft_stat_cfg_init */
+    ft_i64 start, stop, interval;  /* @hist_linear bounds */
+    int shift;               /* @variance(x, shift): 0..62 */
 } ft_stat_cfg;
 
 typedef struct ft_stat ft_stat;  /* one statistics aggregate (stat.h) */
@@ -72,7 +76,7 @@ typedef struct ft_out ft_out;    /* a buffered output sink (out.h) */
 
 /* -- statistics (stat.c) -- */
 /* Validate and fill cfg; returns FT_OK, FT_EZEROINT, FT_EBUCKETS or FT_EINVAL. */
-int ft_stat_cfg_init(ft_stat_cfg *cfg, int hist_type, int64_t start, int64_t stop, int64_t interval, int shift);
+int ft_stat_cfg_init(ft_stat_cfg *cfg, int hist_type, ft_i64 start, ft_i64 stop, ft_i64 interval, int shift);
 /* Allocate a standalone statistic (a scalar global); NULL if cfg is invalid. */
 ft_stat *ft_stat_new(const ft_stat_cfg *cfg);
 /* Free a statistic made by ft_stat_new. */
@@ -80,52 +84,52 @@ void ft_stat_free(ft_stat *st);
 /* Forget every value (`delete x`). */
 void ft_stat_clear(ft_stat *st);
 /* x <<< v: allocation-free. */
-void ft_stat_add(ft_stat *st, int64_t v);
+void ft_stat_add(ft_stat *st, ft_i64 v);
 /* Number of values added (@count). */
-int64_t ft_stat_count(const ft_stat *st);
+ft_i64 ft_stat_count(const ft_stat *st);
 /* @count/@sum/@min/@max/@avg/@variance into *out; FT_EEMPTY when count is 0 (except count, sum). */
-int ft_stat_get(const ft_stat *st, int agg, int64_t *out);
+int ft_stat_get(const ft_stat *st, int agg, ft_i64 *out);
 /* Number of histogram buckets (0 when the statistic has no histogram). */
 int ft_stat_hist_nbuckets(const ft_stat *st);
 /* @hist_*(x)[i]: count of bucket i, 0 when out of range. */
-int64_t ft_stat_hist_bucket(const ft_stat *st, int64_t i);
+ft_i64 ft_stat_hist_bucket(const ft_stat *st, ft_i64 i);
 /* Print @hist_log/@hist_linear exactly like stap into buf (NUL-terminated, truncated to cap); returns the full length. */
-int64_t ft_stat_hist_sprint(const ft_stat *st, int elision, char *buf, int64_t cap);
+ft_i64 ft_stat_hist_sprint(const ft_stat *st, int elision, char *buf, ft_i64 cap);
 
 /* -- associative arrays (map.c) -- */
 /* New array: key_types is 1..9 chars of 'i'/'s', value_type FT_T_*, cfg used for FT_T_STAT;
    wrap != 0 for `global a%`; maxstrlen is MAXSTRINGLEN.  NULL on bad arguments/no memory. */
-ft_map *ft_map_new(const char *key_types, int value_type, int64_t max_entries, int wrap, int64_t maxstrlen, const ft_stat_cfg *cfg);
+ft_map *ft_map_new(const char *key_types, int value_type, ft_i64 max_entries, int wrap, ft_i64 maxstrlen, const ft_stat_cfg *cfg);
 /* Free an array and everything in it. */
 void ft_map_free(ft_map *m);
 /* Number of entries. */
-int64_t ft_map_size(const ft_map *m);
+ft_i64 ft_map_size(const ft_map *m);
 /* Maximum number of entries. */
-int64_t ft_map_capacity(const ft_map *m);
+ft_i64 ft_map_capacity(const ft_map *m);
 /* delete a (whole array). */
 void ft_map_clear(ft_map *m);
 /* Entry id of key (array of nkeys values), or FT_ENOENT. */
-int64_t ft_map_find(ft_map *m, const ft_val *key);
+ft_i64 ft_map_find(ft_map *m, const ft_val *key);
 /* Entry id of key, inserting a zero value at the end of the order if absent; FT_EOVERFLOW when full (non-wrap). */
-int64_t ft_map_insert(ft_map *m, const ft_val *key);
+ft_i64 ft_map_insert(ft_map *m, const ft_val *key);
 /* delete a[key]; FT_OK or FT_ENOENT. */
 int ft_map_delete(ft_map *m, const ft_val *key);
 /* Delete one entry by id. */
-int ft_map_delete_entry(ft_map *m, int64_t id);
+int ft_map_delete_entry(ft_map *m, ft_i64 id);
 /* Integer value of an entry. */
-int64_t ft_map_get_int(const ft_map *m, int64_t id);
+ft_i64 ft_map_get_int(const ft_map *m, ft_i64 id);
 /* Set the integer value of an entry. */
-void ft_map_set_int(ft_map *m, int64_t id, int64_t v);
+void ft_map_set_int(ft_map *m, ft_i64 id, ft_i64 v);
 /* String value of an entry (NUL-terminated, owned by the map). */
-const char *ft_map_get_str(const ft_map *m, int64_t id);
+const char *ft_map_get_str(const ft_map *m, ft_i64 id);
 /* Set the string value of an entry (s of n bytes, n < 0: NUL-terminated; truncated to maxstrlen-1). */
-void ft_map_set_str(ft_map *m, int64_t id, const char *s, int64_t n);
+void ft_map_set_str(ft_map *m, ft_i64 id, const char *s, ft_i64 n);
 /* Statistic value of an entry (FT_T_STAT arrays). */
-ft_stat *ft_map_get_stat(ft_map *m, int64_t id);
+ft_stat *ft_map_get_stat(ft_map *m, ft_i64 id);
 /* Integer key column col (0-based) of an entry. */
-int64_t ft_map_key_int(const ft_map *m, int64_t id, int col);
+ft_i64 ft_map_key_int(const ft_map *m, ft_i64 id, int col);
 /* String key column col (0-based) of an entry. */
-const char *ft_map_key_str(const ft_map *m, int64_t id, int col);
+const char *ft_map_key_str(const ft_map *m, ft_i64 id, int col);
 /* Number of key columns. */
 int ft_map_nkeys(const ft_map *m);
 /* Type (FT_T_INT/FT_T_STR) of key column col. */
@@ -133,25 +137,25 @@ int ft_map_key_type(const ft_map *m, int col);
 /* Value type FT_T_*. */
 int ft_map_value_type(const ft_map *m);
 /* First entry in iteration order, or FT_ENOENT. */
-int64_t ft_map_first(const ft_map *m);
+ft_i64 ft_map_first(const ft_map *m);
 /* Entry after id in iteration order, or FT_ENOENT. */
-int64_t ft_map_next(const ft_map *m, int64_t id);
+ft_i64 ft_map_next(const ft_map *m, ft_i64 id);
 /* Reorder the iteration order, stably: column 0 = value, 1..nkeys = key column; dir > 0 ascending,
    < 0 descending; agg = FT_AGG_* for stat values.  Only the first `limit` positions are guaranteed
    sorted when limit > 0.  Allocation-free. */
-int ft_map_sort(ft_map *m, int column, int dir, int agg, int64_t limit);
+int ft_map_sort(ft_map *m, int column, int dir, int agg, ft_i64 limit);
 /* Does entry id match key on every column whose bit is clear in wildmask (bit c = column c is `*`)? */
-int ft_map_match(const ft_map *m, int64_t id, const ft_val *key, uint32_t wildmask);
+int ft_map_match(const ft_map *m, ft_i64 id, const ft_val *key, unsigned int wildmask);
 /* First entry at or after id (in iteration order) matching the slice, or FT_ENOENT. */
-int64_t ft_map_slice_next(const ft_map *m, int64_t id, const ft_val *key, uint32_t wildmask);
+ft_i64 ft_map_slice_next(const ft_map *m, ft_i64 id, const ft_val *key, unsigned int wildmask);
 /* [k1, *, ...] in a: 1 or 0. */
-int ft_map_slice_exists(const ft_map *m, const ft_val *key, uint32_t wildmask);
+int ft_map_slice_exists(const ft_map *m, const ft_val *key, unsigned int wildmask);
 /* delete a[k1, *, ...]; returns the number of entries deleted. */
-int64_t ft_map_slice_delete(ft_map *m, const ft_val *key, uint32_t wildmask);
+ft_i64 ft_map_slice_delete(ft_map *m, const ft_val *key, unsigned int wildmask);
 
 /* -- printf (fmt.c) -- */
 /* Parse a format once; NULL on error, with *err_off (if not NULL) at the offending byte. */
-ft_fmt *ft_fmt_parse(const char *fmt, int64_t *err_off);
+ft_fmt *ft_fmt_parse(const char *fmt, ft_i64 *err_off);
 /* Free a parsed format. */
 void ft_fmt_free(ft_fmt *f);
 /* Number of argument values the format consumes (`*` widths/precisions included). */
@@ -159,23 +163,23 @@ int ft_fmt_nargs(const ft_fmt *f);
 /* Expected type (FT_T_INT or FT_T_STR) of argument i. */
 int ft_fmt_argtype(const ft_fmt *f, int i);
 /* sprintf: format into buf (NUL-terminated, at most cap-1 bytes kept); returns the bytes kept. */
-int64_t ft_fmt_sprint(const ft_fmt *f, const ft_val *args, int nargs, char *buf, int64_t cap);
+ft_i64 ft_fmt_sprint(const ft_fmt *f, const ft_val *args, int nargs, char *buf, ft_i64 cap);
 /* printf into an output sink; FT_OK or FT_EIO. */
 int ft_fmt_print(const ft_fmt *f, const ft_val *args, int nargs, ft_out *o);
 /* stap's sprint() of an integer: decimal into buf (>= 21 bytes); returns the length. */
-int ft_fmt_int(int64_t v, char *buf);
+int ft_fmt_int(ft_i64 v, char *buf);
 
 /* -- output sink (out.c) -- */
 /* Buffered writer to fd (stdout or the -o file); bufsize bytes preallocated. */
-ft_out *ft_out_new(int fd, int64_t bufsize);
+ft_out *ft_out_new(int fd, ft_i64 bufsize);
 /* Flush and free (the fd is not closed). */
 int ft_out_free(ft_out *o);
 /* Append n bytes, flushing when the buffer fills; FT_OK or FT_EIO. */
-int ft_out_write(ft_out *o, const char *p, int64_t n);
+int ft_out_write(ft_out *o, const char *p, ft_i64 n);
 /* Write everything buffered to the fd; FT_OK or FT_EIO. */
 int ft_out_flush(ft_out *o);
 /* Bytes currently buffered. */
-int64_t ft_out_pending(const ft_out *o);
+ft_i64 ft_out_pending(const ft_out *o);
 /* print(@hist_*(x)) into the sink. */
 int ft_out_hist(ft_out *o, const ft_stat *st, int elision);
 /* ==== end of runtime data section ======================================== */

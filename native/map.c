@@ -21,13 +21,13 @@
 
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 
-static size_t column_bytes(int type, int64_t maxstr)
+static size_t column_bytes(int type, ft_i64 maxstr)
 {
     return type == FT_T_STR ? align8(sizeof(uint32_t) + (size_t)maxstr) : 8;
 }
 
-ft_map *ft_map_new(const char *key_types, int value_type, int64_t max_entries, int wrap,
-                   int64_t maxstr, const ft_stat_cfg *cfg)
+ft_map *ft_map_new(const char *key_types, int value_type, ft_i64 max_entries, int wrap,
+                   ft_i64 maxstr, const ft_stat_cfg *cfg)
 {
     size_t nk = strlen(key_types);
     if (nk < 1 || nk > FT_MAX_KEYS || max_entries < 1 || max_entries > (1 << 30) || maxstr < 2)
@@ -102,8 +102,8 @@ void ft_map_clear(ft_map *m)
     m->size = 0;
 }
 
-int64_t ft_map_size(const ft_map *m) { return m->size; }
-int64_t ft_map_capacity(const ft_map *m) { return m->cap; }
+ft_i64 ft_map_size(const ft_map *m) { return m->size; }
+ft_i64 ft_map_capacity(const ft_map *m) { return m->cap; }
 int ft_map_nkeys(const ft_map *m) { return m->nkeys; }
 int ft_map_value_type(const ft_map *m) { return m->vtype; }
 
@@ -151,7 +151,7 @@ static int key_col_eq(const ft_map *m, int32_t id, int c, const ft_val *v)
 {
     const char *p = FIELD(m, id, m->koff[c]);
     if (m->ktype[c] == FT_T_INT)
-        return *(const int64_t *)p == v->i;
+        return *(const ft_i64 *)p == v->i;
     uint32_t n = kept_len(m, v);
     return SLEN(p) == n && memcmp(SCHARS(p), v->s, n) == 0;
 }
@@ -179,7 +179,7 @@ static int32_t lookup(const ft_map *m, const ft_val *key, uint32_t h)
     return -1;
 }
 
-int64_t ft_map_find(ft_map *m, const ft_val *key)
+ft_i64 ft_map_find(ft_map *m, const ft_val *key)
 {
     int32_t id = lookup(m, key, hash_key(m, key));
     return id >= 0 ? id : FT_ENOENT;
@@ -212,7 +212,7 @@ static void order_append(ft_map *m, int32_t id)
     m->last = id;
 }
 
-int ft_map_delete_entry(ft_map *m, int64_t id64)
+int ft_map_delete_entry(ft_map *m, ft_i64 id64)
 {
     if (id64 < 0 || id64 >= m->hwm || !ENT(m, id64)->used)
         return FT_ENOENT;
@@ -236,7 +236,7 @@ int ft_map_delete(ft_map *m, const ft_val *key)
     return id >= 0 ? ft_map_delete_entry(m, id) : FT_ENOENT;
 }
 
-int64_t ft_map_insert(ft_map *m, const ft_val *key)
+ft_i64 ft_map_insert(ft_map *m, const ft_val *key)
 {
     uint32_t h = hash_key(m, key);
     int32_t id = lookup(m, key, h);
@@ -262,13 +262,13 @@ int64_t ft_map_insert(ft_map *m, const ft_val *key)
     for (int c = 0; c < m->nkeys; c++) {
         char *p = FIELD(m, id, m->koff[c]);
         if (m->ktype[c] == FT_T_INT)
-            *(int64_t *)p = key[c].i;
+            *(ft_i64 *)p = key[c].i;
         else
             store_str(m, p, &key[c]);
     }
     char *v = FIELD(m, id, m->voff);
     if (m->vtype == FT_T_INT)
-        *(int64_t *)v = 0;
+        *(ft_i64 *)v = 0;
     else if (m->vtype == FT_T_STR)
         store_str(m, v, &(ft_val){0, "", 0});
     else
@@ -279,40 +279,40 @@ int64_t ft_map_insert(ft_map *m, const ft_val *key)
 
 /* ---- values and keys of an entry ---- */
 
-int64_t ft_map_get_int(const ft_map *m, int64_t id) { return *(int64_t *)FIELD(m, id, m->voff); }
+ft_i64 ft_map_get_int(const ft_map *m, ft_i64 id) { return *(ft_i64 *)FIELD(m, id, m->voff); }
 
-void ft_map_set_int(ft_map *m, int64_t id, int64_t v) { *(int64_t *)FIELD(m, id, m->voff) = v; }
+void ft_map_set_int(ft_map *m, ft_i64 id, ft_i64 v) { *(ft_i64 *)FIELD(m, id, m->voff) = v; }
 
-const char *ft_map_get_str(const ft_map *m, int64_t id) { return SCHARS(FIELD(m, id, m->voff)); }
+const char *ft_map_get_str(const ft_map *m, ft_i64 id) { return SCHARS(FIELD(m, id, m->voff)); }
 
-void ft_map_set_str(ft_map *m, int64_t id, const char *s, int64_t n)
+void ft_map_set_str(ft_map *m, ft_i64 id, const char *s, ft_i64 n)
 {
     store_str(m, FIELD(m, id, m->voff), &(ft_val){0, s, n});
 }
 
-ft_stat *ft_map_get_stat(ft_map *m, int64_t id) { return (ft_stat *)FIELD(m, id, m->voff); }
+ft_stat *ft_map_get_stat(ft_map *m, ft_i64 id) { return (ft_stat *)FIELD(m, id, m->voff); }
 
-int64_t ft_map_key_int(const ft_map *m, int64_t id, int col)
+ft_i64 ft_map_key_int(const ft_map *m, ft_i64 id, int col)
 {
-    return *(int64_t *)FIELD(m, id, m->koff[col]);
+    return *(ft_i64 *)FIELD(m, id, m->koff[col]);
 }
 
-const char *ft_map_key_str(const ft_map *m, int64_t id, int col)
+const char *ft_map_key_str(const ft_map *m, ft_i64 id, int col)
 {
     return SCHARS(FIELD(m, id, m->koff[col]));
 }
 
 /* ---- iteration ---- */
 
-int64_t ft_map_first(const ft_map *m) { return m->first >= 0 ? m->first : FT_ENOENT; }
+ft_i64 ft_map_first(const ft_map *m) { return m->first >= 0 ? m->first : FT_ENOENT; }
 
-int64_t ft_map_next(const ft_map *m, int64_t id)
+ft_i64 ft_map_next(const ft_map *m, ft_i64 id)
 {
     int32_t n = ENT(m, id)->next;
     return n >= 0 ? n : FT_ENOENT;
 }
 
-int ft_map_match(const ft_map *m, int64_t id, const ft_val *key, uint32_t wildmask)
+int ft_map_match(const ft_map *m, ft_i64 id, const ft_val *key, uint32_t wildmask)
 {
     for (int c = 0; c < m->nkeys; c++)
         if (!(wildmask & (1u << c)) && !key_col_eq(m, (int32_t)id, c, &key[c]))
@@ -320,7 +320,7 @@ int ft_map_match(const ft_map *m, int64_t id, const ft_val *key, uint32_t wildma
     return 1;
 }
 
-int64_t ft_map_slice_next(const ft_map *m, int64_t id, const ft_val *key, uint32_t wildmask)
+ft_i64 ft_map_slice_next(const ft_map *m, ft_i64 id, const ft_val *key, uint32_t wildmask)
 {
     for (; id >= 0; id = ENT(m, id)->next)
         if (ft_map_match(m, id, key, wildmask))
@@ -335,9 +335,9 @@ int ft_map_slice_exists(const ft_map *m, const ft_val *key, uint32_t wildmask)
     return ft_map_slice_next(m, m->first, key, wildmask) >= 0;
 }
 
-int64_t ft_map_slice_delete(ft_map *m, const ft_val *key, uint32_t wildmask)
+ft_i64 ft_map_slice_delete(ft_map *m, const ft_val *key, uint32_t wildmask)
 {
-    int64_t n = 0;
+    ft_i64 n = 0;
     for (int32_t id = m->first, next; id >= 0; id = next) {
         next = ENT(m, id)->next;
         if (ft_map_match(m, id, key, wildmask)) {
@@ -355,11 +355,11 @@ typedef struct sort_spec {
     int column, dir, agg;
 } sort_spec;
 
-static int cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
+static int cmp_i64(ft_i64 a, ft_i64 b) { return (a > b) - (a < b); }
 
-static int64_t stat_key(const ft_map *m, int32_t id, int agg)
+static ft_i64 stat_key(const ft_map *m, int32_t id, int agg)
 {
-    int64_t v;
+    ft_i64 v;
     ft_stat_get((const ft_stat *)FIELD(m, id, m->voff), agg, &v);   /* empty: 0 */
     return v;
 }
@@ -377,7 +377,7 @@ static int cmp_entries(const sort_spec *s, int32_t a, int32_t b)
         off = m->koff[s->column - 1];
     }
     if (type == FT_T_INT)
-        r = cmp_i64(*(int64_t *)FIELD(m, a, off), *(int64_t *)FIELD(m, b, off));
+        r = cmp_i64(*(ft_i64 *)FIELD(m, a, off), *(ft_i64 *)FIELD(m, b, off));
     else if (type == FT_T_STR)
         r = strcmp(SCHARS(FIELD(m, a, off)), SCHARS(FIELD(m, b, off)));
     else
@@ -387,13 +387,13 @@ static int cmp_entries(const sort_spec *s, int32_t a, int32_t b)
 
 /* Bottom-up merge sort of n ids, ping-ponging between a and tmp; returns
  * the buffer holding the result.  Stable: ties take the left run. */
-static int32_t *merge_sort(const sort_spec *s, int32_t *a, int32_t *tmp, int64_t n)
+static int32_t *merge_sort(const sort_spec *s, int32_t *a, int32_t *tmp, ft_i64 n)
 {
-    for (int64_t width = 1; width < n; width *= 2) {
-        for (int64_t lo = 0; lo < n; lo += 2 * width) {
-            int64_t mid = lo + width < n ? lo + width : n;
-            int64_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            int64_t i = lo, j = mid, k = lo;
+    for (ft_i64 width = 1; width < n; width *= 2) {
+        for (ft_i64 lo = 0; lo < n; lo += 2 * width) {
+            ft_i64 mid = lo + width < n ? lo + width : n;
+            ft_i64 hi = lo + 2 * width < n ? lo + 2 * width : n;
+            ft_i64 i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
                 tmp[k++] = cmp_entries(s, a[j], a[i]) < 0 ? a[j++] : a[i++];
             while (i < mid)
@@ -408,20 +408,20 @@ static int32_t *merge_sort(const sort_spec *s, int32_t *a, int32_t *tmp, int64_t
     return a;
 }
 
-int ft_map_sort(ft_map *m, int column, int dir, int agg, int64_t limit)
+int ft_map_sort(ft_map *m, int column, int dir, int agg, ft_i64 limit)
 {
     (void)limit;   /* a full sort also orders the first `limit` entries */
     if (column < 0 || column > m->nkeys)
         return FT_EINVAL;
     if (column == 0 && m->vtype == FT_T_STAT && (agg < FT_AGG_COUNT || agg > FT_AGG_VARIANCE))
         return FT_EINVAL;
-    int64_t n = 0;
+    ft_i64 n = 0;
     for (int32_t id = m->first; id >= 0; id = ENT(m, id)->next)
         m->sortbuf[n++] = id;
     sort_spec s = {m, column, dir, agg};
     const int32_t *sorted = merge_sort(&s, m->sortbuf, m->sorttmp, n);
     m->first = m->last = -1;
-    for (int64_t i = 0; i < n; i++)
+    for (ft_i64 i = 0; i < n; i++)
         order_append(m, sorted[i]);
     return FT_OK;
 }

@@ -22,8 +22,8 @@ struct ft_map {
     uint8_t ktype[FT_MAX_KEYS];
     int vtype;
     int wrap;             /* `global a%`: evict the oldest entry when full */
-    int64_t cap;          /* max entries */
-    int64_t maxstr;       /* string buffer size, NUL included */
+    ft_i64 cap;          /* max entries */
+    ft_i64 maxstr;       /* string buffer size, NUL included */
     ft_stat_cfg cfg;      /* for statistic values */
     size_t esize;         /* bytes per entry */
     size_t koff[FT_MAX_KEYS], voff;
@@ -33,7 +33,7 @@ struct ft_map {
     int32_t first, last;  /* iteration order, oldest first */
     int32_t freelist;     /* deleted entries for reuse */
     int32_t hwm;          /* entries [0, hwm) have been handed out at least once */
-    int64_t size;
+    ft_i64 size;
     int32_t *sortbuf, *sorttmp;   /* merge-sort buffers, cap entries each */
 };
 

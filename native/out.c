@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-ft_out *ft_out_new(int fd, int64_t bufsize)
+ft_out *ft_out_new(int fd, ft_i64 bufsize)
 {
     if (bufsize <= 0)
         bufsize = 1 << 16;
@@ -26,7 +26,7 @@ ft_out *ft_out_new(int fd, int64_t bufsize)
     return o;
 }
 
-static int write_all(int fd, const char *p, int64_t n)
+static int write_all(int fd, const char *p, ft_i64 n)
 {
     while (n > 0) {
         ssize_t k = write(fd, p, (size_t)n);
@@ -49,12 +49,12 @@ int ft_out_flush(ft_out *o)
     return o->failed ? FT_EIO : FT_OK;
 }
 
-int ft_out_write(ft_out *o, const char *p, int64_t n)
+int ft_out_write(ft_out *o, const char *p, ft_i64 n)
 {
     while (n > 0) {
         if (o->len == o->cap && ft_out_flush(o) != FT_OK)
             return FT_EIO;
-        int64_t k = o->cap - o->len;
+        ft_i64 k = o->cap - o->len;
         if (k > n)
             k = n;
         memcpy(o->buf + o->len, p, (size_t)k);
@@ -65,7 +65,7 @@ int ft_out_write(ft_out *o, const char *p, int64_t n)
     return o->failed ? FT_EIO : FT_OK;
 }
 
-int64_t ft_out_pending(const ft_out *o) { return o->len; }
+ft_i64 ft_out_pending(const ft_out *o) { return o->len; }
 
 int ft_out_free(ft_out *o)
 {
@@ -79,7 +79,7 @@ int ft_out_free(ft_out *o)
 
 /* ---- writer ---- */
 
-void ft_wr_init_str(ft_wr *w, char *buf, int64_t cap)
+void ft_wr_init_str(ft_wr *w, char *buf, ft_i64 cap)
 {
     w->buf = buf;
     w->cap = cap;
@@ -95,7 +95,7 @@ void ft_wr_init_out(ft_wr *w, ft_out *o)
     w->out = o;
 }
 
-void ft_wr_bytes(ft_wr *w, const char *p, int64_t n)
+void ft_wr_bytes(ft_wr *w, const char *p, ft_i64 n)
 {
     if (n <= 0)
         return;
@@ -104,7 +104,7 @@ void ft_wr_bytes(ft_wr *w, const char *p, int64_t n)
         ft_out_write(w->out, p, n);
         return;
     }
-    int64_t room = w->cap - 1 - w->len;   /* keep one byte for the NUL */
+    ft_i64 room = w->cap - 1 - w->len;   /* keep one byte for the NUL */
     if (room <= 0)
         return;
     if (n > room)
@@ -113,18 +113,18 @@ void ft_wr_bytes(ft_wr *w, const char *p, int64_t n)
     w->len += n;
 }
 
-void ft_wr_fill(ft_wr *w, char c, int64_t n)
+void ft_wr_fill(ft_wr *w, char c, ft_i64 n)
 {
     char chunk[64];
     memset(chunk, c, sizeof chunk);
     while (n > 0) {
-        int64_t k = n < (int64_t)sizeof chunk ? n : (int64_t)sizeof chunk;
+        ft_i64 k = n < (ft_i64)sizeof chunk ? n : (ft_i64)sizeof chunk;
         ft_wr_bytes(w, chunk, k);
         n -= k;
     }
 }
 
-int64_t ft_wr_finish(ft_wr *w)
+ft_i64 ft_wr_finish(ft_wr *w)
 {
     if (!w->out && w->cap > 0)
         w->buf[w->len] = '\0';

@@ -12,25 +12,25 @@ struct ft_out {
     int fd;
     int failed;          /* a write failed: keep dropping output, report FT_EIO */
     char *buf;
-    int64_t len, cap;
+    ft_i64 len, cap;
 };
 
 /* Where formatted bytes go: a bounded string (out == NULL; bytes past
  * cap-1 are counted but dropped, like snprintf) or an output sink. */
 typedef struct ft_wr {
     char *buf;
-    int64_t cap;
-    int64_t len;         /* bytes stored in buf (string mode) */
-    int64_t total;       /* bytes produced, stored or not */
+    ft_i64 cap;
+    ft_i64 len;         /* bytes stored in buf (string mode) */
+    ft_i64 total;       /* bytes produced, stored or not */
     ft_out *out;
 } ft_wr;
 
-void ft_wr_init_str(ft_wr *w, char *buf, int64_t cap);
+void ft_wr_init_str(ft_wr *w, char *buf, ft_i64 cap);
 void ft_wr_init_out(ft_wr *w, ft_out *o);
-void ft_wr_bytes(ft_wr *w, const char *p, int64_t n);
-void ft_wr_fill(ft_wr *w, char c, int64_t n);
+void ft_wr_bytes(ft_wr *w, const char *p, ft_i64 n);
+void ft_wr_fill(ft_wr *w, char c, ft_i64 n);
 /* NUL-terminate a string writer; returns the bytes kept. */
-int64_t ft_wr_finish(ft_wr *w);
+ft_i64 ft_wr_finish(ft_wr *w);
 
 static inline void ft_wr_char(ft_wr *w, char c) { ft_wr_bytes(w, &c, 1); }
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ft_stat_cfg_init(ft_stat_cfg *cfg, int hist_type, int64_t start, int64_t stop,
-                     int64_t interval, int shift)
+int ft_stat_cfg_init(ft_stat_cfg *cfg, int hist_type, ft_i64 start, ft_i64 stop,
+                     ft_i64 interval, int shift)
 {
     memset(cfg, 0, sizeof *cfg);
     if (shift < 0 || shift > 62)
@@ -46,7 +46,7 @@ int ft_stat_cfg_init(ft_stat_cfg *cfg, int hist_type, int64_t start, int64_t sto
 
 size_t ft_stat_bytes(const ft_stat_cfg *cfg)
 {
-    return sizeof(ft_stat) + (size_t)cfg->nbuckets * sizeof(int64_t);
+    return sizeof(ft_stat) + (size_t)cfg->nbuckets * sizeof(ft_i64);
 }
 
 void ft_stat_init(ft_stat *st, const ft_stat_cfg *cfg)
@@ -76,12 +76,12 @@ void ft_stat_free(ft_stat *st) { free(st); }
 
 void ft_stat_clear(ft_stat *st) { ft_stat_init(st, st->cfg); }
 
-int64_t ft_stat_count(const ft_stat *st) { return st->count; }
+ft_i64 ft_stat_count(const ft_stat *st) { return st->count; }
 
 int ft_stat_hist_nbuckets(const ft_stat *st) { return st->cfg->nbuckets; }
 
 /* log2 bucket: 0 -> 64; v > 0 -> 64 + bit length; v < 0 mirrors below 64 */
-static int log_bucket(int64_t v)
+static int log_bucket(ft_i64 v)
 {
     if (v == 0)
         return FT_HIST_LOG_BUCKET0;
@@ -90,7 +90,7 @@ static int log_bucket(int64_t v)
     return __builtin_clzll(-(uint64_t)v);
 }
 
-static int linear_bucket(const ft_stat_cfg *c, int64_t v)
+static int linear_bucket(const ft_stat_cfg *c, ft_i64 v)
 {
     if (v < c->start)
         return 0;
@@ -100,12 +100,12 @@ static int linear_bucket(const ft_stat_cfg *c, int64_t v)
     return (int)i;
 }
 
-void ft_stat_add(ft_stat *st, int64_t v)
+void ft_stat_add(ft_stat *st, ft_i64 v)
 {
     const ft_stat_cfg *c = st->cfg;
-    int64_t x = (int64_t)((uint64_t)v << c->shift);
+    ft_i64 x = (ft_i64)((uint64_t)v << c->shift);
     st->count++;
-    st->sum = (int64_t)((uint64_t)st->sum + (uint64_t)v);
+    st->sum = (ft_i64)((uint64_t)st->sum + (uint64_t)v);
     if (st->count == 1) {
         st->min = st->max = v;
         st->avg_s = x;
@@ -116,10 +116,10 @@ void ft_stat_add(ft_stat *st, int64_t v)
         if (v > st->max)
             st->max = v;
         /* Welford's online update in integers, truncating like stap */
-        int64_t delta = (int64_t)((uint64_t)x - (uint64_t)st->avg_s);
-        st->avg_s = (int64_t)((uint64_t)st->avg_s + (uint64_t)(delta / st->count));
+        ft_i64 delta = (ft_i64)((uint64_t)x - (uint64_t)st->avg_s);
+        st->avg_s = (ft_i64)((uint64_t)st->avg_s + (uint64_t)(delta / st->count));
         uint64_t d2 = (uint64_t)x - (uint64_t)st->avg_s;
-        st->m2 = (int64_t)((uint64_t)st->m2 + (uint64_t)delta * d2);
+        st->m2 = (ft_i64)((uint64_t)st->m2 + (uint64_t)delta * d2);
     }
     if (c->hist_type == FT_HIST_LOG)
         st->buckets[log_bucket(v)]++;
@@ -129,22 +129,22 @@ void ft_stat_add(ft_stat *st, int64_t v)
 
 /* stap's @variance: M2 corrected by the distance between the running mean
  * and the exact mean, over n-1, unscaled by 2*shift bits. */
-static int64_t variance(const ft_stat *st)
+static ft_i64 variance(const ft_stat *st)
 {
     if (st->count < 2)
         return 0;
     int shift = st->cfg->shift;
-    int64_t n = st->count;
-    int64_t mean = (int64_t)((uint64_t)st->sum << shift) / n;
+    ft_i64 n = st->count;
+    ft_i64 mean = (ft_i64)((uint64_t)st->sum << shift) / n;
     uint64_t d = (uint64_t)st->avg_s - (uint64_t)mean;
-    int64_t tot = (int64_t)((uint64_t)st->m2 + (uint64_t)n * d * d);
-    int64_t var = tot / (n - 1);
+    ft_i64 tot = (ft_i64)((uint64_t)st->m2 + (uint64_t)n * d * d);
+    ft_i64 var = tot / (n - 1);
     if (2 * shift >= 64)
         return var < 0 ? -1 : 0;
     return var >> (2 * shift);
 }
 
-int ft_stat_get(const ft_stat *st, int agg, int64_t *out)
+int ft_stat_get(const ft_stat *st, int agg, ft_i64 *out)
 {
     *out = 0;
     switch (agg) {
@@ -173,7 +173,7 @@ int ft_stat_get(const ft_stat *st, int agg, int64_t *out)
     return FT_OK;
 }
 
-int64_t ft_stat_hist_bucket(const ft_stat *st, int64_t i)
+ft_i64 ft_stat_hist_bucket(const ft_stat *st, ft_i64 i)
 {
     if (i < 0 || i >= st->cfg->nbuckets)
         return 0;
@@ -183,17 +183,17 @@ int64_t ft_stat_hist_bucket(const ft_stat *st, int64_t i)
 /* ---- printing ---- */
 
 /* Label of bucket i: its lowest value, with '<' / '>' for linear under/overflow. */
-static int64_t bucket_label(const ft_stat_cfg *c, int i, char *prefix)
+static ft_i64 bucket_label(const ft_stat_cfg *c, int i, char *prefix)
 {
     *prefix = 0;
     if (c->hist_type == FT_HIST_LOG) {
         if (i == FT_HIST_LOG_BUCKET0)
             return 0;
         if (i > FT_HIST_LOG_BUCKET0)
-            return (int64_t)1 << (i - FT_HIST_LOG_BUCKET0 - 1);
+            return (ft_i64)1 << (i - FT_HIST_LOG_BUCKET0 - 1);
         if (i == 0)
             return INT64_MIN;
-        return -((int64_t)1 << (FT_HIST_LOG_BUCKET0 - 1 - i));
+        return -((ft_i64)1 << (FT_HIST_LOG_BUCKET0 - 1 - i));
     }
     if (i == 0) {
         *prefix = '<';
@@ -203,13 +203,13 @@ static int64_t bucket_label(const ft_stat_cfg *c, int i, char *prefix)
         *prefix = '>';
         i--;
     }
-    return c->start + (int64_t)(i - 1) * c->interval;
+    return c->start + (ft_i64)(i - 1) * c->interval;
 }
 
 static int label_text(const ft_stat_cfg *c, int i, char *buf)
 {
     char prefix;
-    int64_t v = bucket_label(c, i, &prefix);
+    ft_i64 v = bucket_label(c, i, &prefix);
     int n = 0;
     if (prefix)
         buf[n++] = prefix;
@@ -236,7 +236,7 @@ void ft_stat_hist_write(const ft_stat *st, int elision, ft_wr *w)
 {
     const ft_stat_cfg *c = st->cfg;
     int nb = c->nbuckets, lo = -1, hi = 0;
-    int64_t vmax = 0;
+    ft_i64 vmax = 0;
     char tmp[32];
 
     if (c->hist_type == FT_HIST_NONE)
@@ -276,7 +276,7 @@ void ft_stat_hist_write(const ft_stat *st, int elision, ft_wr *w)
         if (n > width)
             width = n;
     }
-    int64_t scale = vmax <= FT_HIST_WIDTH ? 1 : (vmax + FT_HIST_WIDTH - 1) / FT_HIST_WIDTH;
+    ft_i64 scale = vmax <= FT_HIST_WIDTH ? 1 : (vmax + FT_HIST_WIDTH - 1) / FT_HIST_WIDTH;
     int cwidth = ft_fmt_int(vmax, tmp);
 
     write_padded(w, "value", 5, width);
@@ -286,7 +286,7 @@ void ft_stat_hist_write(const ft_stat *st, int elision, ft_wr *w)
 
     int eliding = 0;
     for (int i = lo; i <= hi; i++) {
-        int64_t cnt = st->buckets[i];
+        ft_i64 cnt = st->buckets[i];
         if (cnt == 0 && elision >= 0 && !nonzero_near(st, i, elision, lo, hi)) {
             eliding = 1;
             continue;
@@ -299,7 +299,7 @@ void ft_stat_hist_write(const ft_stat *st, int elision, ft_wr *w)
         int n = label_text(c, i, tmp);
         write_padded(w, tmp, n, width);
         ft_wr_bytes(w, " |", 2);
-        int64_t bar = cnt / scale;
+        ft_i64 bar = cnt / scale;
         ft_wr_fill(w, '@', bar);
         ft_wr_fill(w, ' ', FT_HIST_WIDTH - bar + 1);
         n = ft_fmt_int(cnt, tmp);
@@ -309,7 +309,7 @@ void ft_stat_hist_write(const ft_stat *st, int elision, ft_wr *w)
     ft_wr_char(w, '\n');
 }
 
-int64_t ft_stat_hist_sprint(const ft_stat *st, int elision, char *buf, int64_t cap)
+ft_i64 ft_stat_hist_sprint(const ft_stat *st, int elision, char *buf, ft_i64 cap)
 {
     ft_wr w;
     ft_wr_init_str(&w, buf, cap);

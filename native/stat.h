@@ -12,9 +12,9 @@
  * a map can keep its statistics in preallocated slots. */
 struct ft_stat {
     const ft_stat_cfg *cfg;
-    int64_t count, sum, min, max;
-    int64_t avg_s, m2;     /* Welford running mean (scaled by 2^shift) and M2 */
-    int64_t buckets[];
+    ft_i64 count, sum, min, max;
+    ft_i64 avg_s, m2;     /* Welford running mean (scaled by 2^shift) and M2 */
+    ft_i64 buckets[];
 };
 
 /* Bytes of one statistic with its buckets. */
