@@ -31,7 +31,7 @@ def _mount_tracefs(target: str) -> None:
     import ctypes
     import ctypes.util
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p] * 4 + [ctypes.c_ulong, ctypes.c_void_p]
+    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
     if libc.mount(b"nodev", target.encode(), b"tracefs", 0, None) != 0:
         e = ctypes.get_errno()
         raise KernelError(f"cannot mount tracefs on {target}: {os.strerror(e)}"
