@@ -5,42 +5,38 @@ Locations never take part in equality (see source.Loc), so a script and its
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional, Union
 
+from .record import dataclass
 from .source import Loc
 
-_NOLOC = field(default=None, compare=False, repr=False)
-
-
-class Node:
-    __slots__ = ()
+_NOLOC = None
 
 
 # ---------------------------------------------------------------- expressions
-class Expr(Node):
-    __slots__ = ()
+class Expr:
+    """Base of expressions."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Number(Expr):
     value: int                      # as written, 0 .. 2**64-1
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class String(Expr):
     value: str                      # raw text between the quotes, escapes kept
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Symbol(Expr):
     name: str
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Member:
     """One step of a target expression: `->name` or `[index]`."""
     name: Optional[str] = None
@@ -48,7 +44,7 @@ class Member:
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Target(Expr):
     """`$var`, `$var->a[2]`, `&$var`, `$var$`, `$$vars`, `@var("x")->y`,
     `@cast(e, "type")->f`, and autocasts `(expr)->f` alike: a base plus
@@ -60,7 +56,7 @@ class Target(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cast(Expr):
     """@cast(operand, "type" [, "module"])"""
     operand: Expr
@@ -69,7 +65,7 @@ class Cast(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class VarRef(Expr):
     """@var("name[@file]" [, "module"])"""
     name: str
@@ -77,14 +73,14 @@ class VarRef(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Unary(Expr):
     op: str                         # + - ! ~
     operand: Expr
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Crement(Expr):
     op: str                         # ++ --
     operand: Expr
@@ -92,7 +88,7 @@ class Crement(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Binary(Expr):
     op: str                         # * / % + - . << >> >>> & ^ | < > <= >= == != && ||
     left: Expr
@@ -100,7 +96,7 @@ class Binary(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Regex(Expr):
     op: str                         # =~ !~
     left: Expr
@@ -108,7 +104,7 @@ class Regex(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Ternary(Expr):
     cond: Expr
     then: Expr
@@ -116,7 +112,7 @@ class Ternary(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Assign(Expr):
     op: str                         # = += -= ... .= <<<
     target: Expr
@@ -124,7 +120,7 @@ class Assign(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Index(Expr):
     """`a[i, j]` on an array, `@hist_log(s)[3]` on a histogram.  A None index
     is a `*` wildcard (slices in foreach, `in` and delete)."""
@@ -133,7 +129,7 @@ class Index(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class In(Expr):
     """`[i, j] in a` (a single key is a one-element tuple)."""
     keys: tuple[Optional[Expr], ...]
@@ -141,14 +137,14 @@ class In(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Call(Expr):
     name: str
     args: tuple[Expr, ...]
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Print(Expr):
     """print/printf/println/printd/printdln/sprint/sprintf/sprintln/sprintd/
     sprintdln. `fmt` is the format (printf family) or the delimiter (printd)."""
@@ -158,7 +154,7 @@ class Print(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Stat(Expr):
     """@count @sum @min @max @avg @variance(x [, shift])"""
     op: str
@@ -167,7 +163,7 @@ class Stat(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Hist(Expr):
     """@hist_log(x) / @hist_linear(x, start, stop, interval)"""
     kind: str                       # "log" or "linear"
@@ -176,7 +172,7 @@ class Hist(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Special(Expr):
     """The @-operators with one argument list that need no node of their own:
     @defined(e) @entry(e) @perf("n") @probewrite(v) @const("N")
@@ -186,7 +182,7 @@ class Special(Expr):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Embedded(Expr):
     """%{ C code %} used as an expression (parsed; -g only; never run)."""
     code: str
@@ -194,28 +190,28 @@ class Embedded(Expr):
 
 
 # ---------------------------------------------------------------- statements
-class Stmt(Node):
-    __slots__ = ()
+class Stmt:
+    """Base of statements."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Block(Stmt):
     body: tuple[Stmt, ...]
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExprStmt(Stmt):
     expr: Expr
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Null(Stmt):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class If(Stmt):
     cond: Expr
     then: Stmt
@@ -223,14 +219,14 @@ class If(Stmt):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class While(Stmt):
     cond: Expr
     body: Stmt
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class For(Stmt):
     init: Optional[Expr]
     cond: Optional[Expr]
@@ -239,7 +235,7 @@ class For(Stmt):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Foreach(Stmt):
     """foreach ([k1, k2] in arr[slice] limit n), foreach (v = [k] in arr), ...
 
@@ -258,34 +254,34 @@ class Foreach(Stmt):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Break(Stmt):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Continue(Stmt):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Next(Stmt):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Return(Stmt):
     value: Optional[Expr]
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Delete(Stmt):
     target: Expr                    # Symbol (whole array or scalar) or Index
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Try(Stmt):
     body: Block
     var: Optional[Symbol]
@@ -294,7 +290,7 @@ class Try(Stmt):
 
 
 # ------------------------------------------------------------ declarations
-@dataclass(frozen=True)
+@dataclass
 class Component:
     """One dotted piece of a probe point: a name (may hold * and ** wildcards)
     and an optional literal argument."""
@@ -303,7 +299,7 @@ class Component:
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class ProbePoint:
     components: tuple[Component, ...]
     optional: bool = False          # trailing ?
@@ -312,16 +308,16 @@ class ProbePoint:
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
-class Probe(Node):
+@dataclass
+class Probe:
     points: tuple[ProbePoint, ...]
     body: Block
     privileged: bool = False        # defined in a tapset (may use guru-only constructs)
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
-class ProbeAlias(Node):
+@dataclass
+class ProbeAlias:
     """probe NAME[, NAME] = POINTS { prologue }  or  += POINTS { epilogue }"""
     names: tuple[ProbePoint, ...]
     epilogue: bool
@@ -330,8 +326,8 @@ class ProbeAlias(Node):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
-class Global(Node):
+@dataclass
+class Global:
     name: str
     size: Optional[int] = None      # [N]
     wrap: bool = False              # %
@@ -340,15 +336,15 @@ class Global(Node):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
+@dataclass
 class Param:
     name: str
     type: Optional[str] = None      # "long", "string" or None (inferred)
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
-class Function(Node):
+@dataclass
+class Function:
     name: str
     params: tuple[Param, ...]
     rtype: Optional[str]
@@ -358,15 +354,16 @@ class Function(Node):
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
-class TopEmbedded(Node):
+@dataclass
+class TopEmbedded:
     code: str
     loc: Loc = _NOLOC
 
 
-@dataclass(frozen=True)
-class Script(Node):
-    items: tuple[Node, ...]
+@dataclass
+class Script:
+    _ignore = ("loc", "name")
+    items: tuple[object, ...]
     name: str = ""
     loc: Loc = _NOLOC
 

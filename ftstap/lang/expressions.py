@@ -240,7 +240,7 @@ class ExpressionParser:
     def string_literal(self) -> str:
         """A string, with adjacent literals glued ("a" "b" is "ab")."""
         parts = [self.next().value]
-        while self.peek().kind == STRING:
+        while self.peek().kind == STRING and (self.glue_across_comments or self.peek().gap != 2):
             parts.append(self.next().value)
         return "".join(parts)
 

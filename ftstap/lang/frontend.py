@@ -85,14 +85,21 @@ def default_context(args: list[str], guru: bool, compatible: str | None,
                      guru=guru, args=list(args), config=config)
 
 
-def _compat_autocast(compatible: str | None) -> bool:
+def compat_at_least(compatible: str | None, version: tuple[int, int]) -> bool:
+    """Is --compatible (None: the current language) at least `version`?"""
     if not compatible:
         return True
     try:
         parts = [int(p) for p in compatible.split(".")[:2]]
     except ValueError:
         return True
-    return tuple(parts + [0] * (2 - len(parts))) >= (2, 6)
+    return tuple(parts + [0] * (2 - len(parts))) >= version
+
+
+def parse_options(guru: bool, compatible: str | None, privileged: bool = False) -> ParseOptions:
+    return ParseOptions(guru=guru, privileged=privileged,
+                        autocast=compat_at_least(compatible, (2, 6)),
+                        glue_across_comments=compat_at_least(compatible, (2, 0)))
 
 
 def parse_source(source: Source, pp: Preprocessor, opts: ParseOptions) -> A.Script:
@@ -140,11 +147,10 @@ def run_pass1(source: Source, args: list[str], *, guru: bool = False, include: l
             try:
                 tap_pp = Preprocessor(lib_ctx, pp.macros)
                 tapsets.append(parse_source(read_source(path), tap_pp,
-                                            ParseOptions(guru=guru, privileged=True,
-                                                         autocast=_compat_autocast(compatible))))
+                                            parse_options(guru, compatible, privileged=True)))
             except FtstapError as e:
                 result_warnings.append(f"WARNING: tapset {path} has errors and is skipped:\n{e.render()}")
-    opts = ParseOptions(guru=guru, autocast=_compat_autocast(compatible))
+    opts = parse_options(guru, compatible)
     script = parse_source(source, pp, opts)
     result_warnings.extend(pp.warnings)
     if warnings_as_errors and result_warnings:

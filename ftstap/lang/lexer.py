@@ -49,7 +49,7 @@ class Token:
         self.kind = kind
         self.value = value
         self.loc = loc
-        self.gap = gap  # whitespace or a comment came before this token
+        self.gap = gap  # truthy if whitespace (1) or a comment (2) came before
 
     def is_op(self, *ops: str) -> bool:
         return self.kind == OP and self.value in ops
@@ -98,7 +98,7 @@ def tokenize(source: Source, via: Loc | None = None) -> list[Token]:
     out: list[Token] = []
     append = out.append
     match = _TOKEN_RE.match
-    pos, n, gap = 0, len(text), True
+    pos, n, gap = 0, len(text), 1
     while pos < n:
         m = match(text, pos)
         if m is None:
@@ -108,7 +108,7 @@ def tokenize(source: Source, via: Loc | None = None) -> list[Token]:
         kind = m.lastgroup
         end = m.end()
         if kind == "ws":
-            gap = True
+            gap = gap or 1
             pos = end
             continue
         if kind == "comment":
@@ -117,7 +117,7 @@ def tokenize(source: Source, via: Loc | None = None) -> list[Token]:
                 if close < 0:
                     raise SourceError("unterminated comment", Loc(source, pos, via), saw="'/*'")
                 end = close + 2
-            gap = True
+            gap = 2
             pos = end
             continue
         loc = Loc(source, pos, via)
@@ -141,7 +141,7 @@ def tokenize(source: Source, via: Loc | None = None) -> list[Token]:
             append(Token(ARG, m.group(), loc, gap))
         else:
             append(Token(OP, m.group(), loc, gap))
-        gap = False
+        gap = 0
         pos = end
     out.append(Token(EOF, None, Loc(source, n, via), True))
     return out

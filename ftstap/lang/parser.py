@@ -24,6 +24,7 @@ class ParseOptions:
     guru: bool = False        # -g: embedded C and guru-only operators allowed
     privileged: bool = False  # a tapset file: like guru for embedded code
     autocast: bool = True     # --compatible >= 2.6: postfix ->/[] on any value
+    glue_across_comments: bool = True  # --compatible >= 2.0: "a" /* c */ "b" is "ab"
 
 
 class Parser(ExpressionParser, ProbePointParser):
@@ -34,6 +35,7 @@ class Parser(ExpressionParser, ProbePointParser):
         self.guru = opts.guru or opts.privileged
         self.privileged = opts.privileged
         self.autocast = opts.autocast
+        self.glue_across_comments = opts.glue_across_comments
         self.depth = 0
         self.in_function = False
         self.errors: list[SourceError] = []
@@ -70,7 +72,7 @@ class Parser(ExpressionParser, ProbePointParser):
 
     # ---- the file --------------------------------------------------------
     def script(self, name: str = "") -> A.Script:
-        items: list[A.Node] = []
+        items: list[object] = []
         while self.peek().kind != EOF:
             start = self.pos
             try:
@@ -89,7 +91,7 @@ class Parser(ExpressionParser, ProbePointParser):
                 and self.peek().gap):
             self.next()
 
-    def declaration(self) -> list[A.Node]:
+    def declaration(self) -> list[object]:
         t = self.peek()
         if t.is_ident("probe"):
             self.next()
@@ -208,7 +210,7 @@ class Parser(ExpressionParser, ProbePointParser):
             self.error("expected 'long' or 'string'", t)
         return self.next().value
 
-    def probe(self, kw: Token) -> A.Node:
+    def probe(self, kw: Token) -> object:
         points = self.probe_points()
         t = self.peek()
         if t.is_op("=", "+="):

@@ -136,7 +136,8 @@ class ProbePointParser:
         t = toks[i] if i < len(toks) else self.peek()
         if t.kind == STRING:
             parts = []
-            while i < len(toks) and toks[i].kind == STRING:
+            while i < len(toks) and toks[i].kind == STRING and (
+                    not parts or self.glue_across_comments or toks[i].gap != 2):
                 parts.append(toks[i].value)
                 i += 1
             arg = A.String("".join(parts), loc=t.loc)
@@ -182,7 +183,7 @@ def _expand_braces(p, toks: list[Token]) -> list[list[Token]]:
             cur = []
             j += 1
             continue
-        elif u.kind == OP and u.value not in ("*", "."):
+        elif u.kind == OP and u.value not in ("*", ".", ",", "(", ")"):
             p.error("unexpected token in a brace expansion", u)
         elif u.kind in (IDENT,) and u.value == "if":
             p.error("unexpected 'if' in a brace expansion", u)
