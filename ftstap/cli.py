@@ -80,6 +80,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--run", "run_image", metavar="IMAGE", help="Run a program image made by -p4.")
 @click.option("--prologue-searching", is_flag=False, flag_value="auto", default=None, callback=_prologue,
               metavar="[WHEN]", help="Accepted for stap compatibility (always/never/auto).")
+@click.option("--suppress-time-limits", is_flag=True, help="Accepted for stap compatibility.")
 @click.option("--rlimit-as", callback=_rlimit, metavar="N", help="Limit the address space.")
 @click.option("--rlimit-cpu", callback=_rlimit, metavar="N", help="Limit CPU time.")
 @click.option("--rlimit-nproc", callback=_rlimit, metavar="N", help="Limit processes.")

@@ -81,7 +81,7 @@ def default_context(args: list[str], guru: bool, compatible: str | None,
                     config=None) -> PPContext:
     uname = platform.uname()
     return PPContext(kernel_release=uname.release, arch=uname.machine, runtime="kernel",
-                     systemtap_v=compatible or "5.3", privilege="stapdev" if guru else "stapusr",
+                     systemtap_v=compatible or "5.3", privilege="stapdev",
                      guru=guru, args=list(args), config=config)
 
 

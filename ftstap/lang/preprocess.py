@@ -33,7 +33,7 @@ class PPContext:
     arch: str = "x86_64"
     runtime: str = "kernel"
     systemtap_v: str = "5.3"
-    privilege: str = "stapusr"
+    privilege: str = "stapdev"
     guru: bool = False
     args: list[str] = field(default_factory=list)
     config: Callable[[str], str] | None = None  # CONFIG_X -> "y"/"m"/"" ...
@@ -254,6 +254,13 @@ class Preprocessor:
             return _compare(op.value, int(ctx.guru) - rhs.value)
         if lhs.kind == IDENT and name.startswith("CONFIG_"):
             value = ctx.config(name) if ctx.config else ""
+            if rhs.kind == IDENT and rhs.value.startswith("CONFIG_"):
+                other = ctx.config(rhs.value) if ctx.config else ""
+                try:
+                    a, b = int(value, 0), int(other, 0)
+                except ValueError:
+                    a, b = value, other
+                return _compare(op.value, (a > b) - (a < b))
             if rhs.kind == STRING:
                 only_equality()
                 return glob(value)
