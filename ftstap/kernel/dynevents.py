@@ -180,6 +180,10 @@ class EventGroup:
             if len(text) + 1 >= MAX_WRITE:
                 raise KernelError(f"dynamic event definition longer than {MAX_WRITE - 1} "
                                   f"bytes: {text[:200]!r}...")
+            # the kernel answers a duplicate name with a bare EINVAL: say it here
+            if (os.path.isdir(os.path.join(self.root, "events", group, event))
+                    or any(p.event == event for p in planned)):
+                raise KernelError(f"an event named {group}/{event} already exists: {text!r}")
             planned.append(DynamicEvent(kind, typ, group, event, place, text, self._file_for(kind)))
         done: list[DynamicEvent] = []
         for ev in planned:
@@ -192,8 +196,6 @@ class EventGroup:
                     _remove(self.root, d.file, d.group, d.event)
                 msg = (f"the kernel rejected the {ev.kind} definition\n    {ev.definition}\n"
                        f"  ({os.path.basename(ev.file)}: {e.strerror})")
-                if e.errno == errno.EEXIST:
-                    msg += f"\n  an event named {ev.name} already exists"
                 if done:
                     msg += f"\n  rolled back the {len(done)} event(s) written before it"
                 if log:
