@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ftstap.errors import KernelError
 

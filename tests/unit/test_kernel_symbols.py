@@ -1,5 +1,4 @@
 """kallsyms text parsing, globbing, symbolizing; SDT note bytes; PATH lookup."""
-import os
 import re
 import struct
 
