@@ -198,6 +198,8 @@ class EventGroup:
                        f"  ({os.path.basename(ev.file)}: {e.strerror})")
                 if done:
                     msg += f"\n  rolled back the {len(done)} event(s) written before it"
+                if e.errno in (errno.EACCES, errno.EPERM):
+                    msg += "\n  writing dynamic events needs root (CAP_SYS_ADMIN)"
                 if log:
                     msg += "\n  error_log:\n" + "\n".join("    " + l for l in log[-6:])
                 raise KernelError(msg) from None

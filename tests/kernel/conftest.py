@@ -100,4 +100,9 @@ def no_events_left_behind():
     with open(path) as f:
         left = [l.strip() for l in f if _ours(l.strip())]
     mine = [l for l in left if l.split("/")[0].endswith(f"_{os.getpid()}")]
+    if mine:   # remove them (a failed test may have left them), then report
+        from ftstap.kernel.dynevents import _remove
+        for line in mine:
+            group, event = line.split(":", 1)[1].split()[0].split("/")
+            _remove(TRACEFS, path, group, event)
     assert not mine, f"kernel tests left events behind in {path}: {mine}"
