@@ -210,6 +210,8 @@ class ExpressionParser:
         if t.kind == STRING:
             return A.String(self.string_literal(), loc=t.loc)
         if t.kind == EMBEDDED:
+            if not self.guru:
+                self.error("embedded code is only allowed in guru mode (-g)", t)
             self.next()
             return A.Embedded(t.value, loc=t.loc)
         if t.kind == IDENT:
