@@ -167,15 +167,24 @@ class ExpressionParser:
         is_target = isinstance(value, (A.Target, A.Cast, A.VarRef))
         may_cast = is_target or self.autocast
         members = []
+        suffix = ""
         while True:
             t = self.peek()
             if t.is_op("->") and may_cast:
                 self.next()
                 m = self.peek()
-                if m.kind != IDENT or m.value[0] in "$@":
+                name = m.value.rstrip("$") if m.kind == IDENT else ""
+                pretty = m.value[len(name):] if m.kind == IDENT else ""
+                # `$p->comm$` and `$p->$$` pretty-print, as stap reads them.
+                if m.kind != IDENT or m.value[0] == "@" or pretty not in ("", "$", "$$") or (
+                        name[:1] == "$" or (not name and not pretty)):
                     self.error("expected a field name after '->'", m)
                 self.next()
-                members.append(A.Member(name=m.value, loc=m.loc))
+                if name:
+                    members.append(A.Member(name=name, loc=m.loc))
+                if pretty:
+                    suffix = pretty
+                    break
             elif t.is_op("[") and may_cast:
                 self.next()
                 idx = self.expression()
@@ -183,9 +192,8 @@ class ExpressionParser:
                 members.append(A.Member(index=idx, loc=t.loc))
             else:
                 break
-        suffix = ""
         t = self.peek()
-        if t.kind == IDENT and t.value in ("$", "$$") and may_cast:
+        if not suffix and t.kind == IDENT and t.value in ("$", "$$") and may_cast:
             self.next()
             suffix = t.value
         if addr and not may_cast:

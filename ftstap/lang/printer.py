@@ -34,7 +34,8 @@ def _target(e: A.Target) -> str:
     for m in e.members:
         out += f"->{m.name}" if m.name is not None else f"[{expr(m.index)}]"
     if e.suffix:
-        out += e.suffix if isinstance(e.base, str) and not e.members else " " + e.suffix
+        glued = (isinstance(e.base, str) and not e.members) or (e.members and e.members[-1].name)
+        out += e.suffix if glued else " " + e.suffix
     return out
 
 
