@@ -7,7 +7,7 @@ from .errors import FtstapError
 from .options import Options
 
 PASS_NAMES = {1: "parse", 2: "elaborate", 3: "translate", 4: "compile", 5: "run"}
-IMPLEMENTED = 1  # the last pass that exists so far
+IMPLEMENTED = 2  # the last pass that exists so far
 
 
 def _not_yet(what: str) -> int:
@@ -56,5 +56,25 @@ def run(opts: Options) -> int:
         print(f"Pass 1: parsed user script and {len(result.tapsets)} library scripts.", file=sys.stderr)
     if opts.last_pass == 1:
         sys.stdout.write(printer.script(result.script))
+        return 0
+    from .kernel.features import KernelFeatures
+    from .sema.elaborate import run_pass2
+    from .sema.listing import program_listing
+    try:
+        features = KernelFeatures.current()
+        program = run_pass2(result.script, result.tapsets, features, unoptimized=opts.unoptimized,
+                            limits={k: opts.limit(k) for k in ("MAXACTION", "MAXMAPENTRIES", "MAXSTRINGLEN")})
+    except FtstapError as e:
+        print(e.render(), file=sys.stderr)
+        print("Pass 2: analysis failed.", file=sys.stderr)
+        return 1
+    if not opts.no_warnings:
+        for w in program.warnings:
+            print(w, file=sys.stderr)
+        if opts.warnings_errors and program.warnings:
+            print("Pass 2: warnings are errors (-W).", file=sys.stderr)
+            return 1
+    if opts.last_pass == 2:
+        sys.stdout.write(program_listing(program))
         return 0
     return _not_yet(f"-p{opts.last_pass}" if opts.last_pass < 5 else "running a script")

@@ -1,1 +1,11 @@
-"""probes"""
+"""Probe providers, one file per family; REGISTRY is the order pass 2 asks them."""
+from .kprobe import KprobeProvider
+from .perf import PerfProvider
+from .special import SpecialProvider
+from .syscall import SyscallProvider
+from .timer import TimerProvider
+from .tracepoint import TracepointProvider
+from .uprobe import UprobeProvider
+
+REGISTRY = (SpecialProvider(), TimerProvider(), SyscallProvider(), TracepointProvider(),
+            KprobeProvider(), UprobeProvider(), PerfProvider())

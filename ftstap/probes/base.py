@@ -1,0 +1,90 @@
+"""What every probe provider shares: the event source a probe point is bound
+to, the context variables it offers, and the provider interface.
+
+A provider is one file per probe family (special, timer, tracepoint, syscall,
+kprobe, uprobe, perf).  Pass 2 asks each one, in registry order, whether it
+serves a probe point, and gets back the concrete event sources."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..lang import ast as A
+
+
+@dataclass
+class ContextVar:
+    """A `$name` a probe offers: its stap type and how to fetch it."""
+    name: str
+    type: str                  # "long" or "string"
+    ctype: str = "long"        # the C type, for -L
+    fetch: Any = None          # provider-specific plan (a tracepoint field, a fetch-arg...)
+
+
+@dataclass
+class EventSource:
+    """One concrete thing that fires a handler."""
+    kind: str                  # begin end error never timer tracepoint kprobe uprobe perf
+    pp: str                    # the probe point as stap prints it (pp())
+    detail: dict = field(default_factory=dict)
+    context: dict[str, ContextVar] = field(default_factory=dict)
+    priority: int = 0          # begin(N) / end(N)
+    is_return: bool = False    # .return probes (@entry, $return)
+    warning: str | None = None  # e.g. "served by a tracepoint"
+
+    def describe(self) -> str:
+        """The event behind the probe, for -p2 comments."""
+        d = self.detail
+        if self.kind == "tracepoint":
+            return f"tracepoint {d['system']}:{d['event']}"
+        if self.kind == "timer":
+            return f"timerfd every {d['interval_ns']} ns" + (
+                f" (+random {d['randomize_ns']} ns)" if d.get("randomize_ns") else "")
+        if self.kind == "kprobe":
+            return f"kprobe {'r' if self.is_return else 'p'}:{d['symbol']}"
+        if self.kind == "uprobe":
+            return f"uprobe {d['path']}:0x{d['offset']:x}" + (" (return)" if self.is_return else "")
+        if self.kind == "perf":
+            return f"perf_event type {d['type']} config {d['config']}"
+        return self.kind
+
+
+class Unservable(Exception):
+    """The provider recognizes the probe point but this kernel cannot serve
+    it; the message names what is missing (and any alternative)."""
+
+
+class Provider:
+    """Subclasses set `families` (first components they serve) and implement
+    resolve(); `listing()` enumerates concrete points for -l."""
+    families: tuple[str, ...] = ()
+
+    def resolve(self, comps: tuple[A.Component, ...], features) -> list[EventSource] | None:
+        """The event sources for this probe point; None if the shape is not
+        one this provider knows; [] if it matches nothing on this kernel;
+        raises Unservable when the kernel lacks the feature."""
+        raise NotImplementedError
+
+    def listing(self, features) -> list[str]:
+        return []
+
+
+def names(comps) -> list[str]:
+    return [c.name for c in comps]
+
+
+def arg_of(comp: A.Component):
+    return None if comp.arg is None else comp.arg.value
+
+
+def has_wildcard(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+def match(pattern: str, name: str) -> bool:
+    return fnmatch.fnmatchcase(name, pattern) if has_wildcard(pattern) else pattern == name
+
+
+def quote(s: str) -> str:
+    return '"' + s + '"'

@@ -1,0 +1,31 @@
+"""begin, end, error and never: probes the runtime fires itself."""
+from __future__ import annotations
+
+from ..errors import SemanticError
+from .base import EventSource, Provider, arg_of
+
+
+def _signed(v: int) -> int:
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+class SpecialProvider(Provider):
+    families = ("begin", "end", "error", "never")
+
+    def resolve(self, comps, features):
+        if len(comps) != 1:
+            return None
+        c = comps[0]
+        if c.name == "never":
+            if c.arg is not None:
+                return None
+            return [EventSource("never", "never")]
+        prio = arg_of(c)
+        if isinstance(prio, str):
+            raise SemanticError(f"{c.name} takes a number (its priority), not a string", c.loc)
+        prio = _signed(prio) if prio is not None else 0
+        pp = c.name if c.arg is None else f"{c.name}({prio})"
+        return [EventSource(c.name, pp, priority=prio)]
+
+    def listing(self, features):
+        return ["begin", "end", "error", "never"]

@@ -1,0 +1,62 @@
+"""timer.ms/s/sec/us/usec/ns/nsec/hz/jiffies(N)[.randomize(M)] run from a
+timerfd in the event loop; timer.profile[.tick] samples on cpu-clock."""
+from __future__ import annotations
+
+import os
+
+from ..errors import SemanticError
+from .base import EventSource, Provider, arg_of
+
+UNIT_NS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000,
+           "s": 1_000_000_000, "sec": 1_000_000_000}
+
+
+def _jiffy_ns() -> int:
+    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    return 1_000_000_000 // max(hz, 1)
+
+
+class TimerProvider(Provider):
+    families = ("timer",)
+
+    def resolve(self, comps, features):
+        if len(comps) < 2 or comps[0].arg is not None:
+            return None
+        unit = comps[1]
+        if unit.name == "profile":
+            if unit.arg is not None or len(comps) > 3 or (len(comps) == 3 and comps[2].name != "tick"):
+                return None
+            pp = "timer.profile" + (".tick" if len(comps) == 3 else "")
+            return [EventSource("perf", pp, {"type": 1, "config": 0, "sample_freq": 100,
+                                             "per_cpu": True})]
+        if unit.name not in UNIT_NS and unit.name not in ("hz", "jiffies"):
+            return None
+        n = arg_of(unit)
+        if not isinstance(n, int) or n <= 0:
+            raise SemanticError(f"timer.{unit.name} needs a positive number", unit.loc)
+        if unit.name == "hz":
+            interval = 1_000_000_000 // n
+        elif unit.name == "jiffies":
+            interval = n * _jiffy_ns()
+        else:
+            interval = n * UNIT_NS[unit.name]
+        pp = f"timer.{unit.name}({n})"
+        rand = 0
+        if len(comps) == 3:
+            r = comps[2]
+            if r.name != "randomize":
+                return None
+            m = arg_of(r)
+            if not isinstance(m, int) or m <= 0:
+                raise SemanticError("randomize needs a positive number", r.loc)
+            if unit.name == "hz":
+                raise SemanticError("timer.hz cannot be randomized", r.loc)
+            rand = m * (UNIT_NS.get(unit.name) or _jiffy_ns())
+            pp += f".randomize({m})"
+        elif len(comps) > 3:
+            return None
+        return [EventSource("timer", pp, {"interval_ns": interval, "randomize_ns": rand})]
+
+    def listing(self, features):
+        return ["timer.ms(N)", "timer.s(N)", "timer.us(N)", "timer.ns(N)", "timer.hz(N)",
+                "timer.jiffies(N)", "timer.profile"]

@@ -1,0 +1,71 @@
+"""process("path").function("f")[.call|.return], .statement("f+off"),
+.mark("name") (SDT notes), process(PID)..., and process.begin/end.
+
+Symbols come from the ELF file (pyelftools); parameters, without DWARF,
+are $arg1..$arg6 (x86-64 argument registers)."""
+from __future__ import annotations
+
+import os
+
+from ..errors import KernelError
+from .base import ContextVar, EventSource, Provider, Unservable, arg_of, has_wildcard
+from .kprobe import ARG_REGS
+from .tracepoint import tracepoint_source
+
+
+def _args_context(is_return: bool) -> dict[str, ContextVar]:
+    ctx = {f"arg{i + 1}": ContextVar(f"arg{i + 1}", "long", "long", ("reg", r)) for i, r in enumerate(ARG_REGS)}
+    if is_return:
+        ctx["return"] = ContextVar("return", "long", "long", ("retval",))
+    return ctx
+
+
+def _program(arg) -> str:
+    from ..kernel.symbols import resolve_program
+    if isinstance(arg, int):
+        return os.readlink(f"/proc/{arg}/exe")
+    return resolve_program(arg)
+
+
+class UprobeProvider(Provider):
+    families = ("process",)
+
+    def resolve(self, comps, features):
+        names = [c.name for c in comps]
+        if names[0] != "process":
+            return None
+        if len(comps) == 2 and names[1] in ("begin", "end") and comps[0].arg is None:
+            event = "sched_process_exec" if names[1] == "begin" else "sched_process_exit"
+            return [tracepoint_source(features, "sched", event, f"process.{names[1]}")]
+        if len(comps) < 3 or names[1] not in ("function", "statement", "mark"):
+            return None
+        what, arg = names[1], arg_of(comps[1])
+        rest = names[2:]
+        if not isinstance(arg, str) or any(r not in ("call", "return") for r in rest):
+            return None
+        is_return = "return" in rest
+        if not features.uprobe_events:
+            raise Unservable("process probes need uprobe_events (CONFIG_UPROBE_EVENTS)")
+        try:
+            path = _program(arg_of(comps[0]))
+            from ..kernel.symbols import ElfFile
+            elf = ElfFile(path)
+        except (KernelError, OSError) as e:
+            raise Unservable(f"cannot read the program: {e}") from None
+        out = []
+        if what == "mark":
+            for note in elf.sdt_notes():
+                if note.name == arg or (has_wildcard(arg) and __import__("fnmatch").fnmatchcase(note.name, arg)):
+                    off = elf.vaddr_to_offset(note.pc)
+                    out.append(EventSource("uprobe", f'process("{path}").mark("{note.name}")',
+                                           {"path": path, "offset": off, "sdt": note}, {}))
+            return out
+        fname, _, off = arg.partition("+")
+        syms = elf.glob(fname) if has_wildcard(fname) else [s for s in [elf.function(fname)] if s]
+        for s in syms:
+            extra = int(off, 0) if off else 0
+            pp = f'process("{path}").{what}("{s.name}{"+" + off if off else ""}")' + \
+                 (".return" if is_return else "")
+            out.append(EventSource("uprobe", pp, {"path": path, "offset": s.offset + extra, "symbol": s.name},
+                                   _args_context(is_return), is_return=is_return))
+        return out

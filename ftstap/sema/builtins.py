@@ -1,0 +1,39 @@
+"""Functions the runtime provides natively, with their stap signatures.
+
+'l' is long, 's' string; the last letter of each entry is the return type
+('v' for none).  Everything else in the library is written in the stap
+language under tapsets/."""
+from __future__ import annotations
+
+_SIGS = """
+pid:l tid:l ppid:l uid:l gid:l euid:l egid:l cpu:l execname:s target:l pexecname:s
+pp:s pn:s ppfunc:s probefunc:s probemod:s is_return:l
+gettimeofday_s:l gettimeofday_ms:l gettimeofday_us:l gettimeofday_ns:l get_cycles:l jiffies:l
+local_clock_ns:l local_clock_us:l local_clock_ms:l local_clock_s:l cpu_clock_ns:l
+backtrace:s print_backtrace:v sprint_backtrace:s ubacktrace:s print_ubacktrace:v sprint_ubacktrace:s
+user_string:ls user_string_n:lls user_string_quoted:ls user_string_n_quoted:lls
+kernel_string:ls kernel_string_n:lls kernel_string_quoted:ls
+user_int:ll user_long:ll user_short:ll user_char:ll user_uint:ll user_ulong:ll
+kernel_int:ll kernel_long:ll kernel_short:ll kernel_char:ll kernel_pointer:ll
+register:sl u_register:sl int_arg:ll uint_arg:ll long_arg:ll ulong_arg:ll pointer_arg:ll
+s32_arg:ll u32_arg:ll s64_arg:ll u64_arg:ll
+returnval:l returnstr:ls errno_str:ls return_str:lls
+strlen:sl substr:slls isinstr:ssl str_replace:ssss tokenize:sss strtol:sll text_str:ss
+text_strn:slls stringat:sll matched:ls matched_str:s ngroups:l string_quoted:ss
+toupper:ss tolower:ss isdigit:sl strpos:ssl
+exit:v error:sv warn:sv log:sv abort:v printk:lsv
+randint:ll ctime:ls env_var:ss cmdline_str:s kernel_v:s num_online_cpus:l
+usymname:ls symname:ls usymdata:ls symdata:ls addr:l uaddr:l
+"""
+
+
+def _parse() -> dict[str, tuple[tuple[str, ...], str]]:
+    out = {}
+    names = {"l": "long", "s": "string", "v": "void"}
+    for item in _SIGS.split():
+        name, _, sig = item.partition(":")
+        out[name] = (tuple(names[c] for c in sig[:-1]), names[sig[-1]])
+    return out
+
+
+BUILTINS = _parse()

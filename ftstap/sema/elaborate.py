@@ -1,0 +1,163 @@
+"""Pass 2 entry point: from parsed scripts to a checked Program bound to
+this kernel's event sources."""
+from __future__ import annotations
+
+from ..errors import ErrorList, FtstapError, SemanticError
+from ..lang import ast as A
+from .probes import Binder
+from .program import VOID, Func, ProbeInst, Program, Var
+from .types import Checker
+
+
+def _collect(scripts: list[A.Script], tapset_flags: list[bool]):
+    globals_: dict[str, Var] = {}
+    functions: dict[tuple[str, int], Func] = {}
+    aliases: list[A.ProbeAlias] = []
+    probes: list[A.Probe] = []
+    for script, is_tapset in zip(scripts, tapset_flags):
+        for item in script.items:
+            if isinstance(item, A.Global):
+                if item.name in globals_ and not is_tapset:
+                    old = globals_[item.name]
+                    if old.decl is not None and old.decl.loc is not None and not old.decl.private:
+                        raise SemanticError(f"duplicate global '{item.name}'", item.loc)
+                g = Var(item.name, "global", decl=item, loc=item.loc)
+                if item.size is not None or item.wrap:
+                    g.arity = None  # an array: arity fixed by its uses
+                if item.init is not None:
+                    g.type = "string" if isinstance(item.init, A.String) else "long"
+                    g.arity = 0
+                    g.written = True
+                globals_[item.name] = g
+            elif isinstance(item, A.Function):
+                key = (item.name, len(item.params))
+                if key in functions and not functions[key].tapset and not is_tapset:
+                    raise SemanticError(f"function '{item.name}' with {len(item.params)} parameter(s) "
+                                        f"is defined twice", item.loc)
+                if key in functions and is_tapset and not functions[key].tapset:
+                    continue  # the user's definition wins over the library's
+                f = Func(decl=item, tapset=is_tapset,
+                         params=[Var(p.name, "param", type=p.type, arity=0, loc=p.loc) for p in item.params],
+                         rtype=item.rtype or (VOID if isinstance(item.body, A.Embedded) else None))
+                functions[key] = f
+            elif isinstance(item, A.ProbeAlias):
+                aliases.append(item)
+            elif isinstance(item, A.Probe) and not is_tapset:
+                probes.append(item)
+    return globals_, functions, aliases, probes
+
+
+def _reads(node, out: set[str]) -> None:
+    """Names read anywhere under node (assignment targets excluded)."""
+    if isinstance(node, A.Symbol):
+        out.add(node.name)
+        return
+    if isinstance(node, A.Assign) and isinstance(node.target, A.Symbol):
+        if node.op != "=":
+            out.add(node.target.name)
+        _reads(node.value, out)
+        return
+    if isinstance(node, (tuple, list)):
+        for x in node:
+            _reads(x, out)
+        return
+    fields = getattr(type(node), "_fields", None)
+    if fields:
+        for f in fields:
+            if f != "loc":
+                _reads(getattr(node, f), out)
+
+
+def _prune_prologue(prologue: A.Block, reads: set[str], globals_) -> A.Block:
+    """Drop `x = pure-expr` statements of a generated prologue whose x is never
+    read, or is one of the user's globals (a generated local never overwrites
+    a global that merely shares its name, e.g. select()'s `n`)."""
+    keep = []
+    for s in prologue.body:
+        if isinstance(s, A.ExprStmt) and isinstance(s.expr, A.Assign) and s.expr.op == "=" \
+                and isinstance(s.expr.target, A.Symbol) and (
+                    s.expr.target.name not in reads or s.expr.target.name in globals_):
+            continue
+        keep.append(s)
+    return A.Block(tuple(keep), loc=prologue.loc)
+
+
+def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_) -> A.Block:
+    body: list[A.Stmt] = []
+    generated = binding.source.detail.get("prologue")
+    user_parts = list(binding.prologues) + [user.body] + list(binding.epilogues)
+    if generated is not None:
+        reads: set[str] = set()
+        _reads(user_parts, reads)
+        while True:
+            pruned = _prune_prologue(generated, reads, globals_)
+            more = set(reads)
+            _reads(pruned, more)
+            if more == reads:
+                break
+            reads = more
+        body.append(pruned)
+    body.extend(user_parts)
+    block = A.Block(tuple(body), loc=user.body.loc)
+    if point.condition is not None:
+        block = A.Block((A.If(point.condition, block, None, loc=point.loc),), loc=user.body.loc)
+    return block
+
+
+def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized: bool = False,
+              limits: dict | None = None) -> Program:
+    scripts = list(tapsets) + [user]
+    globals_, functions, aliases, probes = _collect(scripts, [True] * len(tapsets) + [False])
+    binder = Binder(aliases, features)
+    insts: list[ProbeInst] = []
+    errors: list[FtstapError] = []
+    warnings: list[str] = []
+    for probe in probes:
+        for point in probe.points:
+            try:
+                bindings = binder.bind(point)
+            except FtstapError as e:
+                errors.append(e)
+                continue
+            for b in bindings:
+                if b.source.warning and b.source.warning not in warnings:
+                    warnings.append(b.source.warning)
+                insts.append(ProbeInst(source=b.source, body=_probe_body(b, probe, point, globals_), point=point,
+                                       user_probe=probe, index=len(insts)))
+    if errors:
+        raise ErrorList(errors, "semantic")
+    if not insts:
+        if any(not pt.optional for p in probes for pt in p.points) or not probes:
+            raise SemanticError("no probes found", user.loc)
+        warnings.append("WARNING: no probes found: every probe point was optional and matched nothing")
+    user_funcs = [f for f in functions.values() if not f.tapset]
+    checker = Checker(globals_, functions)
+    contexts: list = list(insts) + (user_funcs if unoptimized else [])
+    try:
+        # Functions join the fixpoint as calls reach them.
+        for _ in range(50):
+            checker.check(contexts)
+            reached = [f for f in functions.values() if id(f) in checker.called and f not in contexts]
+            if not reached:
+                break
+            contexts.extend(reached)
+        checker.check(contexts)
+        _final_checks(globals_, contexts)
+    except SemanticError as e:
+        raise ErrorList([e], "semantic") from None
+    used = [c for c in contexts if isinstance(c, Func)]
+    return Program(insts, globals_, used, warnings, dict(limits or {}))
+
+
+def _final_checks(globals_: dict[str, Var], contexts) -> None:
+    for g in globals_.values():
+        if (g.read or g.written) and g.type is None:
+            raise SemanticError(f"unresolved type for global '{g.name}'", g.loc)
+    for c in contexts:
+        for v in c.locals.values():
+            if v.type is None:
+                raise SemanticError(f"unresolved type for local '{v.name}'", v.loc)
+        if isinstance(c, Func):
+            for p in c.params:
+                if p.type is None:
+                    raise SemanticError(f"unresolved type for parameter '{p.name}' of '{c.name}'", p.loc)

@@ -1,0 +1,126 @@
+"""Binding probe points: aliases (with prologue `=`, epilogue `+=` and suffix
+propagation), wildcards, `?` optional, `!` sufficient, `if (cond)`, then the
+providers of ftstap.probes for what remains."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from ..errors import SemanticError
+from ..lang import ast as A
+from ..lang.printer import probe_point as pp_text
+from ..probes import REGISTRY
+from ..probes.base import EventSource, Unservable
+
+MAX_ALIAS_DEPTH = 30
+
+
+@dataclass
+class Binding:
+    source: EventSource
+    prologues: list[A.Block]     # in execution order
+    epilogues: list[A.Block]     # in execution order
+
+
+def _comp_match(pattern: A.Component, name: A.Component) -> bool:
+    """Does a user's component (may hold wildcards) match an alias name's?"""
+    if (pattern.arg is None) != (name.arg is None):
+        return False
+    if pattern.arg is not None and pattern.arg != name.arg:
+        return False
+    if any(c in pattern.name for c in "*?["):
+        return fnmatch.fnmatchcase(name.name, pattern.name)
+    return pattern.name == name.name
+
+
+def _alias_match(alias_name: tuple, comps: tuple):
+    """If the alias name matches a prefix of comps, return the suffix."""
+    if len(alias_name) > len(comps):
+        return None
+    for a, c in zip(alias_name, comps):
+        if c.name == "**":
+            return None
+        if not _comp_match(c, a):
+            return None
+    return comps[len(alias_name):]
+
+
+class Binder:
+    def __init__(self, aliases: list[A.ProbeAlias], features):
+        self.features = features
+        self.by_first: dict[str, list[tuple[tuple, A.ProbeAlias]]] = {}
+        for al in aliases:
+            for name in al.names:
+                self.by_first.setdefault(name.components[0].name, []).append((name.components, al))
+
+    def bind(self, point: A.ProbePoint) -> list[Binding]:
+        """All bindings of a user's probe point; errors unless it is optional."""
+        try:
+            found = self._expand(point.components, point, 0)
+        except (SemanticError, Unservable) as e:
+            if point.optional:
+                return []
+            if isinstance(e, SemanticError):
+                raise
+            raise SemanticError(f"probe point {pp_text(point)} cannot be served: {e}", point.loc) from None
+        if not found and not point.optional:
+            raise SemanticError(f"probe point mismatch: no match for {pp_text(point)}", point.loc,
+                                hint=self._hint(point))
+        return found
+
+    def _hint(self, point) -> str | None:
+        first = point.components[0].name
+        known = sorted(set(self.by_first) | {f for p in REGISTRY for f in p.families})
+        close = [k for k in known if k[:2] == first[:2]]
+        return f"probe families that exist: {', '.join(close or known[:12])}" if known else None
+
+    def _expand(self, comps: tuple, point: A.ProbePoint, depth: int) -> list[Binding]:
+        if depth > MAX_ALIAS_DEPTH:
+            raise SemanticError("recursive probe alias expansion", point.loc)
+        first = comps[0].name
+        out: list[Binding] = []
+        matched_alias = False
+        for key in list(self.by_first):
+            if not (key == first or ("*" in first and fnmatch.fnmatchcase(key, first))):
+                continue
+            for name, al in self.by_first[key]:
+                suffix = _alias_match(name, comps)
+                if suffix is None:
+                    continue
+                matched_alias = True
+                out.extend(self._through_alias(al, suffix, point, depth))
+        if matched_alias:
+            return out
+        for provider in REGISTRY:
+            if first not in provider.families:
+                continue
+            sources = provider.resolve(comps, self.features)
+            if sources is not None:
+                return [Binding(s, [], []) for s in sources]
+        return out
+
+    def _through_alias(self, al: A.ProbeAlias, suffix: tuple, point, depth) -> list[Binding]:
+        out: list[Binding] = []
+        for target in al.points:
+            try:
+                found = self._expand(target.components + suffix, target, depth + 1)
+            except (SemanticError, Unservable):
+                if target.optional:
+                    continue
+                raise
+            if not found and not target.optional:
+                if suffix:
+                    raise SemanticError(f"probe point mismatch: {pp_text(target)} does not accept "
+                                        f"the suffix .{'.'.join(c.name for c in suffix)}", point.loc)
+                raise SemanticError(f"probe alias target {pp_text(target)} matches nothing", target.loc)
+            # Execution order: the innermost alias's prologue runs first, its
+            # epilogue last.
+            for b in found:
+                if al.epilogue:
+                    b.epilogues.insert(0, al.body)
+                else:
+                    b.prologues.append(al.body)
+            out.extend(found)
+            if found and target.sufficient:
+                break
+        return out

@@ -1,0 +1,74 @@
+"""The result of pass 2: a checked program.
+
+AST nodes are shared (an alias body appears in every probe it expands to),
+so what pass 2 learns about a node lives in the probe's or function's own
+tables, keyed by id(node): types, and which variable a symbol names."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..lang import ast as A
+from ..probes.base import EventSource
+
+LONG, STRING, STAT, HIST, VOID = "long", "string", "stat", "hist", "void"
+
+
+@dataclass(eq=False)
+class Var:
+    name: str
+    kind: str                         # global, local, param
+    type: str | None = None           # long, string, stat (value type for arrays)
+    arity: int | None = None          # 0 scalar, N array with N keys, None unknown
+    key_types: list = field(default_factory=list)
+    decl: A.Global | None = None
+    loc: object = None
+    read: bool = False
+    written: bool = False
+    hist: list = field(default_factory=list)   # histogram shapes used on this stat
+
+    @property
+    def is_array(self) -> bool:
+        return bool(self.arity)
+
+
+@dataclass(eq=False)
+class Context:
+    """A body being checked: a probe or a function."""
+    locals: dict[str, Var] = field(default_factory=dict)
+    types: dict[int, str] = field(default_factory=dict)
+    vars: dict[int, Var] = field(default_factory=dict)      # id(Symbol) -> Var
+
+
+@dataclass(eq=False)
+class Func(Context):
+    decl: A.Function = None
+    params: list[Var] = field(default_factory=list)
+    rtype: str | None = None
+    tapset: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.decl.name
+
+
+@dataclass(eq=False)
+class ProbeInst(Context):
+    """One probe handler bound to one event source."""
+    source: EventSource = None
+    body: A.Block = None               # prologues + user body + epilogues
+    point: A.ProbePoint = None         # what the user wrote
+    user_probe: A.Probe = None
+    index: int = 0
+
+    @property
+    def pp(self) -> str:
+        return self.source.pp
+
+
+@dataclass
+class Program:
+    probes: list[ProbeInst]
+    globals: dict[str, Var]
+    functions: list[Func]
+    warnings: list[str] = field(default_factory=list)
+    limits: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,508 @@
+"""Symbol resolution and type inference, with stap's rules and errors.
+
+Types are long, string and stat (plus hist for @hist_* values that can only
+be printed or indexed).  Inference runs over every probe and reachable
+function until nothing changes: a variable's type comes from any use that
+fixes it, function parameters from call sites and bodies, return types from
+return statements.  Everything is checked again on the last round, so each
+mismatch is reported where it is seen."""
+from __future__ import annotations
+
+import re
+
+from ..errors import SemanticError
+from ..lang import ast as A
+from .builtins import BUILTINS
+from .formats import conversions
+from .program import HIST, LONG, STAT, STRING, VOID, Context, Func, ProbeInst, Var
+
+ARITH = frozenset("+ - * / % << >> >>> & | ^ && ||".split())
+COMPARE = frozenset("< > <= >= == !=".split())
+
+
+def _tname(t) -> str:
+    return {LONG: "long", STRING: "string", STAT: "statistic", HIST: "histogram",
+            VOID: "void (no value)"}.get(t, "unknown")
+
+
+class Checker:
+    def __init__(self, globals_: dict[str, Var], functions: dict[tuple[str, int], Func]):
+        self.globals = globals_
+        self.functions = functions
+        self.changed = False
+        self.ctx: Context | None = None
+        self.iterating: list[str] = []
+        self.called: set[int] = set()
+
+    # ---- driving --------------------------------------------------------------
+    def check(self, contexts: list[Context]) -> None:
+        for _ in range(20):
+            self.changed = False
+            for ctx in contexts:
+                self.body(ctx)
+            if not self.changed:
+                break
+
+    def body(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.iterating = []
+        if isinstance(ctx, Func):
+            if isinstance(ctx.decl.body, A.Block):
+                self.stmt(ctx.decl.body)
+        else:
+            self.stmt(ctx.body)
+
+    # ---- unification ------------------------------------------------------------
+    def fix(self, var: Var, t: str | None, node) -> None:
+        if t is None:
+            return
+        if var.type is None:
+            var.type = t
+            self.changed = True
+        elif var.type != t:
+            what = "array" if var.is_array else "variable"
+            raise SemanticError(f"type mismatch for {what} '{var.name}': {_tname(var.type)} vs. {_tname(t)}",
+                                getattr(node, "loc", None) or var.loc)
+
+    def expect(self, e: A.Expr, t: str | None) -> str | None:
+        """Type e, requiring t (when known); unknown sub-symbols take t."""
+        got = self.expr(e)
+        if t is None:
+            return got
+        if got is None:
+            if isinstance(e, A.Symbol):
+                self.fix(self.symbol_var(e), t, e)
+            elif isinstance(e, A.Index) and isinstance(e.base, A.Symbol):
+                self.fix(self.array_var(e.base, len(e.indexes)), t, e)
+            elif isinstance(e, A.Call):
+                f = self.functions.get((e.name, len(e.args)))
+                if f is not None and f.rtype is None:
+                    f.rtype = t
+                    self.changed = True
+            elif isinstance(e, A.Assign):
+                self.expect(e.target, t)
+            elif isinstance(e, A.Ternary):
+                self.expect(e.then, t)
+                self.expect(e.other, t)
+            elif isinstance(e, A.Special) and e.op == "@entry":
+                self.expect(e.args[0], t)
+            return t
+        if got != t:
+            raise SemanticError(f"type mismatch: expected {_tname(t)}, found {_tname(got)}",
+                                getattr(e, "loc", None))
+        return got
+
+    def settle(self, e: A.Expr, t: str | None) -> str | None:
+        self.ctx.types[id(e)] = t
+        return t
+
+    # ---- variables ---------------------------------------------------------------
+    def symbol_var(self, s: A.Symbol) -> Var:
+        ctx = self.ctx
+        v = ctx.vars.get(id(s))
+        if v is not None:
+            return v
+        if isinstance(ctx, Func):
+            for p in ctx.params:
+                if p.name == s.name:
+                    v = p
+        if v is None:
+            v = ctx.locals.get(s.name) or self.globals.get(s.name)
+        if v is None:
+            v = ctx.locals[s.name] = Var(s.name, "local", loc=s.loc, arity=0)
+        ctx.vars[id(s)] = v
+        return v
+
+    def scalar(self, s: A.Symbol) -> Var:
+        v = self.symbol_var(s)
+        if v.arity is None and v.kind == "global":
+            v.arity = 0
+            self.changed = True
+        if v.is_array:
+            raise SemanticError(f"array '{s.name}' used as a scalar", s.loc)
+        return v
+
+    def array_var(self, s: A.Symbol, arity: int) -> Var:
+        v = self.symbol_var(s)
+        if v.kind != "global":
+            raise SemanticError(f"local array '{s.name}' is not allowed: declare it global", s.loc,
+                                hint=f"add 'global {s.name}' to the script")
+        if v.arity == 0:
+            raise SemanticError(f"scalar '{s.name}' used as an array", s.loc)
+        if v.arity is None:
+            v.arity = arity
+            v.key_types = [None] * arity
+            self.changed = True
+        elif v.arity != arity:
+            raise SemanticError(f"array '{s.name}' used with {arity} index(es), but it has {v.arity}", s.loc)
+        return v
+
+    def keys(self, v: Var, indexes, node) -> None:
+        for i, k in enumerate(indexes):
+            if k is None:
+                continue
+            t = self.expect(k, v.key_types[i])
+            if t in (STAT, HIST, VOID):
+                raise SemanticError(f"invalid index type {_tname(t)}", k.loc)
+            if t is not None and v.key_types[i] is None:
+                v.key_types[i] = t
+                self.changed = True
+
+    def not_iterating(self, e: A.Expr) -> None:
+        if isinstance(e, A.Index) and isinstance(e.base, A.Symbol) and e.base.name in self.iterating:
+            raise SemanticError(f"invalid modification of array '{e.base.name}' during foreach over it", e.loc)
+
+    # ---- statements ------------------------------------------------------------------
+    def stmt(self, s: A.Stmt) -> None:
+        k = type(s)
+        if k is A.Block:
+            for x in s.body:
+                self.stmt(x)
+        elif k is A.ExprStmt:
+            self.expr(s.expr)
+        elif k is A.If:
+            self.cond(s.cond)
+            self.stmt(s.then)
+            if s.other is not None:
+                self.stmt(s.other)
+        elif k is A.While:
+            self.cond(s.cond)
+            self.stmt(s.body)
+        elif k is A.For:
+            for e in (s.init, s.step):
+                if e is not None:
+                    self.expr(e)
+            if s.cond is not None:
+                self.cond(s.cond)
+            self.stmt(s.body)
+        elif k is A.Foreach:
+            self.foreach(s)
+        elif k is A.Return:
+            f = self.ctx
+            if s.value is None:
+                if f.rtype not in (None, VOID):
+                    raise SemanticError("return without a value in a function returning a value", s.loc)
+            else:
+                t = self.expect(s.value, f.rtype if f.rtype != VOID else None)
+                if f.rtype == VOID:
+                    raise SemanticError("return with a value in a function declared without one", s.loc)
+                if t is not None and f.rtype is None:
+                    f.rtype = t
+                    self.changed = True
+        elif k is A.Delete:
+            self.delete(s.target)
+        elif k is A.Try:
+            self.stmt(s.body)
+            if s.var is not None:
+                self.fix(self.scalar(s.var), STRING, s.var)
+                self.scalar(s.var).written = True
+            self.stmt(s.handler)
+
+    def cond(self, e: A.Expr) -> None:
+        t = self.expect(e, LONG)
+        if t != LONG and t is not None:
+            raise SemanticError("condition must be a number", e.loc)
+
+    def delete(self, t: A.Expr) -> None:
+        if isinstance(t, A.Symbol):
+            v = self.symbol_var(t)
+            v.written = True
+            return
+        if isinstance(t, A.Index) and isinstance(t.base, A.Symbol):
+            self.not_iterating(t)
+            v = self.array_var(t.base, len(t.indexes))
+            self.keys(v, t.indexes, t)
+            v.written = True
+            return
+        raise SemanticError("delete needs an array, an array element or a variable", t.loc)
+
+    def foreach(self, s: A.Foreach) -> None:
+        if not isinstance(s.array, A.Symbol):
+            raise SemanticError("foreach needs a global array", s.loc)
+        v = self.array_var(s.array, len(s.keys))
+        v.read = True
+        if s.slice is not None:
+            if len(s.slice) != len(s.keys):
+                raise SemanticError(f"slice has {len(s.slice)} index(es), the array has {len(s.keys)}", s.loc)
+            self.keys(v, s.slice, s)
+        for i, k in enumerate(s.keys):
+            kv = self.scalar(k)
+            kv.written = True
+            self.fix(kv, v.key_types[i], k)
+            if kv.type is not None and v.key_types[i] is None:
+                v.key_types[i] = kv.type
+                self.changed = True
+            self.settle(k, kv.type)
+        if s.value is not None:
+            vv = self.scalar(s.value)
+            vv.written = True
+            self.fix(vv, v.type if v.type != STAT else None, s.value)
+        if s.sort_stat is not None and v.type not in (None, STAT):
+            raise SemanticError("sorting by an aggregate needs an array of statistics", s.loc)
+        if s.limit is not None:
+            self.cond(s.limit)
+        self.iterating.append(s.array.name)
+        try:
+            self.stmt(s.body)
+        finally:
+            self.iterating.pop()
+
+    # ---- expressions -----------------------------------------------------------------
+    def expr(self, e: A.Expr) -> str | None:
+        method = getattr(self, "e_" + type(e).__name__)
+        return self.settle(e, method(e))
+
+    def e_Number(self, e):
+        return LONG
+
+    def e_String(self, e):
+        return STRING
+
+    def e_Embedded(self, e):
+        return LONG
+
+    def e_Symbol(self, e):
+        v = self.scalar(e)
+        v.read = True
+        return v.type
+
+    def e_Target(self, e):
+        if not isinstance(e.base, str):
+            self.expr(e.base)
+            for m in e.members:
+                if m.index is not None:
+                    self.expect(m.index, LONG)
+            return STRING if e.suffix else LONG
+        for m in e.members:
+            if m.index is not None:
+                self.expect(m.index, LONG)
+        name = e.base
+        if name.startswith("$$"):
+            return STRING
+        if e.suffix:
+            return STRING
+        ctx = self.ctx
+        if not isinstance(ctx, ProbeInst):
+            raise SemanticError(f"context variable '{name}' used outside a probe", e.loc)
+        var = ctx.source.context.get(name[1:])
+        if var is None:
+            have = ", ".join("$" + n for n in sorted(ctx.source.context)) or "none"
+            raise SemanticError(f"unable to find context variable '{name}' in {ctx.pp} (alternatives: {have})",
+                                e.loc)
+        return LONG if e.members else var.type
+
+    def e_Cast(self, e):
+        self.expect(e.operand, LONG)
+        return LONG
+
+    def e_VarRef(self, e):
+        return LONG
+
+    def e_Unary(self, e):
+        self.expect(e.operand, LONG)
+        return LONG
+
+    def e_Crement(self, e):
+        self.not_iterating(e.operand)
+        self.lvalue(e.operand, LONG)
+        return LONG
+
+    def e_Binary(self, e):
+        op = e.op
+        if op == ".":
+            self.expect(e.left, STRING)
+            self.expect(e.right, STRING)
+            return STRING
+        if op in COMPARE:
+            lt = self.expr(e.left)
+            rt = self.expr(e.right)
+            t = lt or rt
+            if t is not None:
+                self.expect(e.left, t)
+                self.expect(e.right, t)
+            if t in (STAT, HIST, VOID):
+                raise SemanticError(f"cannot compare a {_tname(t)}", e.loc)
+            return LONG
+        self.expect(e.left, LONG)
+        self.expect(e.right, LONG)
+        return LONG
+
+    def e_Regex(self, e):
+        self.expect(e.left, STRING)
+        try:
+            re.compile(e.pattern.encode().decode("unicode_escape"))
+        except (re.error, UnicodeDecodeError) as err:
+            raise SemanticError(f"invalid regular expression: {err}", e.loc) from None
+        return LONG
+
+    def e_Ternary(self, e):
+        self.cond(e.cond)
+        a = self.expr(e.then)
+        b = self.expr(e.other)
+        t = a or b
+        if t is not None:
+            self.expect(e.then, t)
+            self.expect(e.other, t)
+        return t
+
+    def lvalue(self, target: A.Expr, t: str | None) -> str | None:
+        if isinstance(target, A.Symbol):
+            v = self.scalar(target)
+            v.written = True
+            self.fix(v, t, target)
+            self.settle(target, v.type)
+            return v.type
+        if isinstance(target, A.Index) and isinstance(target.base, A.Symbol):
+            v = self.array_var(target.base, len(target.indexes))
+            v.written = True
+            self.keys(v, target.indexes, target)
+            self.fix(v, t, target)
+            self.settle(target, v.type)
+            return v.type
+        if isinstance(target, A.Target):
+            raise SemanticError("writing to target variables is not supported (it needs guru mode "
+                                "and a kernel with kprobes)", target.loc)
+        raise SemanticError("expected an lvalue", target.loc)
+
+    def e_Assign(self, e):
+        op = e.op
+        self.not_iterating(e.target)
+        if op == "<<<":
+            self.lvalue(e.target, STAT)
+            self.expect(e.value, LONG)
+            return LONG
+        if op == "=":
+            vt = self.expr(e.value)
+            if vt in (STAT, HIST, VOID):
+                raise SemanticError(f"cannot assign a {_tname(vt)}", e.value.loc)
+            tt = self.lvalue(e.target, vt)
+            if vt is None and tt is not None:
+                self.expect(e.value, tt)
+            return tt
+        t = STRING if op == ".=" else LONG
+        self.lvalue(e.target, t)
+        self.expect(e.value, t)
+        return t
+
+    def e_Index(self, e):
+        if isinstance(e.base, A.Hist):
+            self.expr(e.base)
+            if len(e.indexes) != 1 or e.indexes[0] is None:
+                raise SemanticError("a histogram takes one bucket index", e.loc)
+            self.expect(e.indexes[0], LONG)
+            return LONG
+        if not isinstance(e.base, A.Symbol):
+            raise SemanticError("only arrays and histograms can be indexed", e.loc)
+        if any(k is None for k in e.indexes):
+            raise SemanticError("wildcard '*' is only allowed in foreach, delete and 'in'", e.loc)
+        v = self.array_var(e.base, len(e.indexes))
+        v.read = True
+        self.keys(v, e.indexes, e)
+        return v.type
+
+    def e_In(self, e):
+        if not isinstance(e.array, A.Symbol):
+            raise SemanticError("'in' needs an array", e.loc)
+        v = self.array_var(e.array, len(e.keys))
+        v.read = True
+        self.keys(v, e.keys, e)
+        return LONG
+
+    def e_Call(self, e):
+        f = self.functions.get((e.name, len(e.args)))
+        if f is not None:
+            self.called.add(id(f))
+            for a, p in zip(e.args, f.params):
+                t = self.expect(a, p.type)
+                if t in (STAT, HIST, VOID):
+                    raise SemanticError(f"cannot pass a {_tname(t)} to '{e.name}'", a.loc)
+                if t is not None and p.type is None:
+                    p.type = t
+                    self.changed = True
+            return f.rtype
+        sig = BUILTINS.get(e.name)
+        if sig is None:
+            arities = sorted(n for (name, n) in self.functions if name == e.name)
+            if arities:
+                raise SemanticError(f"function '{e.name}' takes {' or '.join(map(str, arities))} "
+                                    f"argument(s), not {len(e.args)}", e.loc)
+            raise SemanticError(f"unresolved function '{e.name}'", e.loc)
+        params, ret = sig
+        if len(params) != len(e.args):
+            raise SemanticError(f"function '{e.name}' takes {len(params)} argument(s), not {len(e.args)}",
+                                e.loc)
+        for a, t in zip(e.args, params):
+            self.expect(a, t)
+        return ret
+
+    def e_Print(self, e):
+        if e.fmt is not None and "printf" in e.name:
+            convs = conversions(e.fmt, e.loc)
+            if len(convs) != len(e.args):
+                raise SemanticError(f"format string expects {len(convs)} argument(s), got {len(e.args)}",
+                                    e.loc)
+            for a, t in zip(e.args, convs):
+                self.expect(a, t)
+        else:
+            for a in e.args:
+                t = self.expr(a)
+                if t in (STAT, VOID):
+                    raise SemanticError(f"cannot print a {_tname(t)}", a.loc)
+        return STRING if e.name.startswith("s") else VOID
+
+    def stat_var(self, operand: A.Expr) -> Var:
+        if isinstance(operand, A.Symbol):
+            v = self.scalar(operand)
+        elif isinstance(operand, A.Index) and isinstance(operand.base, A.Symbol):
+            v = self.array_var(operand.base, len(operand.indexes))
+            self.keys(v, operand.indexes, operand)
+        else:
+            raise SemanticError("expected a statistic variable", operand.loc)
+        v.read = True
+        self.fix(v, STAT, operand)
+        self.settle(operand, STAT)
+        return v
+
+    def e_Stat(self, e):
+        self.stat_var(e.operand)
+        return LONG
+
+    def e_Hist(self, e):
+        v = self.stat_var(e.operand)
+        params = []
+        for p in e.params:
+            if not isinstance(p, (A.Number, A.Unary)):
+                raise SemanticError("histogram parameters must be literal numbers", p.loc)
+            self.expect(p, LONG)
+            params.append(p)
+        shape = (e.kind, tuple(_literal(p) for p in params))
+        if shape not in v.hist:
+            v.hist.append(shape)
+        if len(v.hist) > 1:
+            raise SemanticError(f"statistic '{v.name}' used with different histogram shapes", e.loc)
+        return HIST
+
+    def e_Special(self, e):
+        op = e.op
+        if op == "@defined":
+            try:
+                self.expr(e.args[0])
+            except SemanticError:
+                pass
+            return LONG
+        if op == "@entry":
+            ctx = self.ctx
+            if not isinstance(ctx, ProbeInst) or not ctx.source.is_return:
+                raise SemanticError("@entry is only valid in .return probes", e.loc)
+            return self.expr(e.args[0])
+        if op in ("@kderef", "@uderef"):
+            self.expect(e.args[1], LONG)
+        return LONG
+
+
+def _literal(e) -> int:
+    if isinstance(e, A.Unary) and e.op == "-" and isinstance(e.operand, A.Number):
+        return -e.operand.value
+    if isinstance(e, A.Number):
+        return e.value
+    raise SemanticError("expected a literal number", e.loc)
