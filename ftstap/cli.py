@@ -98,6 +98,9 @@ def command(**kw):
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Pass 1 and the -p1 printer recurse once per nesting level of the script
+    # (up to 500 levels, ~22 frames each): the default limit of 1000 is too low.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     for arg in argv:
         key = arg.split("=", 1)[0]
         if key in _NOT_FOR_FTSTAP or (key.startswith("-r") and not key.startswith("--") and key != "-"):

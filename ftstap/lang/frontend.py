@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from dataclasses import dataclass, field
 
 from ..errors import ErrorList, FtstapError, SourceError
 from . import ast as A
 from .parser import ParseOptions, Parser
 from .preprocess import PPContext, Preprocessor
-from .source import Source
+from .source import Loc, Source
 
 # The library shipped with ftstap (tapsets/ at the project root is installed
 # as ftstap/tapsets).
@@ -102,13 +103,33 @@ def parse_options(guru: bool, compatible: str | None, privileged: bool = False) 
                         glue_across_comments=compat_at_least(compatible, (2, 0)))
 
 
+# The parser is recursive descent: one nesting level (MAX_NESTING = 500) of
+# an expression costs ~22 Python frames, far beyond the default limit of 1000.
+RECURSION_LIMIT = 20000
+
+
 def parse_source(source: Source, pp: Preprocessor, opts: ParseOptions) -> A.Script:
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+    try:
+        return _parse(source, pp, opts)
+    except RecursionError:
+        raise SourceError("the script is nested too deeply", Loc(source, 0)) from None
+    finally:
+        sys.setrecursionlimit(old_limit)
+
+
+def _parse(source: Source, pp: Preprocessor, opts: ParseOptions) -> A.Script:
     tokens = pp.run(source)
     if len(tokens) == 1:
         raise SourceError("input file is empty or has no useful content", tokens[0].loc,
                           saw="end of input")
     parser = Parser(tokens, opts)
-    script = parser.script(source.name)
+    try:
+        script = parser.script(source.name)
+    except RecursionError:
+        t = parser.peek()
+        raise SourceError("the script is nested too deeply", t.loc, saw=t.describe()) from None
     errors = list(parser.errors)
     errors.extend(check_declarations(script))
     if errors:
