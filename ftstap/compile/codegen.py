@@ -1,0 +1,249 @@
+"""Pass 3: the checked program to bytecode, one function per probe handler
+and per script function, in a program image (compile/image.py)."""
+from __future__ import annotations
+
+from ..errors import SemanticError
+from ..lang import ast as A
+from ..sema.program import LONG, STAT, STRING, Func, ProbeInst, Program
+from .exprgen import AGG, ExprGen
+from .image import ImageBuilder
+
+PROBE_KINDS = {"begin": "begin", "end": "end", "error": "error", "never": "never", "timer": "timer"}
+
+
+def _tcode(t) -> str:
+    return {LONG: "i", STRING: "s", None: "v", "void": "v"}.get(t, "v")
+
+
+class FunctionGen(ExprGen):
+    def __init__(self, cg: "CodeGen", ctx, fb):
+        self.cg, self.b, self.ctx, self.fb = cg, cg.b, ctx, fb
+        self.slots: dict[int, int] = {}
+        self.loops: list[tuple] = []      # (break label, continue label)
+        self.iter_depth = 0
+
+    # ---- emission helpers --------------------------------------------------------
+    def emit(self, op, *operands):
+        self.fb.emit(op, *operands)
+
+    def label(self):
+        return self.fb.label()
+
+    def place(self, lbl):
+        self.fb.place(lbl)
+
+    def loc(self, node, desc: str) -> int:
+        l = getattr(node, "loc", None)
+        if l is None:
+            return self.b.no_location
+        return self.b.location(l.file, l.line, l.col, desc)
+
+    def local(self, var) -> int:
+        slot = self.slots.get(id(var))
+        if slot is None:
+            slot = self.slots[id(var)] = self.fb.local(_tcode(var.type))
+        return slot
+
+    # ---- statements ------------------------------------------------------------------
+    def stmt(self, s) -> None:
+        k = type(s)
+        if k is A.Block:
+            for x in s.body:
+                self.stmt(x)
+            return
+        if k is A.Null:
+            return
+        self.emit("ACTION", 1, self.loc(s, "statement"))
+        getattr(self, "s_" + k.__name__)(s)
+
+    def s_ExprStmt(self, s):
+        self.gen(s.expr, want=False)
+
+    def s_If(self, s):
+        other, end = self.label(), self.label()
+        self.gen(s.cond)
+        self.emit("JZ", other)
+        self.stmt(s.then)
+        if s.other is not None:
+            self.emit("JMP", end)
+        self.place(other)
+        if s.other is not None:
+            self.stmt(s.other)
+            self.place(end)
+
+    def loop(self, cond, body, step=None):
+        top, cont, end = self.label(), self.label(), self.label()
+        self.place(top)
+        if cond is not None:
+            self.gen(cond)
+            self.emit("JZ", end)
+        self.loops.append((end, cont))
+        self.stmt(body)
+        self.loops.pop()
+        self.place(cont)
+        if step is not None:
+            self.gen(step, want=False)
+        self.emit("JMP", top)
+        self.place(end)
+
+    def s_While(self, s):
+        self.loop(s.cond, s.body)
+
+    def s_For(self, s):
+        if s.init is not None:
+            self.gen(s.init, want=False)
+        self.loop(s.cond, s.body, s.step)
+
+    def s_Break(self, s):
+        if not self.loops:
+            raise SemanticError("break outside a loop", s.loc)
+        self.emit("JMP", self.loops[-1][0])
+
+    def s_Continue(self, s):
+        if not self.loops:
+            raise SemanticError("continue outside a loop", s.loc)
+        self.emit("JMP", self.loops[-1][1])
+
+    def s_Next(self, s):
+        self.emit("NEXT")
+
+    def s_Return(self, s):
+        if s.value is None:
+            self.emit("RET")
+            return
+        t = self.gen(s.value)
+        self.emit("RETI" if t == LONG else "RETS")
+
+    def s_Delete(self, s):
+        t = s.target
+        if isinstance(t, A.Symbol):
+            var = self.ctx.vars[id(t)]
+            if var.kind == "global":
+                self.emit("GCLR", self.cg.global_id(var))
+            else:
+                self.emit("PUSHI" if var.type == LONG else "PUSHS", 0 if var.type == LONG else self.b.string(""))
+                self.store(var, var.type, False)
+            return
+        gid = self.cg.global_id(self.array_var(t.base))
+        mask = self.push_key(t.indexes)
+        if mask:
+            self.emit("ADELM", gid, mask)
+        else:
+            self.emit("ADEL", gid)
+
+    def s_Try(self, s):
+        catch, end = self.label(), self.label()
+        self.emit("TRY", catch)
+        self.stmt(s.body)
+        self.emit("ENDTRY")
+        self.emit("JMP", end)
+        self.place(catch)
+        if s.var is not None:
+            self.emit("ERRMSG")
+            self.store(self.ctx.vars[id(s.var)], STRING, False)
+        self.stmt(s.handler)
+        self.place(end)
+
+    def s_Foreach(self, s):
+        var = self.array_var(s.array)
+        gid = self.cg.global_id(var)
+        slot = self.iter_depth
+        self.iter_depth += 1
+        self.fb.iterators(self.iter_depth)
+        mask = 0
+        if s.slice is not None:
+            mask = self.push_key(s.slice)
+        if s.limit is not None:
+            self.gen(s.limit)
+        column = 0 if s.sort_column == -1 else s.sort_column
+        direction = 0 if s.sort_column == 0 else (1 if s.sort_dir > 0 else 2)
+        agg = AGG.get(s.sort_stat or "@count", 0) if var.type == STAT else 0
+        self.emit("FEBEGIN", slot, gid, column, direction, agg, int(s.limit is not None), mask)
+        top, end = self.label(), self.label()
+        self.place(top)
+        self.emit("FENEXT", slot, end)
+        for i, k in enumerate(s.keys):
+            kv = self.ctx.vars[id(k)]
+            self.emit("FEKEYI" if kv.type == LONG else "FEKEYS", slot, gid, i)
+            self.store(kv, kv.type, False)
+        if s.value is not None:
+            vv = self.ctx.vars[id(s.value)]
+            if var.type == STAT:
+                self.emit("FESTAT", slot, gid, 0, self.loc(s, "foreach"))
+            else:
+                self.emit("FEVALI" if vv.type == LONG else "FEVALS", slot, gid)
+            self.store(vv, vv.type, False)
+        self.loops.append((end, top))
+        self.stmt(s.body)
+        self.loops.pop()
+        self.emit("JMP", top)
+        self.place(end)
+        self.iter_depth -= 1
+
+
+class CodeGen:
+    def __init__(self, program: Program, script_name: str = ""):
+        self.program = program
+        self.b = ImageBuilder()
+        self.gids: dict[int, int] = {}
+        self.fids: dict[int, int] = {}
+        self.functions = {(f.name, len(f.params)): f for f in program.functions}
+
+    def global_id(self, var) -> int:
+        gid = self.gids.get(id(var))
+        if gid is None:
+            hist = var.hist[0] if var.hist else None
+            keys = "".join(_tcode(k) for k in var.key_types) if var.is_array else ""
+            init = None
+            if var.decl is not None and var.decl.init is not None:
+                init = var.decl.init.value
+                if isinstance(var.decl.init, A.String):
+                    from .strings import decode
+                    init = decode(init)
+                elif init >= 1 << 63:
+                    init -= 1 << 64
+            size = var.decl.size if var.decl is not None else None
+            wrap = bool(var.decl.wrap) if var.decl is not None else False
+            vtype = "stat" if var.type == STAT else _tcode(var.type)
+            gid = self.gids[id(var)] = self.b.add_global(var.name, vtype, keys, size or 0, wrap, hist, init,
+                                                         autoprint=var.written and not var.read)
+        return gid
+
+    def function_id(self, f: Func) -> int:
+        fid = self.fids.get(id(f))
+        if fid is None:
+            params = "".join(_tcode(p.type) for p in f.params)
+            fb = self.b.function(f.name, _tcode(f.rtype), params)
+            fid = self.fids[id(f)] = fb.id
+            gen = FunctionGen(self, f, fb)
+            for p in f.params:
+                gen.slots[id(p)] = len(gen.slots)
+            gen.stmt(f.decl.body)
+            fb.emit("RET" if _tcode(f.rtype) == "v" else ("RETI" if f.rtype == LONG else "RETS"))
+            if _tcode(f.rtype) != "v":
+                # a function that falls off its end returns 0 / ""
+                pass
+            fb.finish()
+        return fid
+
+    def probe(self, inst: ProbeInst) -> None:
+        kind = PROBE_KINDS.get(inst.source.kind)
+        if kind is None:
+            raise SemanticError(f"{inst.pp}: {inst.source.describe()} needs live kernel events, "
+                                f"which pass 5 does not run yet", inst.point.loc)
+        fb = self.b.function(inst.pp, "v", "")
+        gen = FunctionGen(self, inst, fb)
+        gen.stmt(inst.body)
+        fb.emit("RET")
+        fb.finish()
+        d = inst.source.detail
+        self.b.probe(inst.pp, kind, fb.id, priority=inst.source.priority,
+                     interval_ns=d.get("interval_ns", 0), randomize_ns=d.get("randomize_ns", 0))
+
+    def build(self) -> bytes:
+        for g in self.program.globals.values():
+            if g.read or g.written:
+                self.global_id(g)
+        for inst in self.program.probes:
+            self.probe(inst)
+        return self.b.serialize()

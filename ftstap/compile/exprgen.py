@@ -1,0 +1,341 @@
+"""Expression code generation (a mixin of codegen.FunctionGen).
+
+Every gen method takes `want`: whether the value must be left on the stack.
+Values go to the integer or the string stack by their checked type."""
+from __future__ import annotations
+
+from ..errors import SemanticError
+from ..lang import ast as A
+from ..sema.program import HIST, LONG, STAT, STRING, VOID
+from .strings import decode, escape_format
+
+INT_OPS = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "%": "MOD", "<<": "SHL", ">>": "SHR",
+           ">>>": "SHRL", "&": "BAND", "|": "BOR", "^": "BXOR"}
+CMP_INT = {"==": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+CMP_STR = {"==": "SEQ", "!=": "SNE", "<": "SLT", "<=": "SLE", ">": "SGT", ">=": "SGE"}
+AGG = {"@count": 0, "@sum": 1, "@min": 2, "@max": 3, "@avg": 4, "@variance": 5}
+CONV = {LONG: "%d", STRING: "%s"}
+
+
+def _signed(v: int) -> int:
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+class ExprGen:
+    def type_of(self, e) -> str | None:
+        return self.ctx.types.get(id(e))
+
+    def pop(self, t) -> None:
+        if t == LONG:
+            self.emit("POPI")
+        elif t == STRING:
+            self.emit("POPS")
+
+    def gen(self, e: A.Expr, want: bool = True):
+        t = getattr(self, "g_" + type(e).__name__)(e, want)
+        return t
+
+    def g_Number(self, e, want):
+        if want:
+            self.emit("PUSHI", _signed(e.value))
+        return LONG
+
+    def g_String(self, e, want):
+        if want:
+            self.emit("PUSHS", self.b.string(decode(e.value)))
+        return STRING
+
+    def g_Embedded(self, e, want):
+        raise SemanticError("embedded C cannot run in ftstap (there is no compiler)", e.loc)
+
+    # ---- variables -------------------------------------------------------
+    def g_Symbol(self, e, want):
+        var = self.ctx.vars[id(e)]
+        t = var.type
+        if not want:
+            return t
+        if var.kind == "global":
+            self.emit("LDGI" if t == LONG else "LDGS", self.cg.global_id(var))
+        else:
+            self.emit("LDI" if t == LONG else "LDS", self.local(var))
+        return t
+
+    def store(self, var, t, want) -> None:
+        if want:
+            self.emit("DUPI" if t == LONG else "DUPS")
+        if var.kind == "global":
+            self.emit("STGI" if t == LONG else "STGS", self.cg.global_id(var))
+        else:
+            self.emit("STI" if t == LONG else "STS", self.local(var))
+
+    def push_key(self, indexes) -> int:
+        """Push the non-wildcard key columns; return the wildcard mask."""
+        mask = 0
+        for i, k in enumerate(indexes):
+            if k is None:
+                mask |= 1 << i
+            else:
+                self.gen(k)
+        return mask
+
+    def g_Index(self, e, want):
+        if isinstance(e.base, A.Hist):
+            return self.hist_bucket(e, want)
+        var = self.ctx.vars[id(e.base)] if id(e.base) in self.ctx.vars else self.cg.program.globals[e.base.name]
+        self.push_key(e.indexes)
+        t = var.type
+        self.emit("AGETI" if t == LONG else "AGETS", self.cg.global_id(var))
+        if not want:
+            self.pop(t)
+        return t
+
+    def array_var(self, sym: A.Symbol):
+        return self.cg.program.globals[sym.name]
+
+    def g_In(self, e, want):
+        var = self.array_var(e.array)
+        mask = self.push_key(e.keys)
+        if mask:
+            self.emit("AIN", self.cg.global_id(var), mask)
+        else:
+            self.emit("AEXISTS", self.cg.global_id(var))
+        if not want:
+            self.emit("POPI")
+        return LONG
+
+    # ---- operators ----------------------------------------------------------
+    def g_Unary(self, e, want):
+        self.gen(e.operand)
+        if e.op == "-":
+            self.emit("NEG")
+        elif e.op == "~":
+            self.emit("BNOT")
+        elif e.op == "!":
+            self.emit("NOT")
+        if not want:
+            self.emit("POPI")
+        return LONG
+
+    def g_Binary(self, e, want):
+        op = e.op
+        if op in ("&&", "||"):
+            return self.logical(e, want)
+        if op == ".":
+            self.gen(e.left)
+            self.gen(e.right)
+            self.emit("CONCAT")
+            if not want:
+                self.emit("POPS")
+            return STRING
+        lt = self.type_of(e.left)
+        self.gen(e.left)
+        self.gen(e.right)
+        if op in CMP_INT:
+            self.emit((CMP_STR if lt == STRING else CMP_INT)[op])
+        elif op in ("/", "%"):
+            self.emit(INT_OPS[op], self.loc(e, f"operator '{op}'"))
+        else:
+            self.emit(INT_OPS[op])
+        if not want:
+            self.emit("POPI")
+        return LONG
+
+    def logical(self, e, want):
+        false, end = self.label(), self.label()
+        jump = "JZ" if e.op == "&&" else "JNZ"
+        self.gen(e.left)
+        self.emit(jump, false)
+        self.gen(e.right)
+        self.emit(jump, false)
+        self.emit("PUSHI", 1 if e.op == "&&" else 0)
+        self.emit("JMP", end)
+        self.place(false)
+        self.emit("PUSHI", 0 if e.op == "&&" else 1)
+        self.place(end)
+        if not want:
+            self.emit("POPI")
+        return LONG
+
+    def g_Ternary(self, e, want):
+        other, end = self.label(), self.label()
+        self.gen(e.cond)
+        self.emit("JZ", other)
+        t = self.gen(e.then, want)
+        self.emit("JMP", end)
+        self.place(other)
+        self.gen(e.other, want)
+        self.place(end)
+        return t
+
+    def g_Regex(self, e, want):
+        raise SemanticError("regular expression matching is not supported yet", e.loc)
+
+    # ---- assignment -------------------------------------------------------------
+    def g_Assign(self, e, want):
+        op, target = e.op, e.target
+        if op == "<<<":
+            return self.stat_add(e, want)
+        t = self.type_of(target) or self.type_of(e)
+        if isinstance(target, A.Symbol):
+            var = self.ctx.vars[id(target)]
+            if op == "=":
+                self.gen(e.value)
+            else:
+                self.g_Symbol(target, True)
+                self.gen(e.value)
+                self.combine(op, e)
+            self.store(var, t, want)
+            return t
+        if isinstance(target, A.Index):
+            gid = self.cg.global_id(self.array_var(target.base))
+            if op == "=":
+                self.push_key(target.indexes)
+                self.gen(e.value)
+                self.emit("ASETI" if t == LONG else "ASETS", gid, int(want), self.loc(target, "identifier"))
+                return t
+            if op == "+=":
+                self.push_key(target.indexes)
+                self.gen(e.value)
+                self.emit("AADDI", gid, int(want), self.loc(target, "identifier"))
+                return t
+            self.push_key(target.indexes)
+            self.emit("AREF", gid, self.loc(target, "identifier"))
+            self.emit("DUPI")
+            self.emit("EGETI" if t == LONG else "EGETS", gid)
+            self.gen(e.value)
+            self.combine(op, e)
+            self.emit("ESETI" if t == LONG else "ESETS", gid, int(want))
+            return t
+        raise SemanticError("cannot assign to this expression", e.loc)
+
+    def combine(self, op: str, e) -> None:
+        base = op[:-1]
+        if base == ".":
+            self.emit("CONCAT")
+        elif base in ("/", "%"):
+            self.emit(INT_OPS[base], self.loc(e, f"operator '{op}'"))
+        else:
+            self.emit(INT_OPS[base])
+
+    def g_Crement(self, e, want):
+        delta = 1 if e.op == "++" else -1
+        target = e.operand
+        if isinstance(target, A.Index):
+            gid = self.cg.global_id(self.array_var(target.base))
+            self.push_key(target.indexes)
+            self.emit("PUSHI", delta)
+            self.emit("AADDI", gid, int(want), self.loc(target, "identifier"))
+        else:
+            var = self.ctx.vars[id(target)]
+            if var.kind != "global":
+                self.emit("INCLI", self.local(var), delta)
+                if want:
+                    self.emit("LDI", self.local(var))
+            else:
+                self.g_Symbol(target, True)
+                self.emit("PUSHI", delta)
+                self.emit("ADD")
+                self.store(var, LONG, want)
+        if want and e.post:
+            self.emit("PUSHI", delta)
+            self.emit("SUB")
+        return LONG
+
+    def stat_add(self, e, want):
+        target = e.target
+        if isinstance(target, A.Symbol):
+            self.gen(e.value)
+            self.emit("STADD", self.cg.global_id(self.ctx.vars[id(target)]))
+        else:
+            self.push_key(target.indexes)
+            self.gen(e.value)
+            self.emit("ASTADD", self.cg.global_id(self.array_var(target.base)), self.loc(target, "identifier"))
+        if want:
+            self.emit("PUSHI", 0)
+        return LONG
+
+    # ---- statistics ---------------------------------------------------------------
+    def stat_operand(self, operand):
+        """(global id, is_array) after pushing any key."""
+        if isinstance(operand, A.Symbol):
+            return self.cg.global_id(self.cg.program.globals[operand.name]), False
+        self.push_key(operand.indexes)
+        return self.cg.global_id(self.array_var(operand.base)), True
+
+    def g_Stat(self, e, want):
+        gid, arr = self.stat_operand(e.operand)
+        self.emit("ASTGET" if arr else "STGET", gid, AGG[e.op], self.loc(e, f"operator '{e.op}'"))
+        if not want:
+            self.emit("POPI")
+        return LONG
+
+    def print_hist(self, h: A.Hist) -> None:
+        gid, arr = self.stat_operand(h.operand)
+        self.emit("ASTHIST" if arr else "STHIST", gid, self.loc(h, f"operator '@hist_{h.kind}'"))
+
+    def hist_bucket(self, e, want):
+        gid, arr = self.stat_operand(e.base.operand)
+        self.gen(e.indexes[0])
+        self.emit("ASTBKT" if arr else "STBKT", gid)
+        if not want:
+            self.emit("POPI")
+        return LONG
+
+    def g_Hist(self, e, want):
+        raise SemanticError("a histogram can only be printed or indexed", e.loc)
+
+    # ---- calls and output -------------------------------------------------------
+    def g_Call(self, e, want):
+        f = self.cg.functions.get((e.name, len(e.args)))
+        for a in e.args:
+            self.gen(a)
+        if f is not None:
+            self.emit("CALL", self.cg.function_id(f), self.loc(e, f"identifier '{e.name}'"))
+            t = f.rtype
+        else:
+            self.emit("CALLB", self.b.builtin(e.name), self.loc(e, f"identifier '{e.name}'"))
+            t = self.type_of(e)
+        if not want and t in (LONG, STRING):
+            self.pop(t)
+        return t
+
+    def g_Print(self, e, want):
+        name = e.name
+        if name in ("print", "println") and len(e.args) == 1 and isinstance(e.args[0], A.Hist):
+            self.print_hist(e.args[0])
+            if name == "println":
+                self.emit("PUSHS", self.b.string("\n"))
+                self.emit("PRINTS")
+            return VOID
+        if e.fmt is not None and name.endswith("f"):
+            fmt = decode(e.fmt)
+        else:
+            parts = [CONV[self.type_of(a)] for a in e.args]
+            sep = escape_format(decode(e.fmt)) if e.fmt is not None else ""
+            fmt = sep.join(parts)
+            if name.endswith("ln"):
+                fmt += "\n"
+        for a in e.args:
+            self.gen(a)
+        if name.startswith("s"):
+            self.emit("SPRINTF", self.b.format(fmt))
+            if not want:
+                self.emit("POPS")
+            return STRING
+        self.emit("PRINTF", self.b.format(fmt))
+        return VOID
+
+    # ---- target variables and friends ------------------------------------------
+    def g_Target(self, e, want):
+        raise SemanticError("context variables need kernel events (pass 5 with live probes is not "
+                            "implemented yet)", e.loc)
+
+    g_Cast = g_VarRef = g_Target
+
+    def g_Special(self, e, want):
+        if e.op == "@defined":
+            ok = self.type_of(e.args[0]) is not None
+            if want:
+                self.emit("PUSHI", int(ok))
+            return LONG
+        raise SemanticError(f"{e.op} is not supported yet", e.loc)

@@ -1,0 +1,43 @@
+"""stap string literals: the raw text between the quotes, decoded the way
+stap's translator does (C escapes: \\n \\t \\a \\b \\f \\r \\v \\\\ \\" \\ooo \\xhh)."""
+from __future__ import annotations
+
+_SIMPLE = {"n": "\n", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "r": "\r", "v": "\v",
+           "\\": "\\", '"': '"', "'": "'", "?": "?", "\n": ""}
+
+
+def decode(raw: str) -> str:
+    out = []
+    i, n = 0, len(raw)
+    while i < n:
+        c = raw[i]
+        if c != "\\" or i + 1 >= n:
+            out.append(c)
+            i += 1
+            continue
+        e = raw[i + 1]
+        if e in _SIMPLE:
+            out.append(_SIMPLE[e])
+            i += 2
+        elif e in "01234567":
+            j = i + 1
+            while j < n and j < i + 4 and raw[j] in "01234567":
+                j += 1
+            out.append(chr(int(raw[i + 1:j], 8) & 0xFF))
+            i = j
+        elif e == "x":
+            j = i + 2
+            while j < n and raw[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(chr(int(raw[i + 2:j] or "0", 16) & 0xFF))
+            i = j
+        else:
+            # Unknown escapes keep the backslash (printf formats need \% etc.).
+            out.append("\\" + e)
+            i += 2
+    return "".join(out)
+
+
+def escape_format(text: str) -> str:
+    """Literal text inside a synthesized printf format."""
+    return text.replace("%", "%%")
