@@ -183,3 +183,100 @@ ft_i64 ft_out_pending(const ft_out *o);
 /* print(@hist_*(x)) into the sink. */
 int ft_out_hist(ft_out *o, const ft_stat *st, int elision);
 /* ==== end of runtime data section ======================================== */
+
+/* ==== VM, program image, event loop =====================================
+ * Owned by native/program.c (image loader + verifier), vm.c (interpreter),
+ * builtins.c (builtin function table), loop.c (begin/timers/end). */
+
+/* probe kinds in the image */
+#define FT_PROBE_BEGIN 1
+#define FT_PROBE_END 2
+#define FT_PROBE_ERROR 3
+#define FT_PROBE_TIMER 4
+#define FT_PROBE_NEVER 5
+#define FT_PROBE_EVENT 6
+
+/* function return types / local types in the image */
+#define FT_RET_VOID 0
+
+/* global flags in the image */
+#define FT_G_WRAP 1            /* global a%: evict the oldest entry when full */
+#define FT_G_AUTOPRINT 2       /* written, never read: printed at exit like stap */
+
+#define FT_NOLOC 4294967295    /* location id meaning "no location" */
+
+typedef struct ft_prog ft_prog;  /* a loaded, verified program image (program.c) */
+typedef struct ft_vm ft_vm;      /* a running session: globals, stacks, output (vm.c) */
+
+/* stap's run-time limits (-D NAME=VALUE) and run options */
+typedef struct ft_limits {
+    ft_i64 maxaction;          /* statements per handler run (1000) */
+    ft_i64 maxnesting;         /* nested function calls (10) */
+    ft_i64 maxstringlen;       /* string buffer bytes, NUL included (512) */
+    ft_i64 maxmapentries;      /* default array size (2048) */
+    ft_i64 maxerrors;          /* errors tolerated before the session ends (0) */
+    ft_i64 maxskipped;         /* skipped probes tolerated (100) */
+    ft_i64 hist_elision;       /* zero buckets kept around non-zero ones (2) */
+    int suppress_handler_errors;  /* --suppress-handler-errors */
+    ft_i64 target_pid;         /* -x PID: target() */
+} ft_limits;
+
+/* The event context that context builtins read (pid(), execname(), ...).
+ * begin/end/timer probes see ftstap's own process. */
+typedef struct ft_ctx {
+    ft_i64 pid, tid, cpu, uid;
+    ft_i64 time_ns;            /* CLOCK_MONOTONIC of the event */
+    char comm[16];
+    const char *raw;           /* raw event record (part 4), may be NULL */
+    ft_i64 raw_len;
+    int probe;                 /* index of the running probe */
+} ft_ctx;
+
+/* -- instruction set / builtin introspection (Python reads opcode numbers here) -- */
+int ft_opcode_count(void);
+const char *ft_opcode_name(int op);
+const char *ft_opcode_operands(int op);   /* operand kind letters, see opcodes.def */
+const char *ft_opcode_doc(int op);
+int ft_opcode_effect(int op, int which);  /* which: 0 int pop, 1 int push, 2 str pop, 3 str push; -1 variable */
+int ft_operand_size(int kind);            /* bytes of an operand kind letter, 0 if unknown */
+int ft_builtin_count(void);
+const char *ft_builtin_name(int b);
+const char *ft_builtin_args(int b);       /* "is..." argument types */
+int ft_builtin_ret(int b);                /* 'i', 's' or 'v' */
+
+/* -- program image (program.c) -- */
+/* Load and verify an image; NULL with a message in err on any defect. */
+ft_prog *ft_prog_load(const char *image, ft_i64 len, char *err, int errlen);
+void ft_prog_free(ft_prog *p);
+int ft_prog_nglobals(const ft_prog *p);
+int ft_prog_nprobes(const ft_prog *p);
+int ft_prog_nfuncs(const ft_prog *p);
+
+/* -- session (vm.c) -- */
+/* Default stap limits into *lim. */
+void ft_limits_default(ft_limits *lim);
+/* New session over a loaded program: allocates every global, stack and
+   string slot now.  out_fd gets script output, err_fd gets ERROR/WARNING
+   lines.  NULL with a message in err on failure. */
+ft_vm *ft_vm_new(const ft_prog *p, const ft_limits *lim, int out_fd, int err_fd, char *err, int errlen);
+void ft_vm_free(ft_vm *vm);
+/* -G NAME=VALUE and tests: scalar globals. */
+int ft_vm_set_global_int(ft_vm *vm, int g, ft_i64 v);
+int ft_vm_set_global_str(ft_vm *vm, int g, const char *s);
+ft_i64 ft_vm_global_int(ft_vm *vm, int g);
+const char *ft_vm_global_str(ft_vm *vm, int g);
+/* Run one probe handler now with the given context (NULL: this process).
+   Returns FT_OK, or 1 when the handler ended with an (uncaught) error. */
+int ft_vm_run_probe(ft_vm *vm, int probe, const ft_ctx *ctx);
+ft_i64 ft_vm_error_count(const ft_vm *vm);
+int ft_vm_exit_requested(const ft_vm *vm);
+/* Flush script output. */
+int ft_vm_flush(ft_vm *vm);
+
+/* -- event loop (loop.c) -- */
+/* The whole session: begin probes by priority, then timers/events until
+   exit(), -T timeout_ns (0: none), SIGINT/SIGTERM or nothing left to fire;
+   then end (or error) probes and autoprinted globals.  Returns the exit
+   status (0 ok, 1 errors). */
+int ft_run(ft_vm *vm, ft_i64 timeout_ns);
+/* ==== end of VM section ================================================= */

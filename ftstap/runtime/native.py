@@ -1,0 +1,195 @@
+"""The only module that touches the C core (ftstap._native: ffi and lib).
+
+It answers what the instruction set and builtin table are (read from the
+built module, so Python never keeps a second opcode table), loads program
+images, applies stap's -D limits, and runs sessions.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+from ..errors import FtstapError
+
+try:
+    from .._native import ffi, lib
+except ImportError as e:  # pragma: no cover - an uninstalled checkout
+    raise ImportError("ftstap's C core is not built: run `python3 ftstap/_build.py` "
+                      "or `pip install -e .`") from e
+
+
+class ImageLoadError(FtstapError):
+    """A program image the runtime refuses (corrupt, or from another version)."""
+    kind = "error"
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    number: int
+    name: str
+    operands: str      # kind letters, see native/opcodes.def
+    doc: str
+    effect: tuple      # (int pop, int push, str pop, str push); -1 where variable
+
+
+@dataclass(frozen=True)
+class BuiltinInfo:
+    number: int
+    name: str
+    args: str          # 'i'/'s' per argument
+    ret: str           # 'i', 's' or 'v'
+
+
+def _s(p) -> str:
+    return ffi.string(p).decode() if p != ffi.NULL else ""
+
+
+@functools.lru_cache(maxsize=None)
+def opcodes() -> tuple[OpInfo, ...]:
+    return tuple(OpInfo(i, _s(lib.ft_opcode_name(i)), _s(lib.ft_opcode_operands(i)), _s(lib.ft_opcode_doc(i)),
+                        tuple(lib.ft_opcode_effect(i, k) for k in range(4)))
+                 for i in range(lib.ft_opcode_count()))
+
+
+@functools.lru_cache(maxsize=None)
+def _ops_by_name() -> dict[str, OpInfo]:
+    return {o.name: o for o in opcodes()}
+
+
+def opcode(name: str) -> OpInfo | None:
+    return _ops_by_name().get(name)
+
+
+def opcode_by_number(n: int) -> OpInfo | None:
+    ops = opcodes()
+    return ops[n] if 0 <= n < len(ops) else None
+
+
+@functools.lru_cache(maxsize=None)
+def builtins() -> tuple[BuiltinInfo, ...]:
+    return tuple(BuiltinInfo(i, _s(lib.ft_builtin_name(i)), _s(lib.ft_builtin_args(i)), chr(lib.ft_builtin_ret(i)))
+                 for i in range(lib.ft_builtin_count()))
+
+
+def builtin(name: str) -> BuiltinInfo | None:
+    for b in builtins():
+        if b.name == name:
+            return b
+    return None
+
+
+# stap's -D names for the fields of ft_limits
+LIMIT_FIELDS = {"MAXACTION": "maxaction", "MAXNESTING": "maxnesting", "MAXSTRINGLEN": "maxstringlen",
+                "MAXMAPENTRIES": "maxmapentries", "MAXERRORS": "maxerrors", "MAXSKIPPED": "maxskipped",
+                "HIST_ELISION": "hist_elision"}
+
+
+def make_limits(defines: dict | None = None, suppress_handler_errors: bool = False, target_pid: int = 0):
+    """An ft_limits with stap's defaults, overridden by -D NAME=VALUE (other names are ignored)."""
+    lim = ffi.new("ft_limits *")
+    lib.ft_limits_default(lim)
+    for name, value in (defines or {}).items():
+        field = LIMIT_FIELDS.get(name)
+        if field is not None:
+            setattr(lim, field, int(value, 0) if isinstance(value, str) else int(value))
+    lim.suppress_handler_errors = int(bool(suppress_handler_errors))
+    lim.target_pid = int(target_pid or 0)
+    return lim
+
+
+def check_image(image: bytes) -> None:
+    """Load and verify an image without running it; ImageLoadError if it is bad."""
+    Program(image)
+
+
+class Program:
+    """A loaded, verified image."""
+
+    def __init__(self, image: bytes):
+        err = ffi.new("char[]", 512)
+        self._buf = bytes(image)
+        p = lib.ft_prog_load(self._buf, len(self._buf), err, 512)
+        if p == ffi.NULL:
+            raise ImageLoadError(f"bad program image: {_s(err)}")
+        self.ptr = ffi.gc(p, lib.ft_prog_free)
+
+
+class Session:
+    """One run of a program: globals, stacks and output, allocated up front.
+
+    out_fd receives the script's output, err_fd the ERROR/WARNING lines."""
+
+    def __init__(self, image: bytes | Program, defines: dict | None = None, out_fd: int = 1, err_fd: int = 2,
+                 suppress_handler_errors: bool = False, target_pid: int = 0):
+        self.program = image if isinstance(image, Program) else Program(image)
+        self.limits = make_limits(defines, suppress_handler_errors, target_pid)
+        err = ffi.new("char[]", 512)
+        vm = lib.ft_vm_new(self.program.ptr, self.limits, out_fd, err_fd, err, 512)
+        if vm == ffi.NULL:
+            raise ImageLoadError(_s(err))
+        self.vm = vm
+
+    def set_global(self, index: int, value) -> None:
+        """-G NAME=VALUE (scalar globals only)."""
+        if isinstance(value, str):
+            rc = lib.ft_vm_set_global_str(self.vm, index, value.encode())
+        else:
+            rc = lib.ft_vm_set_global_int(self.vm, index, int(value))
+        if rc != lib.FT_OK:
+            raise FtstapError(f"global {index} is not a scalar of that type")
+
+    def global_int(self, index: int) -> int:
+        return lib.ft_vm_global_int(self.vm, index)
+
+    def global_str(self, index: int) -> str:
+        return _s(lib.ft_vm_global_str(self.vm, index))
+
+    def run(self, timeout_s: float | None = None) -> int:
+        """The whole session (begin, timers/events, end); returns the exit status."""
+        return lib.ft_run(self.vm, int((timeout_s or 0) * 1e9))
+
+    def run_probe(self, index: int) -> int:
+        """Run one probe handler now: 0, or 1 if it ended with an error."""
+        return lib.ft_vm_run_probe(self.vm, index, ffi.NULL)
+
+    @property
+    def error_count(self) -> int:
+        return lib.ft_vm_error_count(self.vm)
+
+    def flush(self) -> None:
+        lib.ft_vm_flush(self.vm)
+
+    def close(self) -> None:
+        if self.vm is not None:
+            lib.ft_vm_free(self.vm)
+            self.vm = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+def run_image(image: bytes, defines: dict | None = None, globals_: dict | None = None,
+              out_fd: int | None = None, err_fd: int | None = None, timeout_s: float | None = None,
+              suppress_handler_errors: bool = False, target_pid: int = 0) -> int:
+    """Run an image to the end, as pass 5 does; returns the exit status.
+    globals_ maps global index to a -G value."""
+    out_fd = 1 if out_fd is None else out_fd
+    err_fd = 2 if err_fd is None else err_fd
+    with Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
+        for index, value in (globals_ or {}).items():
+            s.set_global(index, value)
+        return s.run(timeout_s)
+
+
+def output_fd(path: str | None) -> int:
+    """-o FILE: the fd to write script output to (stdout when None)."""
+    if path is None:
+        return 1
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

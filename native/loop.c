@@ -1,0 +1,371 @@
+/* The event loop: a session from begin probes to end probes.
+ *
+ *   1. begin probes, in priority order (begin(N); ties keep script order);
+ *   2. unless exit() was called or an error ended the session: one epoll
+ *      set with a timerfd per timer probe (.randomize re-arms each expiry
+ *      with a new random interval), a signalfd for SIGINT/SIGTERM, a
+ *      timerfd for -T, and the fds registered with ft_loop_watch_fd (the
+ *      hook for the perf ring buffers of part 4).  A script with nothing
+ *      that can fire after begin (no timer, event or watched fd) ends here,
+ *      like stap;
+ *   3. end probes in priority order, with the autoprinted globals where
+ *      stap puts its synthetic end probes (after the end probes of
+ *      priority <= 0) -- or, when errors ended the session (more than
+ *      MAXERRORS), the error probes instead;
+ *   4. "WARNING: Number of errors: N, skipped probes: M" if any, flush.
+ */
+#define _GNU_SOURCE 1   /* sched_getcpu */
+#include "ftstap.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#define TAG_TIMER 1ull
+#define TAG_SIGNAL 2ull
+#define TAG_TIMEOUT 3ull
+#define TAG_WATCH 4ull
+#define MAX_TIMER_RUNS 16      /* expirations run after a stall, per wakeup */
+
+int ft_loop_watch_fd(ft_vm *vm, int fd, ft_fd_handler on_ready, void *arg)
+{
+    int n = (int)(sizeof vm->watch / sizeof vm->watch[0]);
+    if (vm->nwatch >= n || fd < 0 || !on_ready)
+        return FT_EINVAL;
+    vm->watch[vm->nwatch].fd = fd;
+    vm->watch[vm->nwatch].fn = on_ready;
+    vm->watch[vm->nwatch].arg = arg;
+    vm->nwatch++;
+    return FT_OK;
+}
+
+/* Probes of one kind, stably sorted by priority. */
+static int probes_of(const ft_prog *p, int kind, int *out)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < p->nprobes; i++) {
+        if (p->probes[i].kind != kind)
+            continue;
+        int j = n++;
+        while (j > 0 && p->probes[out[j - 1]].priority > p->probes[i].priority) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = (int)i;
+    }
+    return n;
+}
+
+static ft_ctx here(const ft_vm *vm)
+{
+    ft_ctx c = vm->self;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    c.time_ns = (ft_i64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int cpu = sched_getcpu();
+    c.cpu = cpu >= 0 ? cpu : 0;
+    return c;
+}
+
+static void run_list(ft_vm *vm, const int *list, int n, int stop_on_error, ft_i64 prio_min,
+                     ft_i64 prio_max)
+{
+    const ft_prog *p = vm->prog;
+    for (int k = 0; k < n; k++) {
+        ft_i64 prio = p->probes[list[k]].priority;
+        if (prio < prio_min || prio > prio_max)
+            continue;
+        if (stop_on_error && vm->error_state)
+            return;
+        ft_ctx c = here(vm);
+        ft_vm_run_probe(vm, list[k], &c);
+    }
+}
+
+static uint64_t rnd(ft_vm *vm)
+{
+    uint64_t x = vm->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return vm->rng = x;
+}
+
+static int arm(int fd, ft_i64 first_ns, ft_i64 period_ns)
+{
+    struct itimerspec its = {{period_ns / 1000000000, period_ns % 1000000000},
+                             {first_ns / 1000000000, first_ns % 1000000000}};
+    if (first_ns <= 0)
+        its.it_value.tv_nsec = 1;
+    return timerfd_settime(fd, 0, &its, NULL);
+}
+
+/* timer.ms(N).randomize(R): each interval is N + a uniform value in [-R, R] */
+static ft_i64 next_interval(ft_vm *vm, const ft_probe *pr)
+{
+    if (!pr->randomize_ns)
+        return pr->interval_ns;
+    uint64_t span = 2 * (uint64_t)pr->randomize_ns + 1;
+    return pr->interval_ns - pr->randomize_ns + (ft_i64)(rnd(vm) % span);
+}
+
+static int watch(int ep, int fd, uint64_t tag, uint64_t index)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag << 32 | index};
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
+{
+    const ft_prog *p = vm->prog;
+    int *tfd = calloc(p->nprobes ? p->nprobes : 1, sizeof *tfd);
+    int ep = epoll_create1(EPOLL_CLOEXEC), sfd = -1, tofd = -1;
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    if (!tfd || ep < 0) {
+        ft_vm_diag(vm, "ERROR", "cannot set up the event loop");
+        vm->error_state = 1;
+        goto out;
+    }
+    for (uint32_t i = 0; i < p->nprobes; i++) {
+        tfd[i] = -1;
+        const ft_probe *pr = &p->probes[i];
+        if (pr->kind != FT_PROBE_TIMER)
+            continue;
+        tfd[i] = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (tfd[i] < 0 || arm(tfd[i], next_interval(vm, pr), pr->randomize_ns ? 0 : pr->interval_ns) ||
+            watch(ep, tfd[i], TAG_TIMER, i)) {
+            ft_vm_diag(vm, "ERROR", "cannot create a timer");
+            vm->error_state = 1;
+            goto out;
+        }
+    }
+    sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd < 0 || watch(ep, sfd, TAG_SIGNAL, 0)) {
+        ft_vm_diag(vm, "ERROR", "cannot watch signals");
+        vm->error_state = 1;
+        goto out;
+    }
+    if (timeout_ns > 0) {
+        tofd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (tofd < 0 || arm(tofd, timeout_ns, 0) || watch(ep, tofd, TAG_TIMEOUT, 0)) {
+            ft_vm_diag(vm, "ERROR", "cannot set the -T timer");
+            vm->error_state = 1;
+            goto out;
+        }
+    }
+    for (int w = 0; w < vm->nwatch; w++)
+        if (watch(ep, vm->watch[w].fd, TAG_WATCH, (uint64_t)w)) {
+            ft_vm_diag(vm, "ERROR", "cannot watch an event fd");
+            vm->error_state = 1;
+            goto out;
+        }
+
+    int stop = 0;
+    while (!stop && !vm->exit_requested && !vm->error_state) {
+        struct epoll_event evs[64];
+        int n = epoll_wait(ep, evs, 64, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int k = 0; k < n && !stop && !vm->exit_requested && !vm->error_state; k++) {
+            uint64_t tag = evs[k].data.u64 >> 32;
+            uint32_t idx = (uint32_t)evs[k].data.u64;
+            if (tag == TAG_TIMER) {
+                uint64_t fired = 0;
+                if (read(tfd[idx], &fired, sizeof fired) != (ssize_t)sizeof fired)
+                    continue;
+                const ft_probe *pr = &p->probes[idx];
+                if (pr->randomize_ns)
+                    arm(tfd[idx], next_interval(vm, pr), 0);
+                if (fired > MAX_TIMER_RUNS)
+                    fired = MAX_TIMER_RUNS;
+                for (uint64_t r = 0; r < fired && !vm->exit_requested && !vm->error_state; r++) {
+                    ft_ctx c = here(vm);
+                    ft_vm_run_probe(vm, (int)idx, &c);
+                }
+            } else if (tag == TAG_SIGNAL) {
+                struct signalfd_siginfo si;
+                while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+                    stop = 1;
+            } else if (tag == TAG_TIMEOUT) {
+                stop = 1;
+            } else if (tag == TAG_WATCH) {
+                vm->watch[idx].fn(vm, vm->watch[idx].fd, vm->watch[idx].arg);
+            }
+        }
+        ft_out_flush(vm->out);
+    }
+out:
+    if (sfd >= 0) {                   /* consume what came late, then unblock */
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+            ;
+        close(sfd);
+    }
+    for (uint32_t i = 0; tfd && i < p->nprobes; i++)
+        if (tfd[i] >= 0)
+            close(tfd[i]);
+    if (tofd >= 0)
+        close(tofd);
+    if (ep >= 0)
+        close(ep);
+    free(tfd);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+int ft_run(ft_vm *vm, ft_i64 timeout_ns)
+{
+    const ft_prog *p = vm->prog;
+    int *list = calloc(p->nprobes ? p->nprobes : 1, sizeof *list);
+    if (!list)
+        return 1;
+    int n = probes_of(p, FT_PROBE_BEGIN, list);
+    run_list(vm, list, n, 1, INT64_MIN, INT64_MAX);
+
+    int live = vm->nwatch > 0;
+    for (uint32_t i = 0; i < p->nprobes; i++)
+        live |= p->probes[i].kind == FT_PROBE_TIMER || p->probes[i].kind == FT_PROBE_EVENT;
+    if (live && !vm->exit_requested && !vm->error_state)
+        wait_for_events(vm, timeout_ns);
+    ft_out_flush(vm->out);
+
+    vm->exit_requested = 1;
+    if (!vm->error_state) {
+        n = probes_of(p, FT_PROBE_END, list);
+        run_list(vm, list, n, 1, INT64_MIN, 0);
+        if (!vm->error_state)
+            ft_autoprint(vm);
+        run_list(vm, list, n, 1, 1, INT64_MAX);
+    }
+    if (vm->error_state) {
+        n = probes_of(p, FT_PROBE_ERROR, list);
+        run_list(vm, list, n, 0, INT64_MIN, INT64_MAX);
+    }
+    free(list);
+    ft_out_flush(vm->out);
+    if (vm->nerrors || vm->nskipped) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Number of errors: %lld, skipped probes: %lld",
+                 (long long)vm->nerrors, (long long)vm->nskipped);
+        ft_vm_diag(vm, "WARNING", msg);
+    }
+    return vm->nerrors || vm->error_state ? 1 : 0;
+}
+
+/* ---- autoprint: stap's display of globals written but never read ---- */
+
+static void put(ft_vm *vm, const char *s, ft_i64 n) { ft_out_write(vm->out, s, n < 0 ? (ft_i64)strlen(s) : n); }
+
+static void put_hex(ft_vm *vm, ft_i64 v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+    put(vm, buf, n);
+}
+
+static void put_dec(ft_vm *vm, ft_i64 v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+    put(vm, buf, n);
+}
+
+/* "%#s" between quotes: the string with C escapes */
+static void put_quoted(ft_vm *vm, const char *s)
+{
+    put(vm, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        const char *e = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : c == '"' ? "\\\""
+                      : c == '\\' ? "\\\\" : NULL;
+        if (e) {
+            put(vm, e, 2);
+        } else if (c < 32 || c >= 127) {
+            char o[5] = {'\\', (char)('0' + (c >> 6)), (char)('0' + ((c >> 3) & 7)), (char)('0' + (c & 7)), 0};
+            put(vm, o, 4);
+        } else {
+            put(vm, (const char *)&c, 1);
+        }
+    }
+    put(vm, "\"", 1);
+}
+
+static void put_stats(ft_vm *vm, const ft_stat *st)
+{
+    static const char *const names[] = {" @count=", " @min=", " @max=", " @sum=", " @avg="};
+    static const int aggs[] = {FT_AGG_COUNT, FT_AGG_MIN, FT_AGG_MAX, FT_AGG_SUM, FT_AGG_AVG};
+    for (int k = 0; k < 5; k++) {
+        ft_i64 v;
+        ft_stat_get(st, aggs[k], &v);
+        put(vm, names[k], -1);
+        put_dec(vm, v);
+    }
+}
+
+void ft_autoprint(ft_vm *vm)
+{
+    const ft_prog *p = vm->prog;
+    for (uint32_t i = 0; i < p->nglobals; i++) {
+        const ft_glob *g = &p->globals[i];
+        if (!(g->flags & FT_G_AUTOPRINT))
+            continue;
+        const char *name = p->strs[g->name].s;
+        ft_gval *v = &vm->g[i];
+        if (!g->nkeys) {
+            put(vm, name, -1);
+            if (g->vtype == FT_T_INT) {
+                put(vm, "=", 1);
+                put_hex(vm, v->i);
+            } else if (g->vtype == FT_T_STR) {
+                put(vm, "=", 1);
+                put_quoted(vm, v->s->s);
+            } else if (ft_stat_count(v->st) == 0) {
+                put(vm, " @count=0x0", -1);
+            } else {
+                put_stats(vm, v->st);
+            }
+            put(vm, "\n", 1);
+            continue;
+        }
+        ft_map *m = v->m;
+        ft_map_sort(m, 0, -1, FT_AGG_COUNT, 0);     /* foreach ([k] in g-) */
+        for (ft_i64 id = ft_map_first(m); id >= 0; id = ft_map_next(m, id)) {
+            put(vm, name, -1);
+            put(vm, "[", 1);
+            for (int c = 0; c < g->nkeys; c++) {
+                if (c)
+                    put(vm, ",", 1);
+                if (g->keys[c] == 'i')
+                    put_dec(vm, ft_map_key_int(m, id, c));
+                else
+                    put_quoted(vm, ft_map_key_str(m, id, c));
+            }
+            put(vm, "]", 1);
+            if (g->vtype == FT_T_INT) {
+                put(vm, "=", 1);
+                put_hex(vm, ft_map_get_int(m, id));
+            } else if (g->vtype == FT_T_STR) {
+                put(vm, "=", 1);
+                put_quoted(vm, ft_map_get_str(m, id));
+            } else {
+                put_stats(vm, ft_map_get_stat(m, id));
+            }
+            put(vm, "\n", 1);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/* A loaded program image: the C structures program.c builds from the bytes
+ * Python serialized (format documented at the top of program.c). */
+#ifndef FT_PROGRAM_H
+#define FT_PROGRAM_H
+#ifndef FTSTAP_H_INCLUDED
+#include "ftstap.h"
+#endif
+#include <stdint.h>
+#include <string.h>
+
+enum {
+#define OP(name, kinds, ip, ipu, sp, spu, doc) FT_OP_##name,
+#include "opcodes.def"
+#undef OP
+    FT_NOPS
+};
+
+typedef struct ft_pstr {      /* a string constant */
+    const char *s;            /* NUL-terminated (a copy owned by the program) */
+    uint32_t len;
+} ft_pstr;
+
+typedef struct ft_loc {
+    uint32_t file, line, col, desc;   /* desc: "operator '/'", "identifier 'x'" */
+} ft_loc;
+
+typedef struct ft_pfmt {
+    ft_fmt *fmt;
+    int nargs, nint, nstr;
+} ft_pfmt;
+
+typedef struct ft_glob {
+    uint32_t name;
+    uint8_t vtype;            /* FT_T_INT / FT_T_STR / FT_T_STAT */
+    uint8_t nkeys;            /* 0: scalar */
+    char keys[FT_MAX_KEYS + 1];   /* 'i'/'s' per column, NUL-terminated */
+    uint8_t nikeys, nskeys;   /* integer / string key columns */
+    uint8_t flags;            /* FT_G_* */
+    ft_i64 maxsize;           /* 0: MAXMAPENTRIES */
+    ft_stat_cfg cfg;          /* statistics: histogram, variance shift */
+    ft_i64 init_int;
+    uint32_t init_str;        /* string id, or FT_NOLOC for "" */
+} ft_glob;
+
+typedef struct ft_func {
+    uint32_t name;
+    uint8_t ret;              /* 'v', 'i' or 's' */
+    uint8_t nparams;
+    uint16_t nlocals;
+    uint8_t niters;
+    char *ltypes;             /* 'i'/'s' per local */
+    int nint_params, nstr_params;   /* parameters per stack */
+    int nint_locals, nstr_locals;   /* locals per stack (parameters included) */
+    int max_istack, max_sstack;     /* operand stack depth found by the verifier */
+    uint8_t *code;            /* a private copy; local operands rewritten to stack slots */
+    uint32_t codelen;
+} ft_func;
+
+typedef struct ft_probe {
+    uint32_t name;            /* probe point text, for pp() and listings */
+    uint8_t kind;             /* FT_PROBE_* */
+    ft_i64 priority;          /* begin(N)/end(N) */
+    ft_i64 interval_ns, randomize_ns;  /* timer probes */
+    uint32_t func;            /* handler: a void function without parameters */
+    uint32_t event;           /* event id (part 4) */
+} ft_probe;
+
+struct ft_prog {
+    uint32_t nstrs, nfmts, nlocs, nglobals, nfuncs, nprobes;
+    ft_pstr *strs;
+    ft_pfmt *fmts;
+    ft_loc *locs;
+    ft_glob *globals;
+    ft_func *funcs;
+    ft_probe *probes;
+    int max_iframe, max_sframe;   /* largest frame (locals + operand stack) */
+    int max_iters, max_fmt_args;
+    char *blob;                   /* string constants */
+};
+
+/* builtins.c: a builtin reads its arguments in place on the stacks and
+   leaves an int result in *iret or a string result in *sret; it returns 0,
+   or -1 after ft_vm_fail() for a (catchable) run-time error. */
+typedef struct ft_str ft_str;
+typedef int (*ft_bfn)(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str *sret);
+typedef struct ft_builtin {
+    const char *name;
+    const char *args;         /* 'i'/'s' per argument */
+    char ret;                 /* 'i', 's', 'v' */
+    ft_bfn fn;
+} ft_builtin;
+extern const ft_builtin ft_builtins[];
+extern const int ft_nbuiltins;
+
+/* operand kinds */
+static inline int ft_kind_size(char k)
+{
+    switch (k) {
+    case 'n': return 1;
+    case 'l': case 'g': case 'F': case 'b': return 2;
+    case 's': case 'f': case 'L': case 'j': case 'm': return 4;
+    case 'i': return 8;
+    default: return 0;
+    }
+}
+
+static inline uint32_t ft_rd_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t ft_rd_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline ft_i64 ft_rd_i64(const uint8_t *p) { ft_i64 v; memcpy(&v, p, 8); return v; }
+
+extern const char *const ft_op_kinds[];
+extern const signed char ft_op_effects[][4];
+
+#endif

@@ -1,0 +1,108 @@
+/* The run-time state of a session (struct ft_vm) and what vm.c, builtins.c
+ * and loop.c share.  Everything here is allocated once in ft_vm_new. */
+#ifndef FT_VM_H
+#define FT_VM_H
+#ifndef FTSTAP_H_INCLUDED
+#include "ftstap.h"
+#endif
+#include <stdint.h>
+#include "program.h"
+#include "map.h"
+#include "stat.h"
+#include "out.h"
+
+#define FT_MAX_TRIES 256       /* nested try blocks across all frames */
+#define FT_ERRMSG_MAX 1024
+
+/* A string value: a slot of the string stack, a local, a global.  s is
+   always NUL-terminated and len <= MAXSTRINGLEN - 1. */
+struct ft_str {
+    uint32_t len;
+    char s[];
+};
+
+typedef struct ft_gval {
+    ft_i64 i;                  /* integer scalar */
+    ft_str *s;                 /* string scalar */
+    ft_stat *st;               /* statistic scalar; for statistic arrays, an empty one */
+    ft_map *m;                 /* array */
+} ft_gval;
+
+typedef struct ft_iter {       /* one foreach in progress */
+    ft_map *m;                 /* NULL: not begun */
+    ft_i64 cur;
+    ft_i64 left;               /* iterations left when has_limit */
+    int started, has_limit, sliced;
+    uint32_t wild;
+    ft_val key[FT_MAX_KEYS];   /* slice key; strings copied into sbuf */
+    char *sbuf;
+} ft_iter;
+
+typedef struct ft_frame {
+    const ft_func *fn;
+    const uint8_t *ret_pc;     /* where this frame resumes after a call */
+    ft_i64 *ibase;
+    char *sbase;
+    ft_iter *iters;
+} ft_frame;
+
+typedef struct ft_try {
+    int depth;
+    uint32_t pc;
+    ft_i64 *isp;
+    char *ssp;
+} ft_try;
+
+/* A fd watched by the event loop besides timers and signals (part 4: perf
+   ring buffers).  on_ready runs probes through ft_vm_run_probe. */
+typedef int (*ft_fd_handler)(ft_vm *vm, int fd, void *arg);
+
+struct ft_vm {
+    const ft_prog *prog;
+    ft_limits lim;
+    ft_i64 maxstr;             /* bytes of a string buffer, NUL included */
+    size_t stride;             /* bytes of one string slot */
+    ft_gval *g;
+    ft_i64 *istack;
+    char *sstack;
+    ft_frame *frames;
+    ft_iter *iters;
+    char *iterbuf;
+    ft_try tries[FT_MAX_TRIES];
+    int ntries;
+    ft_val *args;              /* printf arguments */
+    ft_str *sres;              /* builtin / sprintf result */
+    ft_str *tok;               /* tokenize() state */
+    ft_i64 tokpos;
+    char errmsg[FT_ERRMSG_MAX];
+    char caught[FT_ERRMSG_MAX];
+    uint32_t errloc;
+    int err_catchable;
+    ft_i64 actions;
+    int exit_requested;
+    int error_state;           /* errors passed MAXERRORS: end probes are skipped */
+    ft_i64 nerrors, nskipped;
+    ft_out *out;
+    int err_fd;
+    ft_ctx ctx;
+    ft_ctx self;               /* this process, for begin/end/timer probes */
+    uint64_t rng;
+    /* extra fds for the event loop (loop.c) */
+    struct { int fd; ft_fd_handler fn; void *arg; } watch[64];
+    int nwatch;
+};
+
+/* Raise a run-time error from a builtin (catchable). */
+int ft_vm_fail(ft_vm *vm, const char *fmt, ...);
+/* Store n bytes into a string, truncated to MAXSTRINGLEN - 1. */
+void ft_str_set(const ft_vm *vm, ft_str *d, const char *s, ft_i64 n);
+/* Write "ERROR: ..." or "WARNING: ..." to the error fd (output flushed first). */
+void ft_vm_diag(ft_vm *vm, const char *kind, const char *msg);
+/* Run-time limits of this session. */
+const ft_limits *ft_vm_limits(const ft_vm *vm);
+/* Watch fd in the event loop; on_ready is called when it is readable. */
+int ft_loop_watch_fd(ft_vm *vm, int fd, ft_fd_handler on_ready, void *arg);
+/* Print the autoprinted globals (loop.c). */
+void ft_autoprint(ft_vm *vm);
+
+#endif
