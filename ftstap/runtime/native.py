@@ -42,7 +42,7 @@ class BuiltinInfo:
 
 
 def _s(p) -> str:
-    return ffi.string(p).decode() if p != ffi.NULL else ""
+    return ffi.string(p).decode("utf-8", "replace") if p != ffi.NULL else ""
 
 
 @functools.lru_cache(maxsize=None)
