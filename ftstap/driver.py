@@ -7,7 +7,7 @@ from .errors import FtstapError
 from .options import Options
 
 PASS_NAMES = {1: "parse", 2: "elaborate", 3: "translate", 4: "compile", 5: "run"}
-IMPLEMENTED = 2  # the last pass that exists so far
+IMPLEMENTED = 5  # the last pass that exists so far
 
 
 def _not_yet(what: str) -> int:
@@ -24,6 +24,28 @@ def _source(opts: Options):
     return read_source(opts.script_file)
 
 
+def _listings(opts: Options) -> int:
+    """-l/-L PATTERN, --dump-probe-types, --dump-functions."""
+    from .kernel.features import KernelFeatures
+    from .sema import probelist
+    try:
+        if opts.dump_probe_types:
+            lines = probelist.probe_types()
+        elif opts.dump_functions:
+            from .lang.frontend import run_pass1
+            from .lang.source import Source
+            lines = probelist.dump_functions(run_pass1(Source("<none>", "probe never {}"), []).tapsets)
+        else:
+            pattern = opts.list_probes or opts.list_probes_vars
+            lines = probelist.list_probes(pattern, KernelFeatures.current(), bool(opts.list_probes_vars))
+    except FtstapError as e:
+        print(e.render(), file=sys.stderr)
+        return 1
+    for line in lines:
+        print(line)
+    return 0
+
+
 def run(opts: Options) -> int:
     if opts.probe_support:
         from .kernel.features import probe_support_table
@@ -36,10 +58,8 @@ def run(opts: Options) -> int:
         return 0
     if opts.run_image:
         return _not_yet("--run")
-    if opts.dump_probe_types or opts.dump_functions:
-        return _not_yet("--dump-probe-types/--dump-functions")
-    if opts.list_probes or opts.list_probes_vars:
-        return _not_yet("-l/-L")
+    if opts.dump_probe_types or opts.dump_functions or opts.list_probes or opts.list_probes_vars:
+        return _listings(opts)
 
     from .lang import frontend, printer
     try:
@@ -63,6 +83,7 @@ def run(opts: Options) -> int:
     try:
         features = KernelFeatures.current()
         program = run_pass2(result.script, result.tapsets, features, unoptimized=opts.unoptimized,
+                            guru=opts.guru,
                             limits={k: opts.limit(k) for k in ("MAXACTION", "MAXMAPENTRIES", "MAXSTRINGLEN")})
     except FtstapError as e:
         print(e.render(), file=sys.stderr)
@@ -77,4 +98,6 @@ def run(opts: Options) -> int:
     if opts.last_pass == 2:
         sys.stdout.write(program_listing(program))
         return 0
+    from .backend import finish
+    return finish(program, opts)
     return _not_yet(f"-p{opts.last_pass}" if opts.last_pass < 5 else "running a script")

@@ -7,7 +7,7 @@ import platform
 import sys
 from dataclasses import dataclass, field
 
-from ..errors import ErrorList, FtstapError, SourceError
+from ..errors import ErrorList, FtstapError, SourceError, Span
 from . import ast as A
 from .parser import ParseOptions, Parser
 from .preprocess import PPContext, Preprocessor
@@ -75,7 +75,12 @@ def decode(data: bytes, name: str) -> str:
     except UnicodeDecodeError as e:
         # stap reads bytes; we need text: say where the bad byte is.
         line = data[:e.start].count(b"\n") + 1
-        raise FtstapError(f"{name}:{line}: invalid UTF-8 byte 0x{data[e.start]:02x} in the script") from None
+        start = data.rfind(b"\n", 0, e.start) + 1
+        end = data.find(b"\n", e.start)
+        before = data[start:e.start].decode("utf-8", "replace")
+        text = data[start:end if end >= 0 else len(data)].decode("utf-8", "replace")
+        raise SourceError(f"invalid UTF-8 byte 0x{data[e.start]:02x} in the script",
+                          Span(name, line, len(before) + 1, text), saw=f"byte 0x{data[e.start]:02x}") from None
 
 
 def default_context(args: list[str], guru: bool, compatible: str | None,
@@ -149,6 +154,28 @@ def check_declarations(script: A.Script) -> list[SourceError]:
     return errors
 
 
+def _library(dirs: list[str], pp: Preprocessor, guru: bool, compatible: str | None, config):
+    """Parse the tapset library, or take it from the cache (ftstap.sema.tapsets)."""
+    from ..sema import tapsets as cache
+    paths = _files(dirs, ".stp")
+    lib_ctx = default_context([], guru, compatible, config)
+    settings = (guru, compatible, lib_ctx.kernel_release, lib_ctx.arch, repr(config))
+    key = cache.cache_key(paths, _files(dirs, ".stpm"), settings)
+    hit = cache.load(key)
+    if hit is not None:
+        return hit
+    tapsets, warnings = [], []
+    for path in paths:
+        try:
+            tap_pp = Preprocessor(lib_ctx, pp.macros)
+            tapsets.append(parse_source(read_source(path), tap_pp,
+                                        parse_options(guru, compatible, privileged=True)))
+        except FtstapError as e:
+            warnings.append(f"WARNING: tapset {path} has errors and is skipped:\n{e.render()}")
+    cache.store(key, (tapsets, warnings))
+    return tapsets, warnings
+
+
 def run_pass1(source: Source, args: list[str], *, guru: bool = False, include: list[str] = (),
               compatible: str | None = None, warnings_as_errors: bool = False,
               with_tapsets: bool = True, config=None) -> Pass1Result:
@@ -163,14 +190,8 @@ def run_pass1(source: Source, args: list[str], *, guru: bool = False, include: l
             result_warnings.append(f"WARNING: macro library {path} skipped:\n{e.render()}")
     tapsets: list[A.Script] = []
     if with_tapsets:
-        lib_ctx = default_context([], guru, compatible, config)
-        for path in _files(dirs, ".stp"):
-            try:
-                tap_pp = Preprocessor(lib_ctx, pp.macros)
-                tapsets.append(parse_source(read_source(path), tap_pp,
-                                            parse_options(guru, compatible, privileged=True)))
-            except FtstapError as e:
-                result_warnings.append(f"WARNING: tapset {path} has errors and is skipped:\n{e.render()}")
+        tapsets, tap_warnings = _library(dirs, pp, guru, compatible, config)
+        result_warnings.extend(tap_warnings)
     opts = parse_options(guru, compatible)
     script = parse_source(source, pp, opts)
     result_warnings.extend(pp.warnings)

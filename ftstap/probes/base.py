@@ -20,6 +20,7 @@ class ContextVar:
     type: str                  # "long" or "string"
     ctype: str = "long"        # the C type, for -L
     fetch: Any = None          # provider-specific plan (a tracepoint field, a fetch-arg...)
+    btf_type: int | None = None  # BTF type id (kernel function parameters), for $var->field
 
 
 @dataclass

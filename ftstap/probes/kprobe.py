@@ -52,7 +52,7 @@ def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
         return ctx
     for i, p in enumerate(params[:len(ARG_REGS)]):
         ctype = btf.describe(p.type) if hasattr(p, "type") else "long"
-        ctx[p.name] = ContextVar(p.name, "long", ctype, ("reg", ARG_REGS[i]))
+        ctx[p.name] = ContextVar(p.name, "long", ctype, ("reg", ARG_REGS[i]), btf_type=p.type)
     if is_return:
         ctx["return"] = ContextVar("return", "long", "long", ("retval",))
     return ctx
@@ -60,6 +60,7 @@ def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
 
 class KprobeProvider(Provider):
     families = ("kernel", "kprobe", "module")
+    patterns = ("kernel.function(string)[.call|.return]", "kernel.statement(string)", "kprobe.function(string)[.return]", "module(string).function(string)[.call|.return]")
 
     def resolve(self, comps, features):
         shape = _shape(comps)

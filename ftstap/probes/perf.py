@@ -2,6 +2,7 @@
 perf_event sampling events."""
 from __future__ import annotations
 
+from ..errors import SemanticError
 from .base import EventSource, Provider, Unservable, arg_of
 
 SOFTWARE = {"cpu_clock": 0, "task_clock": 1, "page_faults": 2, "context_switches": 3,
@@ -13,6 +14,9 @@ HARDWARE = {"cpu_cycles": 0, "instructions": 1, "cache_references": 2, "cache_mi
 
 class PerfProvider(Provider):
     families = ("perf",)
+    patterns = tuple(f"perf.sw.{n}[.sample(number)|.hz(number)]" for n in SOFTWARE) + \
+        tuple(f"perf.hw.{n}[.sample(number)|.hz(number)]" for n in HARDWARE) + \
+        ("perf.type(number).config(number)[.sample(number)|.hz(number)]",)
 
     def resolve(self, comps, features):
         n = [c.name for c in comps]
@@ -34,6 +38,10 @@ class PerfProvider(Provider):
             return None
         detail = {"type": typ, "config": config, "sample_period": 1_000_000}
         pp = ".".join(c.name + (f"({arg_of(c)})" if c.arg is not None else "") for c in comps)
+        if len(rest) > 1 or (rest and rest[0].name not in ("sample", "hz")):
+            if {c.name for c in rest} == {"sample", "hz"}:
+                raise SemanticError("a perf probe takes .sample(N) or .hz(N), not both", rest[1].loc)
+            return None
         for c in rest:
             if c.name == "sample" and isinstance(arg_of(c), int):
                 detail["sample_period"] = arg_of(c)

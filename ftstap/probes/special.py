@@ -11,6 +11,7 @@ def _signed(v: int) -> int:
 
 class SpecialProvider(Provider):
     families = ("begin", "end", "error", "never")
+    patterns = ("begin", "begin(number)", "end", "end(number)", "error", "error(number)", "never")
 
     def resolve(self, comps, features):
         if len(comps) != 1:

@@ -66,6 +66,7 @@ def return_prologue(name: str) -> A.Block:
 
 class SyscallProvider(Provider):
     families = FAMILIES
+    patterns = ("syscall.NAME[.return]  (syscalls:sys_enter_NAME/sys_exit_NAME)", "nd_syscall.NAME[.return]")
 
     def resolve(self, comps, features):
         if len(comps) not in (2, 3) or comps[0].name not in FAMILIES or any(c.arg is not None for c in comps):

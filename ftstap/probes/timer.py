@@ -18,6 +18,7 @@ def _jiffy_ns() -> int:
 
 class TimerProvider(Provider):
     families = ("timer",)
+    patterns = ("timer.ms(number)[.randomize(number)]", "timer.s(number)[.randomize(number)]", "timer.sec(number)[.randomize(number)]", "timer.us(number)[.randomize(number)]", "timer.usec(number)[.randomize(number)]", "timer.ns(number)[.randomize(number)]", "timer.nsec(number)[.randomize(number)]", "timer.jiffies(number)[.randomize(number)]", "timer.hz(number)", "timer.profile", "timer.profile.tick")
 
     def resolve(self, comps, features):
         if len(comps) < 2 or comps[0].arg is not None:

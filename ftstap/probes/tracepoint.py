@@ -24,6 +24,7 @@ def tracepoint_source(features, system: str, event: str, pp: str | None = None) 
 
 class TracepointProvider(Provider):
     families = ("kernel",)
+    patterns = ("kernel.trace(string)",)
 
     def resolve(self, comps, features):
         if len(comps) != 2 or comps[0].name != "kernel" or comps[0].arg is not None \

@@ -20,6 +20,40 @@ def _args_context(is_return: bool) -> dict[str, ContextVar]:
     return ctx
 
 
+def entry_symbols(path: str, elf) -> dict:
+    """`_start` (the ELF entry point) and, on x86-64, `main` found from the
+    first argument _start hands to __libc_start_main (`lea main(%rip),%rdi`
+    or `mov $main,%rdi`): stripped binaries such as /bin/ls have neither
+    in their symbol table."""
+    import struct
+    from ..kernel.symbols import ElfSymbol
+    out = {}
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if head[:4] != b"\x7fELF" or head[4] != 2 or head[18] != 62:   # ELF64, x86-64
+                return out
+            entry = struct.unpack_from("<Q", head, 24)[0]
+            off = elf.vaddr_to_offset(entry, strict=False)
+            if off is None:
+                return out
+            f.seek(off)
+            code = f.read(64)
+    except OSError:
+        return out
+    out["_start"] = ElfSymbol("_start", entry, 0, off, "STB_GLOBAL")
+    i = code.find(b"\x48\x8d\x3d")          # lea disp32(%rip),%rdi
+    if i >= 0 and i + 7 <= len(code):
+        main = entry + i + 7 + struct.unpack_from("<i", code, i + 3)[0]
+    else:
+        i = code.find(b"\x48\xc7\xc7")      # mov $imm32,%rdi
+        main = struct.unpack_from("<I", code, i + 3)[0] if 0 <= i and i + 7 <= len(code) else None
+    moff = elf.vaddr_to_offset(main, strict=False) if main is not None else None
+    if moff is not None:
+        out["main"] = ElfSymbol("main", main, 0, moff, "STB_GLOBAL")
+    return out
+
+
 def _program(arg) -> str:
     from ..kernel.symbols import resolve_program
     if isinstance(arg, int):
@@ -29,6 +63,7 @@ def _program(arg) -> str:
 
 class UprobeProvider(Provider):
     families = ("process",)
+    patterns = ("process.begin", "process.end", "process(string|number).function(string)[.call|.return]", "process(string|number).statement(string)", "process(string|number).mark(string)")
 
     def resolve(self, comps, features):
         names = [c.name for c in comps]
@@ -37,7 +72,7 @@ class UprobeProvider(Provider):
         if len(comps) == 2 and names[1] in ("begin", "end") and comps[0].arg is None:
             event = "sched_process_exec" if names[1] == "begin" else "sched_process_exit"
             return [tracepoint_source(features, "sched", event, f"process.{names[1]}")]
-        if len(comps) < 3 or names[1] not in ("function", "statement", "mark"):
+        if len(comps) < 2 or names[1] not in ("function", "statement", "mark"):
             return None
         what, arg = names[1], arg_of(comps[1])
         rest = names[2:]
@@ -62,6 +97,8 @@ class UprobeProvider(Provider):
             return out
         fname, _, off = arg.partition("+")
         syms = elf.glob(fname) if has_wildcard(fname) else [s for s in [elf.function(fname)] if s]
+        if not syms and fname in ("main", "_start"):
+            syms = [s for n, s in entry_symbols(path, elf).items() if n == fname]
         for s in syms:
             extra = int(off, 0) if off else 0
             pp = f'process("{path}").{what}("{s.name}{"+" + off if off else ""}")' + \

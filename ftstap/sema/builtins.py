@@ -24,7 +24,14 @@ toupper:ss tolower:ss isdigit:sl strpos:ssl
 exit:v error:sv warn:sv log:sv abort:v printk:lsv
 randint:ll ctime:ls env_var:ss cmdline_str:s kernel_v:s num_online_cpus:l
 usymname:ls symname:ls usymdata:ls symdata:ls addr:l uaddr:l
+cmdline_arg:ls cmdline_args:llss syscall_name:ls pid2execname:ls pid2task:ll
+set_kernel_long:llv set_kernel_int:llv set_kernel_short:llv set_kernel_char:llv
+set_kernel_pointer:llv set_kernel_string:lsv set_kernel_string_n:llsv
 """
+
+# Functions that write kernel memory or the kernel log: guru mode (-g) only.
+GURU_ONLY = frozenset("""printk set_kernel_long set_kernel_int set_kernel_short set_kernel_char
+set_kernel_pointer set_kernel_string set_kernel_string_n""".split())
 
 
 def _parse() -> dict[str, tuple[tuple[str, ...], str]]:

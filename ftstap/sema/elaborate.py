@@ -6,6 +6,7 @@ from ..errors import ErrorList, FtstapError, SemanticError
 from ..lang import ast as A
 from .probes import Binder
 from .program import VOID, Func, ProbeInst, Program, Var
+from .checks import unused_warnings
 from .types import Checker
 
 
@@ -21,7 +22,7 @@ def _collect(scripts: list[A.Script], tapset_flags: list[bool]):
                     old = globals_[item.name]
                     if old.decl is not None and old.decl.loc is not None and not old.decl.private:
                         raise SemanticError(f"duplicate global '{item.name}'", item.loc)
-                g = Var(item.name, "global", decl=item, loc=item.loc)
+                g = Var(item.name, "global", decl=item, loc=item.loc, tapset=is_tapset)
                 if item.size is not None or item.wrap:
                     g.arity = None  # an array: arity fixed by its uses
                 if item.init is not None:
@@ -68,6 +69,27 @@ def _reads(node, out: set[str]) -> None:
                 _reads(getattr(node, f), out)
 
 
+def _array_names(node, out: set | None = None) -> set[str]:
+    """Names used as arrays (indexed, `in`, foreach, delete) under node."""
+    out = set() if out is None else out
+    if isinstance(node, A.Index) and isinstance(node.base, A.Symbol):
+        out.add(node.base.name)
+    elif isinstance(node, A.In) and isinstance(node.array, A.Symbol):
+        out.add(node.array.name)
+    elif isinstance(node, A.Foreach) and isinstance(node.array, A.Symbol):
+        out.add(node.array.name)
+    if isinstance(node, (tuple, list)):
+        for x in node:
+            _array_names(x, out)
+        return out
+    fields = getattr(type(node), "_fields", None)
+    if fields:
+        for f in fields:
+            if f != "loc":
+                _array_names(getattr(node, f), out)
+    return out
+
+
 def _prune_prologue(prologue: A.Block, reads: set[str], globals_) -> A.Block:
     """Drop `x = pure-expr` statements of a generated prologue whose x is never
     read, or is one of the user's globals (a generated local never overwrites
@@ -82,22 +104,25 @@ def _prune_prologue(prologue: A.Block, reads: set[str], globals_) -> A.Block:
     return A.Block(tuple(keep), loc=prologue.loc)
 
 
-def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_) -> A.Block:
+def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_, library=frozenset()) -> A.Block:
+    """Generated prologues and the library's alias prologues lose the
+    assignments to locals nothing reads (stap elides them too, silently)."""
     body: list[A.Stmt] = []
     generated = binding.source.detail.get("prologue")
-    user_parts = list(binding.prologues) + [user.body] + list(binding.epilogues)
-    if generated is not None:
-        reads: set[str] = set()
-        _reads(user_parts, reads)
-        while True:
-            pruned = _prune_prologue(generated, reads, globals_)
-            more = set(reads)
-            _reads(pruned, more)
-            if more == reads:
-                break
-            reads = more
-        body.append(pruned)
-    body.extend(user_parts)
+    prologues = ([generated] if generated is not None else []) + list(binding.prologues)
+    fixed = [user.body] + list(binding.epilogues) + [p for p in binding.prologues if id(p) not in library]
+    prunable = [p for p in prologues if p is generated or id(p) in library]
+    reads: set[str] = set()
+    _reads(fixed, reads)
+    while True:
+        pruned = {id(p): _prune_prologue(p, reads, globals_) for p in prunable}
+        more = set(reads)
+        _reads(list(pruned.values()), more)
+        if more == reads:
+            break
+        reads = more
+    body.extend(pruned.get(id(p), p) for p in prologues)
+    body.extend([user.body] + list(binding.epilogues))
     block = A.Block(tuple(body), loc=user.body.loc)
     if point.condition is not None:
         block = A.Block((A.If(point.condition, block, None, loc=point.loc),), loc=user.body.loc)
@@ -105,10 +130,15 @@ def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_) -> A.Bloc
 
 
 def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized: bool = False,
-              limits: dict | None = None) -> Program:
+              limits: dict | None = None, guru: bool = False) -> Program:
     scripts = list(tapsets) + [user]
     globals_, functions, aliases, probes = _collect(scripts, [True] * len(tapsets) + [False])
     binder = Binder(aliases, features)
+    library_bodies = {id(al.body) for t in tapsets for al in t.items if isinstance(al, A.ProbeAlias)}
+    # Names the user's code uses as arrays are (auto-)globals: prologue
+    # locals sharing the name are dropped, as for declared globals.
+    shadowing = dict(globals_)
+    shadowing.update(dict.fromkeys(_array_names(probes + [f.decl for f in functions.values() if not f.tapset])))
     insts: list[ProbeInst] = []
     errors: list[FtstapError] = []
     warnings: list[str] = []
@@ -122,16 +152,17 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
             for b in bindings:
                 if b.source.warning and b.source.warning not in warnings:
                     warnings.append(b.source.warning)
-                insts.append(ProbeInst(source=b.source, body=_probe_body(b, probe, point, globals_), point=point,
+                insts.append(ProbeInst(source=b.source, body=_probe_body(b, probe, point, shadowing, library_bodies),
+                                       point=point,
                                        user_probe=probe, index=len(insts)))
     if errors:
         raise ErrorList(errors, "semantic")
     if not insts:
-        if any(not pt.optional for p in probes for pt in p.points) or not probes:
-            raise SemanticError("no probes found", user.loc)
-        warnings.append("WARNING: no probes found: every probe point was optional and matched nothing")
+        why = " (every probe point was optional and matched nothing on this kernel)" if probes else ""
+        raise ErrorList([SemanticError("no probes found" + why, probes[0].loc if probes else user.loc)],
+                        "semantic")
     user_funcs = [f for f in functions.values() if not f.tapset]
-    checker = Checker(globals_, functions)
+    checker = Checker(globals_, functions, guru=guru, features=features)
     contexts: list = list(insts) + (user_funcs if unoptimized else [])
     try:
         # Functions join the fixpoint as calls reach them.
@@ -143,9 +174,11 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
             contexts.extend(reached)
         checker.check(contexts)
         _final_checks(globals_, contexts)
+        checker.effects.check()
     except SemanticError as e:
         raise ErrorList([e], "semantic") from None
     used = [c for c in contexts if isinstance(c, Func)]
+    warnings.extend(unused_warnings(globals_, contexts, getattr(user.loc, "source", None)))
     return Program(insts, globals_, used, warnings, dict(limits or {}))
 
 

@@ -12,11 +12,10 @@ def _tname(t) -> str:
 
 def program_listing(p: Program) -> str:
     out = []
-    if p.globals:
+    shown = [g for g in p.globals.values() if (g.read or g.written) and not (g.tapset and not g.read)]
+    if shown:
         out.append("# global")
-        for g in p.globals.values():
-            if not (g.read or g.written):
-                continue
+        for g in shown:
             if g.is_array:
                 keys = ", ".join(_tname(k) for k in g.key_types)
                 out.append(f"{g.name}:{_tname(g.type)} [{keys}]")

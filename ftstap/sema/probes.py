@@ -20,6 +20,7 @@ class Binding:
     source: EventSource
     prologues: list[A.Block]     # in execution order
     epilogues: list[A.Block]     # in execution order
+    alias: str | None = None     # the outermost alias matched, as -l prints it
 
 
 def _comp_match(pattern: A.Component, name: A.Component) -> bool:
@@ -31,6 +32,13 @@ def _comp_match(pattern: A.Component, name: A.Component) -> bool:
     if any(c in pattern.name for c in "*?["):
         return fnmatch.fnmatchcase(name.name, pattern.name)
     return pattern.name == name.name
+
+
+def _comp_text(c: A.Component) -> str:
+    if c.arg is None:
+        return c.name
+    v = c.arg.value
+    return f'{c.name}("{v}")' if isinstance(v, str) else f"{c.name}({v})"
 
 
 def _alias_match(alias_name: tuple, comps: tuple):
@@ -80,15 +88,24 @@ class Binder:
         first = comps[0].name
         out: list[Binding] = []
         matched_alias = False
+        matches = []
         for key in list(self.by_first):
             if not (key == first or ("*" in first and fnmatch.fnmatchcase(key, first))):
                 continue
             for name, al in self.by_first[key]:
                 suffix = _alias_match(name, comps)
-                if suffix is None:
-                    continue
+                if suffix is not None:
+                    matches.append((name, al, suffix))
+        # The longest alias name wins: `syscall_any.return` is its own alias,
+        # not `syscall_any` with the suffix .return.
+        longest: dict[tuple, int] = {}
+        for name, al, suffix in matches:
+            k = tuple(c.name for c in name[:1])
+            longest[k] = max(longest.get(k, 0), len(name))
+        for name, al, suffix in matches:
+            if len(name) == longest[tuple(c.name for c in name[:1])]:
                 matched_alias = True
-                out.extend(self._through_alias(al, suffix, point, depth))
+                out.extend(self._through_alias(al, suffix, point, depth, name))
         if matched_alias:
             return out
         for provider in REGISTRY:
@@ -99,7 +116,7 @@ class Binder:
                 return [Binding(s, [], []) for s in sources]
         return out
 
-    def _through_alias(self, al: A.ProbeAlias, suffix: tuple, point, depth) -> list[Binding]:
+    def _through_alias(self, al: A.ProbeAlias, suffix: tuple, point, depth, name=()) -> list[Binding]:
         out: list[Binding] = []
         for target in al.points:
             try:
@@ -115,7 +132,9 @@ class Binder:
                 raise SemanticError(f"probe alias target {pp_text(target)} matches nothing", target.loc)
             # Execution order: the innermost alias's prologue runs first, its
             # epilogue last.
+            concrete = ".".join(_comp_text(c) for c in tuple(name) + tuple(suffix))
             for b in found:
+                b.alias = concrete
                 if al.epilogue:
                     b.epilogues.insert(0, al.body)
                 else:

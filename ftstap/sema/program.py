@@ -25,6 +25,8 @@ class Var:
     read: bool = False
     written: bool = False
     hist: list = field(default_factory=list)   # histogram shapes used on this stat
+    tapset: bool = False              # declared in the tapset library
+    ctype: int | None = None          # locals: BTF type id the value points to (autocast)
 
     @property
     def is_array(self) -> bool:
@@ -37,6 +39,7 @@ class Context:
     locals: dict[str, Var] = field(default_factory=dict)
     types: dict[int, str] = field(default_factory=dict)
     vars: dict[int, Var] = field(default_factory=dict)      # id(Symbol) -> Var
+    ctypes: dict[int, int] = field(default_factory=dict)    # id(node) -> BTF type id pointed to
 
 
 @dataclass(eq=False)

@@ -12,7 +12,9 @@ import re
 
 from ..errors import SemanticError
 from ..lang import ast as A
-from .builtins import BUILTINS
+from .builtins import BUILTINS, GURU_ONLY
+from .checks import Effects
+from .targets import TargetTyper
 from .formats import conversions
 from .program import HIST, LONG, STAT, STRING, VOID, Context, Func, ProbeInst, Var
 
@@ -26,9 +28,13 @@ def _tname(t) -> str:
 
 
 class Checker:
-    def __init__(self, globals_: dict[str, Var], functions: dict[tuple[str, int], Func]):
+    def __init__(self, globals_: dict[str, Var], functions: dict[tuple[str, int], Func],
+                 guru: bool = False, features=None):
         self.globals = globals_
         self.functions = functions
+        self.guru = guru
+        self.effects = Effects()
+        self.targets = TargetTyper(self, features)
         self.changed = False
         self.ctx: Context | None = None
         self.iterating: list[str] = []
@@ -56,6 +62,9 @@ class Checker:
     def fix(self, var: Var, t: str | None, node) -> None:
         if t is None:
             return
+        if t == STAT and var.kind == "param":
+            raise SemanticError(f"parameter '{var.name}' cannot be a statistic: only globals can",
+                                getattr(node, "loc", None) or var.loc)
         if var.type is None:
             var.type = t
             self.changed = True
@@ -115,6 +124,11 @@ class Checker:
 
     def scalar(self, s: A.Symbol) -> Var:
         v = self.symbol_var(s)
+        d = v.decl
+        if v.kind == "global" and d is not None and (d.size is not None or d.wrap):
+            how = f"with a size [{d.size}]" if d.size is not None else "with '%' (wrap)"
+            raise SemanticError(f"global '{v.name}' is declared {how}, so it is an array, "
+                                f"but it is used as a scalar", s.loc)
         if v.arity is None and v.kind == "global":
             v.arity = 0
             self.changed = True
@@ -123,9 +137,17 @@ class Checker:
         return v
 
     def array_var(self, s: A.Symbol, arity: int) -> Var:
+        ctx = self.ctx
+        v = ctx.vars.get(id(s))
+        if v is None and s.name not in ctx.locals and s.name not in self.globals and not (
+                isinstance(ctx, Func) and any(p.name == s.name for p in ctx.params)):
+            # stap makes an undeclared array a global (there are no local arrays).
+            v = self.globals[s.name] = Var(s.name, "global", loc=s.loc)
+            self.changed = True
         v = self.symbol_var(s)
         if v.kind != "global":
-            raise SemanticError(f"local array '{s.name}' is not allowed: declare it global", s.loc,
+            raise SemanticError(f"{'parameter' if v.kind == 'param' else 'local'} '{s.name}' used as an "
+                                f"array: arrays must be global", s.loc,
                                 hint=f"add 'global {s.name}' to the script")
         if v.arity == 0:
             raise SemanticError(f"scalar '{s.name}' used as an array", s.loc)
@@ -159,7 +181,14 @@ class Checker:
             for x in s.body:
                 self.stmt(x)
         elif k is A.ExprStmt:
-            self.expr(s.expr)
+            if isinstance(s.expr, A.Target) and not isinstance(s.expr.base, str) and not s.expr.suffix:
+                # A side-effect-free `x->a->b;` is elided before its type matters.
+                try:
+                    self.expr(s.expr)
+                except SemanticError:
+                    pass
+            else:
+                self.expr(s.expr)
         elif k is A.If:
             self.cond(s.cond)
             self.stmt(s.then)
@@ -211,6 +240,7 @@ class Checker:
         if isinstance(t, A.Index) and isinstance(t.base, A.Symbol):
             self.not_iterating(t)
             v = self.array_var(t.base, len(t.indexes))
+            self.effects.write(self.ctx, v.name)
             self.keys(v, t.indexes, t)
             v.written = True
             return
@@ -236,7 +266,11 @@ class Checker:
         if s.value is not None:
             vv = self.scalar(s.value)
             vv.written = True
-            self.fix(vv, v.type if v.type != STAT else None, s.value)
+            if v.type == STAT:
+                raise SemanticError(f"foreach value variable '{s.value.name}' would be a statistic "
+                                    f"(locals cannot be)", s.value.loc,
+                                    hint=f"use an aggregate of the element, e.g. @sum({s.array.name}[...])")
+            self.fix(vv, v.type, s.value)
         if s.sort_stat is not None and v.type not in (None, STAT):
             raise SemanticError("sorting by an aggregate needs an array of statistics", s.loc)
         if s.limit is not None:
@@ -268,10 +302,14 @@ class Checker:
 
     def e_Target(self, e):
         if not isinstance(e.base, str):
-            self.expr(e.base)
+            bt = self.expr(e.base)
+            if bt not in (LONG, None) and (e.members or e.addr):
+                raise SemanticError(f"cannot dereference a {_tname(bt)}", e.loc)
             for m in e.members:
                 if m.index is not None:
                     self.expect(m.index, LONG)
+            what = "the @cast" if isinstance(e.base, A.Cast) else "this expression"
+            self.targets.target(e, self.targets.of(e.base), what)
             return STRING if e.suffix else LONG
         for m in e.members:
             if m.index is not None:
@@ -286,13 +324,23 @@ class Checker:
             raise SemanticError(f"context variable '{name}' used outside a probe", e.loc)
         var = ctx.source.context.get(name[1:])
         if var is None:
-            have = ", ".join("$" + n for n in sorted(ctx.source.context)) or "none"
-            raise SemanticError(f"unable to find context variable '{name}' in {ctx.pp} (alternatives: {have})",
-                                e.loc)
-        return LONG if e.members else var.type
+            have = " ".join("$" + n for n in sorted(ctx.source.context))
+            if not have:
+                raise SemanticError(f"probe point {ctx.pp} has no context variables, so '{name}' "
+                                    f"cannot be resolved", e.loc)
+            raise SemanticError(f"unable to find context variable '{name}' in {ctx.pp}", e.loc,
+                                hint=f"alternatives: {have}")
+        if e.members:
+            if var.btf_type is None:
+                raise SemanticError(f"'{name}' ({var.ctype}) has no known type to take members of "
+                                    f"(only kernel function parameters typed by BTF do)", e.loc)
+            self.targets.target(e, var.btf_type, f"'{name}'")
+            return STRING if e.suffix else LONG
+        return var.type
 
     def e_Cast(self, e):
         self.expect(e.operand, LONG)
+        self.targets.lookup(e.type, e.module, e.loc)
         return LONG
 
     def e_VarRef(self, e):
@@ -355,6 +403,7 @@ class Checker:
         if isinstance(target, A.Index) and isinstance(target.base, A.Symbol):
             v = self.array_var(target.base, len(target.indexes))
             v.written = True
+            self.effects.write(self.ctx, v.name)
             self.keys(v, target.indexes, target)
             self.fix(v, t, target)
             self.settle(target, v.type)
@@ -378,6 +427,8 @@ class Checker:
             tt = self.lvalue(e.target, vt)
             if vt is None and tt is not None:
                 self.expect(e.value, tt)
+            if isinstance(e.target, A.Symbol):
+                self.targets.assigned(self.symbol_var(e.target), e.value)
             return tt
         t = STRING if op == ".=" else LONG
         self.lvalue(e.target, t)
@@ -412,6 +463,7 @@ class Checker:
         f = self.functions.get((e.name, len(e.args)))
         if f is not None:
             self.called.add(id(f))
+            self.effects.call(self.ctx, f, self.iterating, e.loc)
             for a, p in zip(e.args, f.params):
                 t = self.expect(a, p.type)
                 if t in (STAT, HIST, VOID):
@@ -428,6 +480,9 @@ class Checker:
                                     f"argument(s), not {len(e.args)}", e.loc)
             raise SemanticError(f"unresolved function '{e.name}'", e.loc)
         params, ret = sig
+        if e.name in GURU_ONLY and not self.guru and not (isinstance(self.ctx, Func) and self.ctx.tapset):
+            raise SemanticError(f"function '{e.name}' is only available in guru mode", e.loc,
+                                hint="run with -g if you mean it")
         if len(params) != len(e.args):
             raise SemanticError(f"function '{e.name}' takes {len(params)} argument(s), not {len(e.args)}",
                                 e.loc)
@@ -458,6 +513,10 @@ class Checker:
             self.keys(v, operand.indexes, operand)
         else:
             raise SemanticError("expected a statistic variable", operand.loc)
+        if v.kind != "global":
+            # `local <<< x` alone is elided as unused, as stap does; reading it is an error.
+            raise SemanticError(f"local variable '{v.name}' cannot be a statistic: only globals can",
+                                operand.loc, hint=f"add 'global {v.name}' to the script")
         v.read = True
         self.fix(v, STAT, operand)
         self.settle(operand, STAT)

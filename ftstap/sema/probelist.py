@@ -1,0 +1,88 @@
+"""-l / -L PATTERN, --dump-probe-types and --dump-functions.
+
+-l prints every probe point PATTERN expands to on this kernel (alias names
+as the user would write them, provider points as pp() shows them); -L adds
+each point's variables: the locals an alias sets, with their types, then
+the context variables with their C types, as stap -L does."""
+from __future__ import annotations
+
+from ..errors import FtstapError
+from ..lang import ast as A
+from ..probes import REGISTRY
+from .builtins import BUILTINS
+from .elaborate import _collect
+from .probes import Binder
+from .program import ProbeInst
+from .types import Checker
+
+
+def _points(pattern: str):
+    from ..lang.frontend import run_pass1
+    from ..lang.source import Source
+    result = run_pass1(Source("<pattern>", f"probe {pattern} {{}}"), [])
+    probe = next(i for i in result.script.items if isinstance(i, A.Probe))
+    return result.tapsets, probe
+
+
+def _tname(t) -> str:
+    return {"stat": "stats"}.get(t, t or "unknown")
+
+
+def list_probes(pattern: str, features, with_vars: bool) -> list[str]:
+    tapsets, probe = _points(pattern)
+    globals_, functions, aliases, _ = _collect(tapsets, [True] * len(tapsets))
+    binder = Binder(aliases, features)
+    lines: dict[str, str] = {}
+    for point in probe.points:
+        opt = A.ProbePoint(point.components, True, point.sufficient, None, point.loc)
+        for b in binder.bind(opt):
+            name = b.alias or b.source.pp
+            if name in lines:
+                continue
+            lines[name] = _vars(b, globals_, functions, features) if with_vars else ""
+    return sorted((f"{k} {v}".rstrip() for k, v in lines.items()))
+
+
+def _vars(binding, globals_, functions, features) -> str:
+    parts = []
+    generated = binding.source.detail.get("prologue")
+    body = ([generated] if generated is not None else []) + list(binding.prologues) + list(binding.epilogues)
+    if (binding.alias or generated is not None) and body:
+        inst = ProbeInst(source=binding.source, body=A.Block(tuple(body)))
+        try:
+            Checker(dict(globals_), functions, guru=True, features=features).check([inst])
+            parts.extend(f"{v.name}:{_tname(v.type)}" for v in inst.locals.values())
+        except FtstapError:
+            pass
+    if not binding.alias and generated is None:
+        parts.extend(f"${v.name}:{_ctype(v)}" for v in binding.source.context.values())
+    return " ".join(parts)
+
+
+def _ctype(v) -> str:
+    """"char prev_comm[16]" -> "char[16]", "pid_t prev_pid" -> "pid_t"."""
+    t = v.ctype.replace(f" {v.name}[", "[").replace(f"*{v.name}[", "*[")
+    if t.endswith(f" {v.name}") or t.endswith(f"*{v.name}"):
+        t = t[:-len(v.name)].rstrip()
+    return t
+
+
+def probe_types() -> list[str]:
+    out = []
+    for p in REGISTRY:
+        out.extend(getattr(p, "patterns", ()))
+    return out
+
+
+def dump_functions(tapsets) -> list[str]:
+    out = []
+    names = {"long": "long", "string": "string", "void": "unknown"}
+    for name, (params, ret) in sorted(BUILTINS.items()):
+        args = ", ".join(f"arg{i + 1}:{t}" for i, t in enumerate(params))
+        out.append(f"{name}:{names[ret]} ({args})")
+    for t in tapsets:
+        for f in t.items:
+            if isinstance(f, A.Function) and not f.private:
+                args = ", ".join(f"{p.name}:{p.type or 'unknown'}" for p in f.params)
+                out.append(f"{f.name}:{f.rtype or 'unknown'} ({args})")
+    return sorted(out)

@@ -1,0 +1,67 @@
+"""The tapset library, parsed once and cached.
+
+Pass 1 needs every tapset at every run (aliases and functions are looked up
+by name in pass 2).  Parsing them costs ~30 ms; unpickling the parsed ASTs
+~2 ms.  The cache lives in $XDG_CACHE_HOME/ftstap (or ~/.cache/ftstap),
+keyed by everything the parse depends on: each file's path, size and
+mtime, the macro libraries, the preprocessor settings and ftstap's own
+parser files.  Any problem with the cache just means parsing again."""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+
+VERSION = 1
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ftstap")
+
+
+def _stamp(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"{path}:missing"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def cache_key(paths: list[str], macro_paths: list[str], settings: tuple) -> str:
+    from ..lang import ast, parser, preprocess
+    h = hashlib.sha256(f"v{VERSION}".encode())
+    for p in list(paths) + ["--"] + list(macro_paths) + ["--"] + \
+            [ast.__file__, parser.__file__, preprocess.__file__, __file__]:
+        h.update(_stamp(p).encode())
+        h.update(b"\0")
+    h.update(repr(settings).encode())
+    return h.hexdigest()[:32]
+
+
+def load(key: str):
+    """(tapsets, warnings) from the cache, or None."""
+    path = os.path.join(cache_dir(), f"tapsets-{key}.pickle")
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception:          # missing, stale format, truncated: parse again
+        return None
+
+
+def store(key: str, value) -> None:
+    d = cache_dir()
+    try:
+        os.makedirs(d, exist_ok=True)
+        for old in os.listdir(d):        # one library version at a time
+            if old.startswith("tapsets-") and old != f"tapsets-{key}.pickle":
+                try:
+                    os.unlink(os.path.join(d, old))
+                except OSError:
+                    pass
+        tmp = os.path.join(d, f".tapsets-{key}.{os.getpid()}")
+        with open(tmp, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, os.path.join(d, f"tapsets-{key}.pickle"))
+    except Exception:
+        pass

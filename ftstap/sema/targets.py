@@ -1,0 +1,134 @@
+"""Typing `$var->member` chains, @cast and autocasts against the kernel's BTF.
+
+A value that points at a known kernel type carries that type beside its stap
+type (long): `@cast(p, "task_struct")` and `&...->member` make one, a local
+assigned only such values of one type keeps it, and `->member` steps walk
+it.  Types come from BTF for the module "kernel" (or none); header files
+("<sys/un.h>") would need a compiler and are refused with a clear message.
+Tracepoint fields and user-space values have no type to walk."""
+from __future__ import annotations
+
+from ..errors import FtstapError, SemanticError
+from ..lang import ast as A
+
+_KERNEL_MODULES = (None, "", "kernel", "vmlinux")
+
+
+class TargetTyper:
+    """Kept by the Checker; ctypes are stored per context, by id(node), in
+    ctx.ctypes (a BTF type id: the pointed-to type of a pointer value)."""
+
+    def __init__(self, checker, features):
+        self.checker = checker
+        self.features = features
+        self._btf = None
+
+    # ---- BTF access ----------------------------------------------------------------
+    def btf(self, loc):
+        if self._btf is None:
+            try:
+                if self.features is None:
+                    raise FtstapError("no kernel features")
+                self._btf = self.features.btf_reader()
+            except FtstapError as e:
+                raise SemanticError(f"cannot resolve kernel types: {e}", loc) from None
+        return self._btf
+
+    def lookup(self, name: str, module, loc) -> int:
+        # "a:b:c" lists modules to try in turn; the kernel's BTF serves "kernel".
+        mods = [None] if module is None else [m.split("<")[0] if m.startswith("kernel<") else m
+                                              for m in module.split(":")]
+        if not any(m in _KERNEL_MODULES for m in mods):
+            if all(m.startswith("<") for m in mods):
+                raise SemanticError(
+                    f"@cast to '{name}' from header {module} needs a C compiler to read the header, "
+                    f"which ftstap does not use", loc,
+                    hint="cast to a kernel type instead (module \"kernel\", resolved from BTF)")
+            raise SemanticError(f"@cast to '{name}' in module '{module}' needs its debuginfo (DWARF); "
+                                f"ftstap only knows the kernel's types (BTF)", loc)
+        from ..kernel import btf as B
+        btf = self.btf(loc)
+        base = name.strip()
+        kinds = (B.STRUCT, B.UNION, B.TYPEDEF, B.INT, B.ENUM)
+        for prefix, ks in (("struct ", (B.STRUCT,)), ("union ", (B.UNION,)), ("enum ", (B.ENUM,))):
+            if base.startswith(prefix):
+                base, kinds = base[len(prefix):].strip(), ks
+        if base.endswith("*"):
+            raise SemanticError(f"@cast type '{name}' must name the pointed-to type, not a pointer", loc)
+        for k in kinds:
+            tid = btf.find_one(base, k)
+            if tid is not None:
+                return tid
+        raise SemanticError(f"type '{name}' is not in the kernel's BTF", loc)
+
+    # ---- typing ------------------------------------------------------------------
+    def ctypes(self) -> dict:
+        return self.checker.ctx.ctypes
+
+    def of(self, e) -> int | None:
+        """The kernel type e points to, if known."""
+        if isinstance(e, A.Cast):
+            return self.lookup(e.type, e.module, e.loc)
+        if isinstance(e, A.Symbol):
+            v = self.checker.ctx.vars.get(id(e))
+            if v is not None and v.kind == "local":
+                return getattr(v, "ctype", None)
+            return None
+        if isinstance(e, A.Target) and e.addr:
+            return self.ctypes().get(id(e))
+        if isinstance(e, A.Assign) and e.op == "=":
+            return self.of(e.value)
+        return None
+
+    def assigned(self, var, value) -> None:
+        """A local takes the pointed-to type of what it is assigned, when
+        every assignment agrees; otherwise it has none."""
+        if var.kind != "local":
+            return
+        t = self.of(value)
+        seen = getattr(var, "ctype_seen", None)
+        if seen is None:
+            var.ctype_seen = {t}
+        else:
+            seen.add(t)
+        var.ctype = t if var.ctype_seen == {t} else None
+
+    def member_chain(self, e: A.Target, start: int, what: str):
+        """Walk e.members from a value pointing at type `start`."""
+        from ..kernel import btf as B
+        btf = self.btf(e.loc)
+        from ..kernel.btf import PTR
+        cur = start
+        for m in e.members:
+            if m.name is None:
+                continue
+            t = btf.type(btf.resolve(cur))
+            target = btf.resolve(t.type) if t.kind == PTR else t.id
+            if btf.type(target).kind not in (B.STRUCT, B.UNION):
+                raise SemanticError(f"cannot take member '{m.name}' of {btf.describe(cur)} in {what}: "
+                                    f"not a struct, union or pointer to one", m.loc or e.loc)
+            mem = btf.member(target, m.name)
+            if mem is None:
+                known = [x.name for x in btf.members(target) if x.name]
+                close = [k for k in known if k.startswith(m.name[:3])][:5]
+                raise SemanticError(f"unknown member '{m.name}' of {btf.describe(target)} in {what}",
+                                    m.loc or e.loc,
+                                    hint=f"did you mean {', '.join(close)}?" if close else
+                                    f"members: {', '.join(known[:12])}{'...' if len(known) > 12 else ''}")
+            cur = mem.type
+        return cur
+
+    def target(self, e: A.Target, base_tid: int | None, what: str) -> None:
+        """Check e's member steps from a value pointing at base_tid (None:
+        unknown).  Records the result's pointed-to type for `&...`."""
+        if not e.members:
+            if e.addr and base_tid is not None:
+                self.ctypes()[id(e)] = base_tid
+            return
+        if base_tid is None:
+            first = next((m.name for m in e.members if m.name), "?")
+            raise SemanticError(f"the type of {what} is unknown, so it has no member '{first}'", e.loc,
+                                hint="give it a type with @cast(value, \"struct_name\")->member")
+        end = self.member_chain(e, base_tid, what)
+        if e.addr:
+            self.ctypes()[id(e)] = end
