@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> None:
     for arg in argv:
         key = arg.split("=", 1)[0]
         if key in _NOT_FOR_FTSTAP or (key.startswith("-r") and not key.startswith("--") and key != "-"):
-            why = _NOT_FOR_FTSTAP.get(key, _NOT_FOR_FTSTAP["-r"])
-            click.echo(f"ftstap: option '{key}' is not supported: {why}", err=True)
+            if key not in _NOT_FOR_FTSTAP:
+                key = "-r"  # -rRELEASE
+            click.echo(f"ftstap: option '{key}' is not supported: {_NOT_FOR_FTSTAP[key]}", err=True)
             sys.exit(1)
         if arg == "--":
             break
