@@ -247,6 +247,18 @@ class Checker:
         raise SemanticError("delete needs an array, an array element or a variable", t.loc)
 
     def foreach(self, s: A.Foreach) -> None:
+        if isinstance(s.array, A.Hist):
+            # foreach (bucket in @hist_log(x)): every bucket index, in order
+            self.expr(s.array)
+            if len(s.keys) != 1 or s.value is not None or s.slice is not None or s.sort_column:
+                raise SemanticError("foreach over a histogram takes one key and no sorting", s.loc)
+            kv = self.scalar(s.keys[0])
+            kv.written = True
+            self.fix(kv, LONG, s.keys[0])
+            if s.limit is not None:
+                self.cond(s.limit)
+            self.stmt(s.body)
+            return
         if not isinstance(s.array, A.Symbol):
             raise SemanticError("foreach needs a global array", s.loc)
         v = self.array_var(s.array, len(s.keys))

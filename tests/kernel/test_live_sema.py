@@ -1,0 +1,109 @@
+"""Pass 2 on this machine's real kernel: tracefs formats, BTF, uprobes on a
+program built here with gcc, the kprobe fallback."""
+import subprocess
+import sys
+
+import pytest
+
+from ftstap.errors import ErrorList, FtstapError
+from ftstap.kernel.features import KernelFeatures
+from ftstap.lang.frontend import run_pass1
+from ftstap.lang.source import Source
+from ftstap.sema.elaborate import run_pass2
+
+
+@pytest.fixture(scope="module")
+def kf():
+    return KernelFeatures.current()
+
+
+def p2(script, kf):
+    r = run_pass1(Source("<input>", script), [])
+    return run_pass2(r.script, r.tapsets, kf)
+
+
+def first_error(script, kf):
+    with pytest.raises(FtstapError) as info:
+        p2(script, kf)
+    e = info.value
+    return e.errors[0] if isinstance(e, ErrorList) else e
+
+
+@pytest.mark.parametrize("script", [
+    "probe syscall.* { n[execname(), name]++ }",
+    "global h; probe netdev.receive { h <<< length }",
+    'probe kernel.trace("sched:sched_switch") { printf("%s\\n", $prev_comm) }',
+    'probe process("/bin/ls").function("main")? { }',
+    'probe kernel.function("sys_sync") { }',
+    "probe timer.profile { }",
+    "probe scheduler.ctxswitch, scheduler.cpu_on, scheduler.cpu_off, scheduler.wakeup { print(name) }",
+    "probe scheduler.process_exit, scheduler.process_fork { print(1) }",
+    "probe kprocess.exec { println(filename) } probe kprocess.create { print(new_pid) } "
+    "probe kprocess.exit { print(code) }",
+    "probe signal.send { println(sig_name, pid_name) } probe signal.deliver { println(sig_name) }",
+    "probe syscall_any { s[name]++ } probe syscall_any.return { r[retval]++ }",
+    "probe netdev.transmit { t[dev_name, protocol] <<< length + truesize }",
+])
+def test_issue_scripts_elaborate(script, kf, need):
+    need(kf.events_root is not None, "tracefs is not available")
+    p = p2(script, kf)
+    assert p.probes
+
+
+def test_syscall_star_binds_hundreds(kf, need):
+    need(kf.has_tracepoint("syscalls", "sys_enter_openat"), "no syscalls tracepoints")
+    p = p2("probe syscall.* { }", kf)
+    assert len(p.probes) > 200
+
+
+def test_kprobe_fallback_warning(kf, need):
+    need(kf.has_tracepoint("syscalls", "sys_enter_sync"), "no syscalls tracepoints")
+    if kf.kprobe_events:
+        pytest.skip("this kernel has kprobe_events: no fallback")
+    p = p2('probe kernel.function("sys_sync") { }', kf)
+    assert p.probes[0].source.kind == "tracepoint"
+    assert any("CONFIG_KPROBE_EVENTS" in w for w in p.warnings)
+
+
+def test_vfs_read_unservable(kf):
+    if kf.kprobe_events:
+        pytest.skip("this kernel has kprobe_events")
+    e = first_error('probe kernel.function("vfs_read") { }', kf)
+    assert "CONFIG_KPROBE_EVENTS" in e.message
+
+
+def test_uprobe_on_gcc_binary(kf, cc, need):
+    need(kf.uprobe_events, "uprobe_events missing")
+    prog = cc("int work(int a, int b) { return a + b; }\nint main(void) { return work(1, 2); }", "prog")
+    p = p2(f'probe process("{prog}").function("work") {{ print($arg1) }} '
+           f'probe process("{prog}").function("work").return {{ print($return) }}', kf)
+    assert [i.source.kind for i in p.probes] == ["uprobe", "uprobe"]
+    assert p.probes[1].source.is_return and p.probes[0].source.detail["offset"] > 0
+
+
+def test_uprobe_main_of_stripped_binary(kf, cc, need):
+    need(kf.uprobe_events, "uprobe_events missing")
+    prog = cc("int main(void) { return 0; }", "stripped", "-s")
+    p = p2(f'probe process("{prog}").function("main") {{ }}', kf)
+    assert p.probes[0].source.detail["symbol"] == "main"
+
+
+def test_btf_cast_member_typing(kf, need):
+    need(kf.btf, "no BTF")
+    p2('probe begin { println(@cast(0, "task_struct", "kernel")->mm->mmap_base) }', kf)
+    e = first_error('probe begin { println(@cast(0, "task_struct")->no_such_field) }', kf)
+    assert "unknown member 'no_such_field' of struct task_struct" in e.message
+
+
+def test_btf_autocast_through_local(kf, need):
+    need(kf.btf, "no BTF")
+    p2('probe begin { t = & @cast(0, "task_struct"); println(t->pid) }', kf)
+    e = first_error('probe begin { t = & @cast(0, "task_struct"); println(t->bogus) }', kf)
+    assert "unknown member 'bogus'" in e.message
+
+
+def test_cli_list_vars(kf, need):
+    need(kf.has_tracepoint("syscalls", "sys_enter_openat"), "no syscalls tracepoints")
+    out = subprocess.run([sys.executable, "-m", "ftstap", "-L", "syscall.openat"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.startswith("syscall.openat name:string dfd:long filename:long flags:long mode:long")
