@@ -89,6 +89,9 @@ static inline void pop_key(const ft_glob *g, ft_i64 **isp, char **ssp, size_t st
     }
 }
 
+/* the integer value of entry id, through map.h's layout */
+#define MAPVAL(m, id) ((ft_i64 *)((m)->slab + (size_t)(id) * (m)->esize + (m)->voff))
+
 static inline int entry_ok(const ft_map *m, ft_i64 id)
 {
     return id >= 0 && id < m->hwm && ((const ft_ent *)(m->slab + (size_t)id * m->esize))->used;
@@ -204,7 +207,10 @@ L_DIV: {
     if (b == 0)
         FAIL(U32(1), "division by zero");
     isp--;
-    isp[-1] = b == -1 ? (ft_i64)(0 - (uint64_t)a) : a / b;
+    if (((uint64_t)a | (uint64_t)b) >> 31 == 0)     /* 32-bit idiv is several times faster */
+        isp[-1] = (uint32_t)a / (uint32_t)b;
+    else
+        isp[-1] = b == -1 ? (ft_i64)(0 - (uint64_t)a) : a / b;
     NEXT_(5);
 }
 L_MOD: {
@@ -212,7 +218,10 @@ L_MOD: {
     if (b == 0)
         FAIL(U32(1), "division by zero");
     isp--;
-    isp[-1] = b == -1 ? 0 : a % b;
+    if (((uint64_t)a | (uint64_t)b) >> 31 == 0)
+        isp[-1] = (uint32_t)a % (uint32_t)b;
+    else
+        isp[-1] = b == -1 ? 0 : a % b;
     NEXT_(5);
 }
 L_BNOT: isp[-1] = ~isp[-1]; NEXT_(1);
@@ -258,7 +267,7 @@ JCMP(JGE, >=)
 #undef JCMP
 L_ACTION:
     vm->actions += U32(1);
-    if (vm->actions > vm->lim.maxaction)
+    if (vm->actions > vm->action_limit)
         FAIL_HARD(U32(5), "MAXACTION exceeded");
     NEXT_(9);
 
@@ -353,7 +362,7 @@ L_AGETI: {
     ft_val key[FT_MAX_KEYS];
     pop_key(GLOB, &isp, &ssp, stride, 0, key);
     ft_i64 id = ft_map_find(MAP, key);
-    *isp++ = id >= 0 ? ft_map_get_int(MAP, id) : 0;
+    *isp++ = id >= 0 ? *MAPVAL(MAP, id) : 0;
     NEXT_(3);
 }
 L_AGETS: {
@@ -396,8 +405,9 @@ L_AADDI: {
     ft_i64 id = ft_map_insert(m, key);
     if (id < 0)
         FAIL(U32(4), "Array overflow, check MAXMAPENTRIES");
-    ft_i64 v = (ft_i64)((uint64_t)ft_map_get_int(m, id) + (uint64_t)d);
-    ft_map_set_int(m, id, v);
+    ft_i64 *slot = MAPVAL(m, id);      /* direct: no call per access */
+    ft_i64 v = (ft_i64)((uint64_t)*slot + (uint64_t)d);
+    *slot = v;
     if (pc[3])
         *isp++ = v;
     NEXT_(8);
@@ -679,6 +689,10 @@ int ft_vm_run_probe(ft_vm *vm, int probe, const ft_ctx *ctx)
     vm->ctx = ctx ? *ctx : vm->self;
     vm->ctx.probe = probe;
     vm->actions = 0;
+    int kind = p->probes[probe].kind;
+    /* begin/end/error run where stap allows MAXACTION_INTERRUPTIBLE (10x). */
+    int mult = (kind == FT_PROBE_BEGIN || kind == FT_PROBE_END || kind == FT_PROBE_ERROR) ? 10 : 1;
+    vm->action_limit = vm->lim.maxaction > INT64_MAX / mult ? INT64_MAX : vm->lim.maxaction * mult;
     vm->ntries = 0;
     int rc = exec(vm, &p->funcs[p->probes[probe].func]);
     vm->ntries = 0;

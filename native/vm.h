@@ -79,6 +79,7 @@ struct ft_vm {
     uint32_t errloc;
     int err_catchable;
     ft_i64 actions;
+    ft_i64 action_limit;          /* MAXACTION, or 10x for begin/end/error (stap's MAXACTION_INTERRUPTIBLE) */
     int exit_requested;
     int error_state;           /* errors passed MAXERRORS: end probes are skipped */
     ft_i64 nerrors, nskipped;
