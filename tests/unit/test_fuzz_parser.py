@@ -24,7 +24,7 @@ CORPUS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".
 LOCATION = re.compile(r"\S+:\d+:\d+")
 MAX_SEED_BYTES = 8192
 # FTSTAP_FUZZ_EXAMPLES=50000 for a long campaign; the default keeps the test fast.
-EXAMPLES = int(os.environ.get("FTSTAP_FUZZ_EXAMPLES", "1500"))
+EXAMPLES = int(os.environ.get("FTSTAP_FUZZ_EXAMPLES", "1000"))
 OPERATOR_BYTES = b"(){}[]%?:;,.+-*/<>=!~&|^@$#\"\\\n\t "
 
 
