@@ -122,6 +122,7 @@ class Session:
 
     def __init__(self, image: bytes | Program, defines: dict | None = None, out_fd: int = 1, err_fd: int = 2,
                  suppress_handler_errors: bool = False, target_pid: int = 0):
+        self.vm = None
         self.program = image if isinstance(image, Program) else Program(image)
         self.limits = make_limits(defines, suppress_handler_errors, target_pid)
         err = ffi.new("char[]", 512)
