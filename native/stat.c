@@ -127,17 +127,32 @@ void ft_stat_add(ft_stat *st, ft_i64 v)
         st->buckets[linear_bucket(c, v)]++;
 }
 
-/* stap's @variance: M2 corrected by the distance between the running mean
- * and the exact mean, over n-1, unscaled by 2*shift bits. */
+/* A standalone statistic (a scalar global, from ft_stat_new) keeps its
+ * configuration right after its buckets; array elements share their map's. */
+static int standalone(const ft_stat *st)
+{
+    return (const char *)st->cfg == (const char *)st + ft_stat_bytes(st->cfg);
+}
+
+/* stap's @variance, which differs by where the statistic lives, because stap
+ * aggregates per-CPU data before reading it:
+ *  - array elements: the first CPU's data is taken as is, so the result is
+ *    Welford's M2 (accumulated with truncating division) over n-1;
+ *  - scalars: every CPU's data is merged with the parallel-variance formula,
+ *    which adds n*(running mean - exact mean)^2 to M2 even for one CPU.
+ * Both are unscaled by 2*shift bits at the end. */
 static ft_i64 variance(const ft_stat *st)
 {
     if (st->count < 2)
         return 0;
     int shift = st->cfg->shift;
     ft_i64 n = st->count;
-    ft_i64 mean = (ft_i64)((uint64_t)st->sum << shift) / n;
-    uint64_t d = (uint64_t)st->avg_s - (uint64_t)mean;
-    ft_i64 tot = (ft_i64)((uint64_t)st->m2 + (uint64_t)n * d * d);
+    ft_i64 tot = st->m2;
+    if (standalone(st)) {
+        ft_i64 mean = (ft_i64)((uint64_t)st->sum << shift) / n;
+        uint64_t d = (uint64_t)st->avg_s - (uint64_t)mean;
+        tot = (ft_i64)((uint64_t)st->m2 + (uint64_t)n * d * d);
+    }
     ft_i64 var = tot / (n - 1);
     if (2 * shift >= 64)
         return var < 0 ? -1 : 0;

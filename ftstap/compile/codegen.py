@@ -144,13 +144,51 @@ class FunctionGen(ExprGen):
         self.stmt(s.handler)
         self.place(end)
 
+    def hist_foreach(self, s):
+        """foreach (b in @hist_*(x)) is a counted loop over bucket indexes."""
+        h = s.array
+        if h.kind == "log":
+            nbuckets = 128
+        else:
+            start, stop, interval = (p.value if isinstance(p, A.Number) else -p.operand.value for p in h.params)
+            nbuckets = (stop - start) // interval + 3
+        kv = self.ctx.vars[id(s.keys[0])]
+        limit = None
+        if s.limit is not None:
+            limit = self.fb.local("i")
+            self.gen(s.limit)
+            self.emit("STI", limit)
+        self.emit("PUSHI", 0)
+        self.store(kv, LONG, False)
+        top, cont, end = self.label(), self.label(), self.label()
+        self.place(top)
+        self.g_Symbol(s.keys[0], True)
+        self.emit("PUSHI", nbuckets)
+        self.emit("JGE", end)
+        if limit is not None:
+            self.g_Symbol(s.keys[0], True)
+            self.emit("LDI", limit)
+            self.emit("JGE", end)
+        self.loops.append((end, cont))
+        self.stmt(s.body)
+        self.loops.pop()
+        self.place(cont)
+        self.g_Symbol(s.keys[0], True)
+        self.emit("PUSHI", 1)
+        self.emit("ADD")
+        self.store(kv, LONG, False)
+        self.emit("JMP", top)
+        self.place(end)
+
     def s_Foreach(self, s):
+        if isinstance(s.array, A.Hist):
+            return self.hist_foreach(s)
         var = self.array_var(s.array)
         gid = self.cg.global_id(var)
         slot = self.iter_depth
         self.iter_depth += 1
         self.fb.iterators(self.iter_depth)
-        mask = 0
+        mask = (1 << len(s.keys)) - 1     # no slice: every column is a wildcard
         if s.slice is not None:
             mask = self.push_key(s.slice)
         if s.limit is not None:
@@ -169,7 +207,7 @@ class FunctionGen(ExprGen):
         if s.value is not None:
             vv = self.ctx.vars[id(s.value)]
             if var.type == STAT:
-                self.emit("FESTAT", slot, gid, 0, self.loc(s, "foreach"))
+                self.emit("FESTAT", slot, gid, AGG["@count"], self.loc(s, "foreach"))
             else:
                 self.emit("FEVALI" if vv.type == LONG else "FEVALS", slot, gid)
             self.store(vv, vv.type, False)
@@ -206,7 +244,8 @@ class CodeGen:
             wrap = bool(var.decl.wrap) if var.decl is not None else False
             vtype = "stat" if var.type == STAT else _tcode(var.type)
             gid = self.gids[id(var)] = self.b.add_global(var.name, vtype, keys, size or 0, wrap, hist, init,
-                                                         autoprint=var.written and not var.read)
+                                                         autoprint=var.written and not var.read,
+                                                         shift=var.shift)
         return gid
 
     def function_id(self, f: Func) -> int:
@@ -219,10 +258,15 @@ class CodeGen:
             for p in f.params:
                 gen.slots[id(p)] = len(gen.slots)
             gen.stmt(f.decl.body)
-            fb.emit("RET" if _tcode(f.rtype) == "v" else ("RETI" if f.rtype == LONG else "RETS"))
-            if _tcode(f.rtype) != "v":
-                # a function that falls off its end returns 0 / ""
-                pass
+            # A function that falls off its end returns 0 or "".
+            if f.rtype == LONG:
+                fb.emit("PUSHI", 0)
+                fb.emit("RETI")
+            elif f.rtype == STRING:
+                fb.emit("PUSHS", self.b.string(""))
+                fb.emit("RETS")
+            else:
+                fb.emit("RET")
             fb.finish()
         return fid
 
@@ -241,9 +285,8 @@ class CodeGen:
                      interval_ns=d.get("interval_ns", 0), randomize_ns=d.get("randomize_ns", 0))
 
     def build(self) -> bytes:
-        for g in self.program.globals.values():
-            if g.read or g.written:
-                self.global_id(g)
+        # Globals enter the image as code refers to them (unused library
+        # globals stay out); user globals set by -G are declared first.
         for inst in self.program.probes:
             self.probe(inst)
         return self.b.serialize()

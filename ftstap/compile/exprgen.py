@@ -13,7 +13,7 @@ INT_OPS = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "%": "MOD", "<<": "SH
            ">>>": "SHRL", "&": "BAND", "|": "BOR", "^": "BXOR"}
 CMP_INT = {"==": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 CMP_STR = {"==": "SEQ", "!=": "SNE", "<": "SLT", "<=": "SLE", ">": "SGT", ">=": "SGE"}
-AGG = {"@count": 0, "@sum": 1, "@min": 2, "@max": 3, "@avg": 4, "@variance": 5}
+from .image import AGG
 CONV = {LONG: "%d", STRING: "%s"}
 
 
@@ -273,6 +273,21 @@ class ExprGen:
         gid, arr = self.stat_operand(h.operand)
         self.emit("ASTHIST" if arr else "STHIST", gid, self.loc(h, f"operator '@hist_{h.kind}'"))
 
+    def print_with_hist(self, e, want):
+        """print(@hist_log(x)) and friends; the sprint forms are not supported."""
+        if e.name.startswith("s") or e.fmt is not None:
+            raise SemanticError(f"{e.name} of a histogram is not supported yet", e.loc)
+        for a in e.args:
+            if isinstance(a, A.Hist):
+                self.print_hist(a)
+            else:
+                t = self.gen(a)
+                self.emit("PRINTI" if t == LONG else "PRINTS")
+        if e.name == "println":
+            self.emit("PUSHS", self.b.string("\n"))
+            self.emit("PRINTS")
+        return VOID
+
     def hist_bucket(self, e, want):
         gid, arr = self.stat_operand(e.base.operand)
         self.gen(e.indexes[0])
@@ -301,12 +316,8 @@ class ExprGen:
 
     def g_Print(self, e, want):
         name = e.name
-        if name in ("print", "println") and len(e.args) == 1 and isinstance(e.args[0], A.Hist):
-            self.print_hist(e.args[0])
-            if name == "println":
-                self.emit("PUSHS", self.b.string("\n"))
-                self.emit("PRINTS")
-            return VOID
+        if any(isinstance(a, A.Hist) for a in e.args):
+            return self.print_with_hist(e, want)
         if e.fmt is not None and name.endswith("f"):
             fmt = decode(e.fmt)
         else:

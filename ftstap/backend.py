@@ -1,0 +1,76 @@
+"""Passes 3 to 5 for the driver: translate the checked program into a
+program image, print or keep it, and run it."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+from .errors import FtstapError
+from .options import Options
+
+
+def _image_path(opts: Options) -> str:
+    name = (opts.module_name or "stap_ftstap") + ".ftsimg"
+    return os.path.join(tempfile.gettempdir(), f"ftstap_{os.getpid()}_{name}") if not opts.module_name \
+        else os.path.abspath(name)
+
+
+def _event_definitions(program) -> list[str]:
+    """What pass 3 plans to create in the kernel, one line per event."""
+    out = []
+    for inst in program.probes:
+        if inst.source.kind not in ("begin", "end", "error", "never", "timer"):
+            out.append(f"# {inst.pp}: {inst.source.describe()}")
+    return out
+
+
+def finish(program, opts: Options) -> int:
+    from .compile.codegen import CodeGen
+    from .compile.disasm import listing
+    try:
+        cg = CodeGen(program)
+        for name in opts.globals_:
+            g = program.globals.get(name)
+            if g is None or not (g.read or g.written) or g.is_array:
+                raise FtstapError(f"-G {name}: the script has no scalar global '{name}' in use")
+            cg.global_id(g)
+        image = cg.build()
+    except FtstapError as e:
+        print(e.render(), file=sys.stderr)
+        print("Pass 3: translation failed.", file=sys.stderr)
+        return 1
+    if opts.last_pass == 3:
+        defs = _event_definitions(program)
+        print("# events" + ("" if defs else " (none: the runtime fires every probe itself)"))
+        for d in defs:
+            print(d)
+        sys.stdout.write(listing(image))
+        return 0
+    if opts.last_pass == 4 or opts.keep:
+        path = _image_path(opts)
+        with open(path, "wb") as f:
+            f.write(image)
+        if opts.last_pass == 4:
+            print(path)
+            return 0
+    globals_ = {}
+    for name, value in opts.globals_.items():
+        g = program.globals[name]
+        try:
+            globals_[cg.global_id(g)] = value if g.type == "string" else int(value, 0)
+        except ValueError:
+            raise FtstapError(f"-G {name}: '{value}' is not a number") from None
+    return run(image, globals_, opts)
+
+
+def run(image: bytes, globals_: dict, opts: Options) -> int:
+    from .runtime import native
+    out_fd = native.output_fd(opts.output)
+    try:
+        return native.run_image(image, opts.defines, globals_, out_fd=out_fd, timeout_s=opts.timeout,
+                                suppress_handler_errors=opts.suppress_handler_errors,
+                                target_pid=opts.target_pid or 0)
+    finally:
+        if out_fd != 1:
+            os.close(out_fd)
