@@ -19,7 +19,7 @@ ROWS = [
     ("python -c pass", None, None),
     ("-p1 syscall.*", ["-p1", "-e", "probe syscall.* {}"], "python -c pass"),
     ("-p2 syscall.*", ["-p2", "-e", "probe syscall.* {}"], "python -c pass"),
-    ("-p2 syscall.* + counting", ["-p2", "-e", "probe syscall.* { n[execname(), name]++ }"], "python -c pass"),
+    ("-p2 syscall.* + counting", ["-p2", "-e", "global n; probe syscall.* { n[execname(), name]++ }"], "python -c pass"),
     ("-p2 tapset aliases", ["-p2", "-e", "global h; probe netdev.receive { h <<< length } "
                             "probe scheduler.ctxswitch { print(next_task_name) }"], "python -c pass"),
     ("-L syscall.open*", ["-L", "syscall.open*"], "python -c pass"),

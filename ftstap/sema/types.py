@@ -137,17 +137,11 @@ class Checker:
         return v
 
     def array_var(self, s: A.Symbol, arity: int) -> Var:
-        ctx = self.ctx
-        v = ctx.vars.get(id(s))
-        if v is None and s.name not in ctx.locals and s.name not in self.globals and not (
-                isinstance(ctx, Func) and any(p.name == s.name for p in ctx.params)):
-            # stap makes an undeclared array a global (there are no local arrays).
-            v = self.globals[s.name] = Var(s.name, "global", loc=s.loc)
-            self.changed = True
         v = self.symbol_var(s)
         if v.kind != "global":
+            # There are no local arrays: an undeclared array is an error, as in stap.
             raise SemanticError(f"{'parameter' if v.kind == 'param' else 'local'} '{s.name}' used as an "
-                                f"array: arrays must be global", s.loc,
+                                f"array: arrays must be declared global", s.loc,
                                 hint=f"add 'global {s.name}' to the script")
         if v.arity == 0:
             raise SemanticError(f"scalar '{s.name}' used as an array", s.loc)
@@ -535,7 +529,11 @@ class Checker:
         return v
 
     def e_Stat(self, e):
-        self.stat_var(e.operand)
+        v = self.stat_var(e.operand)
+        if e.op == "@variance" and e.params:
+            if v.shift not in (0, e.params[0]):
+                raise SemanticError(f"statistic '{v.name}' used with different @variance shifts", e.loc)
+            v.shift = e.params[0]
         return LONG
 
     def e_Hist(self, e):

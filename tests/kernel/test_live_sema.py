@@ -30,7 +30,7 @@ def first_error(script, kf):
 
 
 @pytest.mark.parametrize("script", [
-    "probe syscall.* { n[execname(), name]++ }",
+    "global n; probe syscall.* { n[execname(), name]++ }",
     "global h; probe netdev.receive { h <<< length }",
     'probe kernel.trace("sched:sched_switch") { printf("%s\\n", $prev_comm) }',
     'probe process("/bin/ls").function("main")? { }',
@@ -41,8 +41,8 @@ def first_error(script, kf):
     "probe kprocess.exec { println(filename) } probe kprocess.create { print(new_pid) } "
     "probe kprocess.exit { print(code) }",
     "probe signal.send { println(sig_name, pid_name) } probe signal.deliver { println(sig_name) }",
-    "probe syscall_any { s[name]++ } probe syscall_any.return { r[retval]++ }",
-    "probe netdev.transmit { t[dev_name, protocol] <<< length + truesize }",
+    "global s, r; probe syscall_any { s[name]++ } probe syscall_any.return { r[retval]++ }",
+    "global t; probe netdev.transmit { t[dev_name, protocol] <<< length + truesize }",
 ])
 def test_issue_scripts_elaborate(script, kf, need):
     need(kf.events_root is not None, "tracefs is not available")

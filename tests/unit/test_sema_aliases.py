@@ -79,5 +79,5 @@ def test_tapset_alias_unread_locals_pruned(features):  # noqa: F811
 
 
 def test_syscall_prologue_local_shadowing_a_global_is_dropped(features):  # noqa: F811
-    p = elaborate("probe syscall.select { n[name]++ }", features)
+    p = elaborate("global n\nprobe syscall.select { n[name]++ }", features)
     assert "n" not in p.probes[0].locals and p.globals["n"].arity == 1

@@ -36,10 +36,10 @@ def test_foreach_value_of_stat_array():
     assert loc(e) == (2, 36)
 
 
-def test_undeclared_array_becomes_global():
-    p = elaborate('probe begin { n["x", 1]++ }')
-    g = p.globals["n"]
-    assert g.kind == "global" and g.arity == 2 and g.key_types == ["string", "long"]
+def test_undeclared_array_is_an_error():
+    e = error_of("probe begin {\n  a[1] = 1\n  println(a[1])\n}")
+    assert "local 'a' used as an array: arrays must be declared global" in e.message
+    assert loc(e) == (2, 3) and e.hint == "add 'global a' to the script"
 
 
 def test_scalar_local_used_as_array():
