@@ -25,6 +25,7 @@ class Var:
     read: bool = False
     written: bool = False
     hist: list = field(default_factory=list)   # histogram shapes used on this stat
+    shift: int = 0                    # @variance(x, N) scaling bits
     tapset: bool = False              # declared in the tapset library
     ctype: int | None = None          # locals: BTF type id the value points to (autocast)
 
