@@ -111,6 +111,8 @@ class FunctionGen(ExprGen):
         if s.value is None:
             self.emit("RET")
             return
+        if getattr(self.ctx, "rtype", None) not in (LONG, STRING):
+            raise SemanticError(f"unresolved return type of function '{self.ctx.name}'", s.loc)
         t = self.gen(s.value)
         self.emit("RETI" if t == LONG else "RETS")
 

@@ -89,6 +89,10 @@ class ExprGen:
             self.pop(t)
         return t
 
+    def ident_loc(self, index: A.Index) -> int:
+        """Where an array access may fail: stap says "near identifier 'a'"."""
+        return self.loc(index.base, f"identifier '{index.base.name}'")
+
     def array_var(self, sym: A.Symbol):
         return self.cg.program.globals[sym.name]
 
@@ -191,15 +195,15 @@ class ExprGen:
             if op == "=":
                 self.push_key(target.indexes)
                 self.gen(e.value)
-                self.emit("ASETI" if t == LONG else "ASETS", gid, int(want), self.loc(target, "identifier"))
+                self.emit("ASETI" if t == LONG else "ASETS", gid, int(want), self.ident_loc(target))
                 return t
             if op == "+=":
                 self.push_key(target.indexes)
                 self.gen(e.value)
-                self.emit("AADDI", gid, int(want), self.loc(target, "identifier"))
+                self.emit("AADDI", gid, int(want), self.ident_loc(target))
                 return t
             self.push_key(target.indexes)
-            self.emit("AREF", gid, self.loc(target, "identifier"))
+            self.emit("AREF", gid, self.ident_loc(target))
             self.emit("DUPI")
             self.emit("EGETI" if t == LONG else "EGETS", gid)
             self.gen(e.value)
@@ -224,7 +228,7 @@ class ExprGen:
             gid = self.cg.global_id(self.array_var(target.base))
             self.push_key(target.indexes)
             self.emit("PUSHI", delta)
-            self.emit("AADDI", gid, int(want), self.loc(target, "identifier"))
+            self.emit("AADDI", gid, int(want), self.ident_loc(target))
         else:
             var = self.ctx.vars[id(target)]
             if var.kind != "global":
@@ -249,7 +253,7 @@ class ExprGen:
         else:
             self.push_key(target.indexes)
             self.gen(e.value)
-            self.emit("ASTADD", self.cg.global_id(self.array_var(target.base)), self.loc(target, "identifier"))
+            self.emit("ASTADD", self.cg.global_id(self.array_var(target.base)), self.ident_loc(target))
         if want:
             self.emit("PUSHI", 0)
         return LONG
