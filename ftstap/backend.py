@@ -74,3 +74,17 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
     finally:
         if out_fd != 1:
             os.close(out_fd)
+
+
+def run_image_file(path: str, opts: Options) -> int:
+    """ftstap --run IMAGE: pass 5 alone, on an image made by -p4 (maybe elsewhere)."""
+    try:
+        with open(path, "rb") as f:
+            image = f.read()
+    except OSError as e:
+        raise FtstapError(f"cannot read program image '{path}': {e.strerror}") from None
+    from .runtime.native import ImageLoadError
+    try:
+        return run(image, {}, opts)
+    except ImageLoadError as e:
+        raise FtstapError(f"{path}: {e}") from None

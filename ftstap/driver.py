@@ -7,15 +7,6 @@ from .errors import FtstapError
 from .options import Options
 
 PASS_NAMES = {1: "parse", 2: "elaborate", 3: "translate", 4: "compile", 5: "run"}
-IMPLEMENTED = 5  # the last pass that exists so far
-
-
-def _not_yet(what: str) -> int:
-    print(f"ftstap: {what} needs pass {IMPLEMENTED + 1} ({PASS_NAMES[IMPLEMENTED + 1]}), "
-          f"which is not implemented yet", file=sys.stderr)
-    return 1
-
-
 def _source(opts: Options):
     from .lang.frontend import read_source
     from .lang.source import Source
@@ -57,7 +48,8 @@ def run(opts: Options) -> int:
             print(" ".join(str(c) for c in row))
         return 0
     if opts.run_image:
-        return _not_yet("--run")
+        from .backend import run_image_file
+        return run_image_file(opts.run_image, opts)
     if opts.dump_probe_types or opts.dump_functions or opts.list_probes or opts.list_probes_vars:
         return _listings(opts)
 
@@ -100,4 +92,3 @@ def run(opts: Options) -> int:
         return 0
     from .backend import finish
     return finish(program, opts)
-    return _not_yet(f"-p{opts.last_pass}" if opts.last_pass < 5 else "running a script")

@@ -6,15 +6,14 @@ import sys
 
 import pytest
 
-from ftstap.driver import IMPLEMENTED
 
 HELLO = 'probe begin { println("hi") }'
 HELLO_P1 = 'probe begin {\n  println("hi");\n}\n'
 
 
-def ftstap(*argv, stdin=None, env=None):
+def ftstap(*argv, stdin=None, env=None, cwd=None):
     r = subprocess.run([sys.executable, "-m", "ftstap", *argv], input=stdin, capture_output=True,
-                       text=True, timeout=60, env=env)
+                       text=True, timeout=60, env=env, cwd=cwd)
     assert "Traceback" not in r.stderr, r.stderr
     return r
 
@@ -104,14 +103,12 @@ def test_pass_with_separate_argument():
     assert (r.returncode, r.stdout) == (0, HELLO_P1)
 
 
-@pytest.mark.parametrize("n", range(IMPLEMENTED + 1, 6))
-def test_passes_not_yet_implemented(n):
-    r = ftstap(f"-p{n}", "-e", "probe begin { }")
-    assert r.returncode == 1
-    what = f"-p{n}" if n < 5 else "running a script"
-    assert r.stderr.strip().splitlines()[-1] == (
-        f"ftstap: {what} needs pass {IMPLEMENTED + 1} ({['', 'parse', 'elaborate', 'translate', 'compile', 'run'][IMPLEMENTED + 1]}), "
-        "which is not implemented yet")
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_each_pass_stops_where_asked(n, tmp_path):
+    r = ftstap(f"-p{n}", "-e", "probe begin { println(1) }", cwd=tmp_path)
+    assert r.returncode == 0
+    marker = {2: "# probes", 3: "PRINTF", 4: ".ftsimg"}[n]
+    assert marker in r.stdout
 
 
 def test_list_probes():
@@ -125,8 +122,6 @@ def test_dump_probe_types_lists_begin_and_end():
     assert {"begin", "end"} <= set(r.stdout.split())
 
 
-@pytest.mark.xfail(IMPLEMENTED == 5, reason="driver._not_yet() indexes PASS_NAMES[IMPLEMENTED + 1]: "
-                                            "KeyError once every pass exists", raises=AssertionError)
 def test_run_missing_image_is_one_error(tmp_path):
     r = ftstap("--run", str(tmp_path / "missing.img"))
     assert r.returncode == 1
@@ -301,3 +296,12 @@ def test_prologue_searching_value_checked():
     r = ftstap("--prologue-searching=sometimes", "-e", HELLO)
     assert r.returncode == 1
     assert "expects always, never or auto" in r.stderr
+
+
+def test_p4_image_runs_with_run(tmp_path):
+    r = ftstap("-p4", "-m", "img", "-e", 'probe begin { println("from image"); exit() }', cwd=tmp_path)
+    assert r.returncode == 0
+    path = r.stdout.strip()
+    assert path.endswith("img.ftsimg")
+    r = ftstap("--run", path)
+    assert (r.returncode, r.stdout) == (0, "from image\n")
