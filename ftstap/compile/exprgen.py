@@ -312,6 +312,9 @@ class ExprGen:
             self.emit("CALL", self.cg.function_id(f), self.loc(e, f"identifier '{e.name}'"))
             t = f.rtype
         else:
+            from ..runtime import native
+            if native.builtin(e.name) is None:
+                raise SemanticError(f"function '{e.name}' is not available in ftstap's runtime yet", e.loc)
             self.emit("CALLB", self.b.builtin(e.name), self.loc(e, f"identifier '{e.name}'"))
             t = self.type_of(e)
         if not want and t in (LONG, STRING):
