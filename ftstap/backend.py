@@ -16,13 +16,9 @@ def _image_path(opts: Options) -> str:
         else os.path.abspath(name)
 
 
-def _event_definitions(program) -> list[str]:
-    """What pass 3 plans to create in the kernel, one line per event."""
-    out = []
-    for inst in program.probes:
-        if inst.source.kind not in ("begin", "end", "error", "never", "timer"):
-            out.append(f"# {inst.pp}: {inst.source.describe()}")
-    return out
+def _event_definitions(events) -> list[str]:
+    """What pass 3 plans to open in the kernel, one line per event."""
+    return [f"# event {i}: {src.pp}: {src.describe()}" for i, src in enumerate(events)]
 
 
 def finish(program, opts: Options) -> int:
@@ -41,7 +37,7 @@ def finish(program, opts: Options) -> int:
         print("Pass 3: translation failed.", file=sys.stderr)
         return 1
     if opts.last_pass == 3:
-        defs = _event_definitions(program)
+        defs = _event_definitions(cg.events)
         print("# events" + ("" if defs else " (none: the runtime fires every probe itself)"))
         for d in defs:
             print(d)
@@ -61,6 +57,13 @@ def finish(program, opts: Options) -> int:
             globals_[cg.global_id(g)] = value if g.type == "string" else int(value, 0)
         except ValueError:
             raise FtstapError(f"-G {name}: '{value}' is not a number") from None
+    if cg.events:
+        try:
+            from .runtime.session import run_with_events
+        except ImportError:
+            raise FtstapError("this script probes kernel events, and running those is not "
+                              "implemented yet (try -p3 to see the plan)") from None
+        return run_with_events(image, cg.events, globals_, opts)
     return run(image, globals_, opts)
 
 

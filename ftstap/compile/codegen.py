@@ -228,6 +228,7 @@ class CodeGen:
         self.gids: dict[int, int] = {}
         self.fids: dict[int, int] = {}
         self.functions = {(f.name, len(f.params)): f for f in program.functions}
+        self.events: list = []            # EventSources of "event" probes, by event id
 
     def global_id(self, var) -> int:
         gid = self.gids.get(id(var))
@@ -273,10 +274,12 @@ class CodeGen:
         return fid
 
     def probe(self, inst: ProbeInst) -> None:
-        kind = PROBE_KINDS.get(inst.source.kind)
-        if kind is None:
-            raise SemanticError(f"{inst.pp}: {inst.source.describe()} needs live kernel events, "
-                                f"which pass 5 does not run yet", inst.point.loc)
+        kind = PROBE_KINDS.get(inst.source.kind, "event")
+        event = 0
+        if kind == "event":
+            # The runtime opens self.events[event] and runs this probe for its records.
+            event = len(self.events)
+            self.events.append(inst.source)
         fb = self.b.function(inst.pp, "v", "")
         gen = FunctionGen(self, inst, fb)
         gen.stmt(inst.body)
@@ -284,7 +287,7 @@ class CodeGen:
         fb.finish()
         d = inst.source.detail
         self.b.probe(inst.pp, kind, fb.id, priority=inst.source.priority,
-                     interval_ns=d.get("interval_ns", 0), randomize_ns=d.get("randomize_ns", 0))
+                     interval_ns=d.get("interval_ns", 0), randomize_ns=d.get("randomize_ns", 0), event=event)
 
     def build(self) -> bytes:
         # Globals enter the image as code refers to them (unused library

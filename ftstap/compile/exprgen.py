@@ -345,8 +345,24 @@ class ExprGen:
 
     # ---- target variables and friends ------------------------------------------
     def g_Target(self, e, want):
-        raise SemanticError("context variables need kernel events (pass 5 with live probes is not "
-                            "implemented yet)", e.loc)
+        from ..sema.program import ProbeInst
+        from .fields import load_field, pretty_vars
+        if not isinstance(e.base, str) or e.members or e.addr or not isinstance(self.ctx, ProbeInst):
+            raise SemanticError("pointer dereferences ($var->field, @cast) need kprobes or uprobes with "
+                                "fetch-args, which are not implemented yet", e.loc)
+        source = self.ctx.source
+        if e.base in ("$$vars", "$$parms", "$$locals"):
+            t = pretty_vars(self, source, e)
+        elif e.suffix:
+            raise SemanticError(f"pretty-printing '{e.base}{e.suffix}' is not implemented yet", e.loc)
+        else:
+            var = source.context.get(e.base[1:])
+            if var is None:
+                raise SemanticError(f"unknown context variable '{e.base}'", e.loc)
+            t = load_field(self, var, e)
+        if not want:
+            self.pop(t)
+        return t
 
     g_Cast = g_VarRef = g_Target
 

@@ -1,0 +1,48 @@
+"""Code for `$name` in event probes: load a field of the raw event record.
+
+Tracepoints (and the tracefs events behind uprobes and kprobes) deliver a
+record laid out as the event's format file says; pass 3 turns each `$name`
+into one opcode with the field's offset, size and signedness, or, for
+strings, its kind (a fixed char array, __data_loc or __rel_loc)."""
+from __future__ import annotations
+
+from ..errors import SemanticError
+from ..sema.program import LONG, STRING
+
+STRING_FIXED, STRING_DATA_LOC, STRING_REL_LOC = 0, 1, 2
+
+
+def load_field(gen, var, node) -> str:
+    """Emit the load of context variable `var` (a probes.base.ContextVar)."""
+    f = var.fetch
+    if f is None or not hasattr(f, "offset"):
+        raise SemanticError(f"context variable '${var.name}' cannot be read by this probe yet", node.loc)
+    if var.type == STRING:
+        if f.loc == "data":
+            mode, length = STRING_DATA_LOC, 0
+        elif f.loc == "rel":
+            mode, length = STRING_REL_LOC, 0
+        else:
+            mode, length = STRING_FIXED, f.size
+        gen.emit("LDFS", f.offset, mode, length)
+        return STRING
+    if f.is_array or f.size not in (1, 2, 4, 8):
+        raise SemanticError(f"'${var.name}' is an array ({f.decl}); only numbers and strings can be read",
+                            node.loc)
+    gen.emit("LDFI", f.offset, f.size, int(f.signed))
+    return LONG
+
+
+def pretty_vars(gen, source, node) -> str:
+    """$$vars / $$parms: "name=value" for every field, stap-style."""
+    parts, loads = [], []
+    for name, var in source.context.items():
+        if var.fetch is None or not hasattr(var.fetch, "offset") or (
+                var.type == LONG and (var.fetch.is_array or var.fetch.size not in (1, 2, 4, 8))):
+            continue
+        parts.append(f'{name}="%s"' if var.type == STRING else f"{name}=%#x")
+        loads.append(var)
+    for var in loads:
+        load_field(gen, var, node)
+    gen.emit("SPRINTF", gen.b.format(" ".join(parts)))
+    return STRING
