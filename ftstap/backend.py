@@ -24,6 +24,7 @@ def _event_definitions(events) -> list[str]:
 def finish(program, opts: Options) -> int:
     from .compile.codegen import CodeGen
     from .compile.disasm import listing
+    from .compile.image import ImageError
     try:
         cg = CodeGen(program)
         for name in opts.globals_:
@@ -32,6 +33,10 @@ def finish(program, opts: Options) -> int:
                 raise FtstapError(f"-G {name}: the script has no scalar global '{name}' in use")
             cg.global_id(g)
         image = cg.build()
+    except ImageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("Pass 3: translation failed.", file=sys.stderr)
+        return 1
     except FtstapError as e:
         print(e.render(), file=sys.stderr)
         print("Pass 3: translation failed.", file=sys.stderr)

@@ -128,6 +128,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as e:  # a bug in ftstap: one clear line, the details on request
+        if os.environ.get("FTSTAP_DEBUG"):
+            raise
+        click.echo(f"ftstap: internal error: {type(e).__name__}: {e} "
+                   f"(set FTSTAP_DEBUG=1 for the traceback, and please report it)", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
