@@ -37,6 +37,18 @@ def _listings(opts: Options) -> int:
     return 0
 
 
+def _failed(e: FtstapError, line: str) -> int:
+    print(e.render(), file=sys.stderr)
+    print(line, file=sys.stderr)
+    return 1
+
+
+def _warn(opts: Options, warnings: list[str]) -> None:
+    if not opts.no_warnings:
+        for w in warnings:
+            print(w, file=sys.stderr)
+
+
 def run(opts: Options) -> int:
     if opts.probe_support:
         from .kernel.features import probe_support_table
@@ -58,12 +70,8 @@ def run(opts: Options) -> int:
         result = frontend.run_pass1(_source(opts), opts.args, guru=opts.guru, include=opts.include,
                                     compatible=opts.compatible, warnings_as_errors=opts.warnings_errors)
     except FtstapError as e:
-        print(e.render(), file=sys.stderr)
-        print("Pass 1: parse failed.", file=sys.stderr)
-        return 1
-    if not opts.no_warnings:
-        for w in result.warnings:
-            print(w, file=sys.stderr)
+        return _failed(e, "Pass 1: parse failed.")
+    _warn(opts, result.warnings)
     if opts.verbose:
         print(f"Pass 1: parsed user script and {len(result.tapsets)} library scripts.", file=sys.stderr)
     if opts.last_pass == 1:
@@ -78,15 +86,11 @@ def run(opts: Options) -> int:
                             guru=opts.guru,
                             limits={k: opts.limit(k) for k in ("MAXACTION", "MAXMAPENTRIES", "MAXSTRINGLEN")})
     except FtstapError as e:
-        print(e.render(), file=sys.stderr)
-        print("Pass 2: analysis failed.", file=sys.stderr)
+        return _failed(e, "Pass 2: analysis failed.")
+    _warn(opts, program.warnings)
+    if opts.warnings_errors and program.warnings:
+        print("Pass 2: warnings are errors (-W).", file=sys.stderr)
         return 1
-    if not opts.no_warnings:
-        for w in program.warnings:
-            print(w, file=sys.stderr)
-        if opts.warnings_errors and program.warnings:
-            print("Pass 2: warnings are errors (-W).", file=sys.stderr)
-            return 1
     if opts.last_pass == 2:
         sys.stdout.write(program_listing(program))
         return 0
