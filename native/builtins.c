@@ -5,6 +5,7 @@
  * writes an integer to *iret or a string to *sret. */
 #include "ftstap.h"
 #include "vm.h"
+#include "ring.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -180,9 +181,9 @@ B(log)
 
 B(pid) { UNUSED; *iret = vm->ctx.pid; return 0; }
 B(tid) { UNUSED; *iret = vm->ctx.tid; return 0; }
-B(uid) { UNUSED; *iret = vm->ctx.uid; return 0; }
+B(uid) { UNUSED; ft_ctx_need_uid(vm); *iret = vm->ctx.uid; return 0; }
 B(cpu) { UNUSED; *iret = vm->ctx.cpu; return 0; }
-B(execname) { UNUSED; ft_str_set(vm, sret, vm->ctx.comm, (ft_i64)strnlen(vm->ctx.comm, sizeof vm->ctx.comm)); return 0; }
+B(execname) { UNUSED; ft_ctx_need_comm(vm); ft_str_set(vm, sret, vm->ctx.comm, (ft_i64)strnlen(vm->ctx.comm, sizeof vm->ctx.comm)); return 0; }
 B(pp)
 {
     UNUSED;
@@ -265,6 +266,7 @@ const ft_builtin ft_builtins[] = {
     ENTRY(get_cycles, "", 'i'),
     ENTRY(randint, "i", 'i'),
     ENTRY(abs, "i", 'i'),
+    FT_EV_BUILTINS            /* event probes: native/evfuncs.c */
 };
 const int ft_nbuiltins = (int)(sizeof ft_builtins / sizeof ft_builtins[0]);
 

@@ -4,6 +4,7 @@
  * accessors for -G globals, and diagnostics to the error fd. */
 #include "ftstap.h"
 #include "vm.h"
+#include "ring.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,8 @@ ft_vm *ft_vm_new(const ft_prog *p, const ft_limits *lim, int out_fd, int err_fd,
     if (!vm)
         goto nomem;
     vm->prog = p;
+    vm->child_fd = -1;
+    vm->child_status = -1;
     ft_limits_default(&vm->lim);
     if (lim)
         vm->lim = *lim;
@@ -96,8 +99,10 @@ ft_vm *ft_vm_new(const ft_prog *p, const ft_limits *lim, int out_fd, int err_fd,
     vm->args = calloc((size_t)p->max_fmt_args + 1, sizeof *vm->args);
     vm->sres = new_str(vm);
     vm->tok = new_str(vm);
+    vm->hits = calloc((size_t)p->nprobes + 1, sizeof *vm->hits);
+    vm->htime = calloc(3 * ((size_t)p->nprobes + 1), sizeof *vm->htime);
     if (!vm->out || !vm->g || !vm->istack || !vm->sstack || !vm->frames || !vm->iters ||
-        !vm->iterbuf || !vm->args || !vm->sres || !vm->tok)
+        !vm->iterbuf || !vm->args || !vm->sres || !vm->tok || !vm->hits || !vm->htime)
         goto nomem;
     for (size_t i = 0; i < niters; i++)
         vm->iters[i].sbuf = vm->iterbuf + i * FT_MAX_KEYS * (size_t)vm->maxstr;
@@ -135,6 +140,11 @@ void ft_vm_free(ft_vm *vm)
 {
     if (!vm)
         return;
+    ft_rings_free(vm);
+    free(vm->hits);
+    free(vm->htime);
+    if (vm->child_fd >= 0)
+        close(vm->child_fd);
     for (uint32_t i = 0; vm->g && i < vm->prog->nglobals; i++) {
         ft_map_free(vm->g[i].m);
         ft_stat_free(vm->g[i].st);
@@ -182,3 +192,18 @@ int ft_vm_set_global_str(ft_vm *vm, int g, const char *s)
 ft_i64 ft_vm_global_int(ft_vm *vm, int g) { return scalar(vm, g, FT_T_INT) ? vm->g[g].i : 0; }
 const char *ft_vm_global_str(ft_vm *vm, int g) { return scalar(vm, g, FT_T_STR) ? vm->g[g].s->s : NULL; }
 
+/* ---- -t: per-probe hits and handler time ---- */
+
+void ft_vm_set_timing(ft_vm *vm, int on) { vm->timing = on != 0; }
+
+ft_i64 ft_vm_probe_hits(const ft_vm *vm, int probe)
+{
+    return probe >= 0 && (uint32_t)probe < vm->prog->nprobes ? vm->hits[probe] : 0;
+}
+
+ft_i64 ft_vm_probe_time(const ft_vm *vm, int probe, int which)
+{
+    if (probe < 0 || (uint32_t)probe >= vm->prog->nprobes || which < 0 || which > 2)
+        return 0;
+    return vm->htime[3 * (size_t)probe + (size_t)which];
+}

@@ -230,6 +230,7 @@ typedef struct ft_ctx {
     const char *raw;           /* raw event record (part 4), may be NULL */
     ft_i64 raw_len;
     int probe;                 /* index of the running probe */
+    int flags;                 /* FT_CTX_*: what is known about this context */
 } ft_ctx;
 
 /* -- instruction set / builtin introspection (Python reads opcode numbers here) -- */
@@ -280,3 +281,61 @@ int ft_vm_flush(ft_vm *vm);
    status (0 ok, 1 errors). */
 int ft_run(ft_vm *vm, ft_i64 timeout_ns);
 /* ==== end of VM section ================================================= */
+
+/* ==== live events: perf events, rings, event context ====================
+ * Owned by native/ring.c (perf_event_open, per-CPU rings, records),
+ * comm.c (pid -> comm table) and evfuncs.c (builtins of event probes).
+ * Python drives it through ftstap/runtime/native.py (EventRuntime) and
+ * ftstap/runtime/session.py. */
+
+/* ft_event_open flags */
+#define FT_EV_FREQ 1           /* period_or_freq is a frequency in Hz (perf .hz, timer.profile) */
+#define FT_EV_CALLCHAIN 2      /* PERF_SAMPLE_CALLCHAIN: the handler wants a backtrace */
+#define FT_EV_RETURN 4         /* a return probe: is_return() is 1 */
+#define FT_EV_NORAW 8          /* no PERF_SAMPLE_RAW (sampling events have no record) */
+#define FT_EV_INHERIT 16       /* per-task events follow the task's children */
+
+#define FT_RING_DEFAULT 4194304   /* bytes of one ring: no loss at full rate here (KERNEL.md) */
+
+/* ft_ctx.flags */
+#define FT_CTX_EVENT 1         /* a kernel event: pid/tid/cpu/time from the sample */
+#define FT_CTX_RETURN 2        /* from a return probe */
+#define FT_CTX_COMM 4          /* comm is filled in */
+#define FT_CTX_UID 8           /* uid is filled in */
+
+/* Open one perf event for probe `probe` on (pid, cpu) as perf_event_open(2)
+   takes them (pid -1: every task on cpu; cpu -1: task pid on any cpu).
+   type/config: PERF_TYPE_TRACEPOINT and the tracefs event id for
+   tracepoints, uprobes and kprobes; PERF_TYPE_SOFTWARE etc. for perf.*.
+   Events on one cpu (or one task) share a ring of ring_bytes (rounded up to
+   a power of two pages; <= 0: FT_RING_DEFAULT).  The event stays disabled
+   until ft_events_enable.  Returns the event index, or < 0 (-errno) with a
+   message in err. */
+int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_or_freq, int flags,
+                  int pid, int cpu, ft_i64 ring_bytes, char *err, int errlen);
+/* PERF_EVENT_IOC_SET_FILTER on an event (a tracepoint filter expression). */
+int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int errlen);
+/* Enable every event at once (after all are open) and watch the rings in
+   the event loop.  0, or < 0 with a message. */
+int ft_events_enable(ft_vm *vm, char *err, int errlen);
+/* Disable, unmap and close every event (idempotent; ft_vm_free does it too). */
+void ft_events_close(ft_vm *vm);
+int ft_events_count(const ft_vm *vm);
+/* Records lost (PERF_RECORD_LOST) on events of probe; probe -1: all. */
+ft_i64 ft_event_lost(const ft_vm *vm, int probe);
+/* Samples handled so far (all probes). */
+ft_i64 ft_events_samples(const ft_vm *vm);
+
+/* -t: per-probe hit counts and handler time (ns) */
+void ft_vm_set_timing(ft_vm *vm, int on);
+ft_i64 ft_vm_probe_hits(const ft_vm *vm, int probe);
+/* which: 0 total ns, 1 min ns, 2 max ns (0 unless timing is on) */
+ft_i64 ft_vm_probe_time(const ft_vm *vm, int probe, int which);
+
+/* -c CMD: pid is the forked command, blocked reading start_fd until the
+   begin probes have run (one byte written, then closed; closed without a
+   byte when the session ends first).  SIGCHLD from pid ends the session. */
+int ft_vm_set_child(ft_vm *vm, int pid, int start_fd);
+/* The command's wait status once reaped, else -1. */
+int ft_vm_child_status(const ft_vm *vm);
+/* ==== end of live events section ======================================= */

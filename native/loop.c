@@ -17,6 +17,7 @@
 #define _GNU_SOURCE 1   /* sched_getcpu */
 #include "ftstap.h"
 #include "vm.h"
+#include "ring.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,12 +30,55 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 
 #define TAG_TIMER 1ull
 #define TAG_SIGNAL 2ull
 #define TAG_TIMEOUT 3ull
 #define TAG_WATCH 4ull
 #define MAX_TIMER_RUNS 16      /* expirations run after a stall, per wakeup */
+
+int ft_vm_set_child(ft_vm *vm, int pid, int start_fd)
+{
+    if (pid <= 0)
+        return FT_EINVAL;
+    vm->child_pid = pid;
+    vm->child_fd = start_fd;
+    return FT_OK;
+}
+
+int ft_vm_child_status(const ft_vm *vm) { return vm->child_status; }
+
+/* -c: has the command ended?  Reaps it and keeps its wait status. */
+static int child_done(ft_vm *vm)
+{
+    if (vm->child_pid <= 0)
+        return 0;
+    if (vm->child_status >= 0)
+        return 1;
+    int st;
+    pid_t r = waitpid(vm->child_pid, &st, WNOHANG);
+    if (r == vm->child_pid || (r < 0 && errno == ECHILD)) {
+        vm->child_status = r == vm->child_pid ? st : 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* -c: let the command exec (one byte) once the begin probes have run, or
+   tell it to give up (EOF) when the session ends before that. */
+static void release_child(ft_vm *vm, int go)
+{
+    if (vm->child_fd < 0)
+        return;
+    if (go) {
+        char b = 1;
+        if (write(vm->child_fd, &b, 1) != 1)
+            ft_vm_diag(vm, "WARNING", "cannot start the -c command");
+    }
+    close(vm->child_fd);
+    vm->child_fd = -1;
+}
 
 int ft_loop_watch_fd(ft_vm *vm, int fd, ft_fd_handler on_ready, void *arg)
 {
@@ -133,6 +177,8 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    if (vm->child_pid > 0)
+        sigaddset(&set, SIGCHLD);    /* -c: the command's end ends the session */
     pthread_sigmask(SIG_BLOCK, &set, &old);
     if (!tfd || ep < 0) {
         ft_vm_diag(vm, "ERROR", "cannot set up the event loop");
@@ -173,7 +219,7 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
             goto out;
         }
 
-    int stop = 0;
+    int stop = child_done(vm);       /* it may have ended before SIGCHLD was blocked */
     while (!stop && !vm->exit_requested && !vm->error_state) {
         struct epoll_event evs[64];
         int n = epoll_wait(ep, evs, 64, -1);
@@ -194,6 +240,7 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
                     arm(tfd[idx], next_interval(vm, pr), 0);
                 if (fired > MAX_TIMER_RUNS)
                     fired = MAX_TIMER_RUNS;
+                ft_rings_drain(vm);      /* the timer sees every event before it */
                 for (uint64_t r = 0; r < fired && !vm->exit_requested && !vm->error_state; r++) {
                     ft_ctx c = here(vm);
                     ft_vm_run_probe(vm, (int)idx, &c);
@@ -201,7 +248,8 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
             } else if (tag == TAG_SIGNAL) {
                 struct signalfd_siginfo si;
                 while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-                    stop = 1;
+                    if (si.ssi_signo != SIGCHLD || child_done(vm))
+                        stop = 1;
             } else if (tag == TAG_TIMEOUT) {
                 stop = 1;
             } else if (tag == TAG_WATCH) {
@@ -236,12 +284,14 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
         return 1;
     int n = probes_of(p, FT_PROBE_BEGIN, list);
     run_list(vm, list, n, 1, INT64_MIN, INT64_MAX);
+    release_child(vm, !vm->exit_requested && !vm->error_state);
 
     int live = vm->nwatch > 0;
     for (uint32_t i = 0; i < p->nprobes; i++)
         live |= p->probes[i].kind == FT_PROBE_TIMER || p->probes[i].kind == FT_PROBE_EVENT;
     if (live && !vm->exit_requested && !vm->error_state)
         wait_for_events(vm, timeout_ns);
+    ft_rings_stop(vm);               /* live events: disable, run what is left, report losses */
     ft_out_flush(vm->out);
 
     vm->exit_requested = 1;

@@ -91,6 +91,13 @@ struct ft_vm {
     /* extra fds for the event loop (loop.c) */
     struct { int fd; ft_fd_handler fn; void *arg; } watch[64];
     int nwatch;
+    /* live events (ring.c): NULL until the first ft_event_open */
+    struct ft_rings *rings;
+    /* -t: per probe hits, handler ns total/min/max (allocated in ft_vm_new) */
+    ft_i64 *hits, *htime;
+    int timing;
+    /* -c CMD (loop.c): the command, its start pipe, its wait status */
+    int child_pid, child_fd, child_status;
 };
 
 /* Raise a run-time error from a builtin (catchable). */

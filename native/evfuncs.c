@@ -1,0 +1,321 @@
+/* Builtins that belong to event probes: the probe point's names (ppfunc,
+ * probefunc, probemod, pn, is_return), task facts read from /proc (ppid,
+ * gid, euid, egid, pexecname, pid2execname) and user memory read with
+ * process_vm_readv (user_string*, user_int...).
+ *
+ * User memory is read after the fact, from the process that caused the
+ * event, when its record is handled: best effort.  A process that has
+ * exited (or exec'd, or changed that memory) since the event is gone, and
+ * the read fails with stap's "user string copy fault" error (catchable with
+ * try/catch; user_string(addr, err_msg) returns err_msg instead).  A kernel
+ * with kprobe_events fetches strings in the kernel at event time through
+ * fetch-args planned at pass 3 instead.
+ *
+ * Kernel memory cannot be read from user space at all: kernel_string and
+ * friends fail with a message naming the missing feature, unless pass 3
+ * planned a fetch-arg for them. */
+#define _GNU_SOURCE 1
+#include "ftstap.h"
+#include "vm.h"
+#include "ring.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/uio.h>
+
+#define EB(name) int ft_b_##name(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str *sret)
+#define UNUSED (void)vm, (void)ia, (void)sa, (void)iret, (void)sret
+
+/* ---- the probe point ---- */
+
+/* The argument of the first component among function/statement/trace/mark
+   (and the tracepoint's event name for "system:event"), without @file. */
+static void point_arg(const char *pp, const char **s, ft_i64 *n)
+{
+    static const char *const keys[] = {".function(\"", ".statement(\"", ".trace(\"", ".mark(\"", "kprobe.function(\""};
+    *s = "";
+    *n = 0;
+    for (unsigned k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const char *p = strstr(pp, keys[k]);
+        if (!p)
+            continue;
+        p += strlen(keys[k]);
+        const char *e = strchr(p, '"');
+        if (!e)
+            return;
+        const char *at = memchr(p, '@', (size_t)(e - p));
+        if (at)
+            e = at;
+        if (k == 2) {                    /* kernel.trace("sched:sched_switch") -> sched_switch */
+            const char *c = memchr(p, ':', (size_t)(e - p));
+            if (c)
+                p = c + 1;
+        }
+        const char *plus = k == 1 ? memchr(p, '+', (size_t)(e - p)) : NULL;
+        if (plus)
+            e = plus;
+        *s = p;
+        *n = e - p;
+        return;
+    }
+}
+
+static const char *pp_text(ft_vm *vm)
+{
+    const ft_prog *p = vm->prog;
+    return p->strs[p->probes[vm->ctx.probe].name].s;
+}
+
+EB(ppfunc) { UNUSED; const char *s; ft_i64 n; point_arg(pp_text(vm), &s, &n); ft_str_set(vm, sret, s, n); return 0; }
+EB(probefunc) { return ft_b_ppfunc(vm, ia, sa, iret, sret); }
+
+/* probemod: process("PATH") -> basename of PATH; module("m") -> m; else "kernel" */
+EB(probemod)
+{
+    UNUSED;
+    const char *pp = pp_text(vm), *p;
+    if ((p = strstr(pp, "process(\"")) || (p = strstr(pp, "module(\""))) {
+        p = strchr(p, '"') + 1;
+        const char *e = strchr(p, '"');
+        if (e) {
+            const char *b = p;
+            for (const char *q = p; q < e; q++)
+                if (*q == '/')
+                    b = q + 1;
+            ft_str_set(vm, sret, b, e - b);
+            return 0;
+        }
+    }
+    ft_str_set(vm, sret, "kernel", 6);
+    return 0;
+}
+
+/* pn: the probe point as written; the image keeps only the resolved one */
+EB(pn) { UNUSED; ft_str_set(vm, sret, pp_text(vm), -1); return 0; }
+EB(is_return) { UNUSED; *iret = (vm->ctx.flags & FT_CTX_RETURN) != 0; return 0; }
+
+/* ---- task facts from /proc ---- */
+
+/* Field `key` (e.g. "PPid:") of /proc/PID/task/TID/status, column col. */
+static int status_field(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64 *out)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%lld/task/%lld/status", (long long)pid, (long long)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    size_t kl = strlen(key);
+    for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, key, kl) != 0)
+            continue;
+        char *p = l + kl;
+        for (int c = 0; c <= col; c++) {
+            char *e;
+            long long v = strtoll(p, &e, 10);
+            if (e == p)
+                return -1;
+            if (c == col) {
+                *out = v;
+                return 0;
+            }
+            p = e;
+        }
+    }
+    return -1;
+}
+
+static int task_field(ft_vm *vm, const char *key, int col, ft_i64 *iret)
+{
+    ft_i64 v = -1;
+    if (status_field(vm->ctx.pid, vm->ctx.tid ? vm->ctx.tid : vm->ctx.pid, key, col, &v) != 0)
+        v = -1;                          /* the task is gone (best effort) */
+    *iret = v;
+    return 0;
+}
+
+EB(ppid) { UNUSED; return task_field(vm, "PPid:", 0, iret); }
+EB(gid) { UNUSED; return task_field(vm, "Gid:", 0, iret); }
+EB(egid) { UNUSED; return task_field(vm, "Gid:", 1, iret); }
+EB(euid) { UNUSED; return task_field(vm, "Uid:", 1, iret); }
+
+static void comm_of(ft_vm *vm, ft_i64 pid, ft_str *sret)
+{
+    char path[64], buf[32];
+    snprintf(path, sizeof path, "/proc/%lld/comm", (long long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
+    if (fd >= 0)
+        close(fd);
+    while (n > 0 && buf[n - 1] == '\n')
+        n--;
+    ft_str_set(vm, sret, buf, n > 0 ? n : 0);
+}
+
+EB(pexecname)
+{
+    UNUSED;
+    ft_i64 pp = -1;
+    if (status_field(vm->ctx.pid, vm->ctx.pid, "PPid:", 0, &pp) == 0 && pp > 0)
+        comm_of(vm, pp, sret);
+    return 0;
+}
+EB(pid2execname) { UNUSED; comm_of(vm, ia[0], sret); return 0; }
+EB(num_online_cpus) { UNUSED; *iret = sysconf(_SC_NPROCESSORS_ONLN); return 0; }
+
+/* ---- user memory ---- */
+
+/* Read up to n bytes at addr of the event's process, page by page (a
+   string may end just before an unmapped page).  Returns bytes read, -1
+   when the first byte cannot be read. */
+static ft_i64 read_user(ft_vm *vm, uint64_t addr, char *dst, ft_i64 n, int stop_at_nul)
+{
+    pid_t pid = (pid_t)vm->ctx.pid;
+    ft_i64 got = 0;
+    while (got < n) {
+        uint64_t a = addr + (uint64_t)got;
+        ft_i64 chunk = (ft_i64)(4096 - (a & 4095));
+        if (chunk > n - got)
+            chunk = n - got;
+        struct iovec l = {dst + got, (size_t)chunk}, r = {(void *)(uintptr_t)a, (size_t)chunk};
+        ssize_t k = process_vm_readv(pid, &l, 1, &r, 1, 0);
+        if (k <= 0)
+            break;
+        if (stop_at_nul) {
+            char *z = memchr(dst + got, '\0', (size_t)k);
+            if (z)
+                return got + (z - (dst + got));
+        }
+        got += k;
+    }
+    return got > 0 || n == 0 ? got : -1;
+}
+
+static int user_str(ft_vm *vm, ft_i64 addr, ft_i64 max, ft_str *sret, const ft_str *errmsg)
+{
+    ft_i64 cap = ft_vm_limits(vm)->maxstringlen - 1;
+    if (max < 0 || max > cap)
+        max = cap;
+    ft_i64 n = addr ? read_user(vm, (uint64_t)addr, sret->s, max, 1) : -1;
+    if (n < 0) {
+        if (errmsg) {
+            ft_str_set(vm, sret, errmsg->s, errmsg->len);
+            return 0;
+        }
+        return ft_vm_fail(vm, "user string copy fault %d at 0x%llx [man error::fault]", -14,
+                          (unsigned long long)addr);
+    }
+    sret->s[n] = '\0';
+    sret->len = (uint32_t)strlen(sret->s);
+    return 0;
+}
+
+static void quote(ft_vm *vm, ft_str *s)
+{
+    /* in place, through a stack copy bounded by MAXSTRINGLEN */
+    ft_i64 cap = ft_vm_limits(vm)->maxstringlen - 1;
+    char tmp[4096];
+    ft_i64 len = s->len < (ft_i64)sizeof tmp ? s->len : (ft_i64)sizeof tmp - 1;
+    memcpy(tmp, s->s, (size_t)len);
+    ft_i64 n = 0;
+    s->s[n++] = '"';
+    for (ft_i64 i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)tmp[i];
+        char e[5];
+        int k = 0;
+        if (c == '\n') e[k++] = '\\', e[k++] = 'n';
+        else if (c == '\t') e[k++] = '\\', e[k++] = 't';
+        else if (c == '\r') e[k++] = '\\', e[k++] = 'r';
+        else if (c == '"' || c == '\\') e[k++] = '\\', e[k++] = (char)c;
+        else if (!isprint(c)) {
+            e[k++] = '\\';
+            e[k++] = (char)('0' + (c >> 6));
+            e[k++] = (char)('0' + ((c >> 3) & 7));
+            e[k++] = (char)('0' + (c & 7));
+        } else e[k++] = (char)c;
+        if (n + k + 1 > cap)
+            break;
+        memcpy(s->s + n, e, (size_t)k);
+        n += k;
+    }
+    s->s[n++] = '"';
+    s->s[n] = '\0';
+    s->len = (uint32_t)n;
+}
+
+EB(user_string) { UNUSED; return user_str(vm, ia[0], -1, sret, NULL); }
+EB(user_string2) { UNUSED; return user_str(vm, ia[0], -1, sret, sa[0]); }
+EB(user_string_n) { UNUSED; return user_str(vm, ia[0], ia[1], sret, NULL); }
+EB(user_string_quoted)
+{
+    UNUSED;
+    if (!ia[0] || user_str(vm, ia[0], -1, sret, NULL) != 0) {
+        ft_str_set(vm, sret, "0x0", -1);   /* stap prints the address when it cannot read */
+        if (ia[0]) {
+            char b[32];
+            snprintf(b, sizeof b, "0x%llx", (unsigned long long)ia[0]);
+            ft_str_set(vm, sret, b, -1);
+        }
+        return 0;
+    }
+    quote(vm, sret);
+    return 0;
+}
+EB(user_string_n_quoted)
+{
+    UNUSED;
+    if (!ia[0] || user_str(vm, ia[0], ia[1], sret, NULL) != 0) {
+        char b[32];
+        snprintf(b, sizeof b, "0x%llx", (unsigned long long)ia[0]);
+        ft_str_set(vm, sret, b, -1);
+        return 0;
+    }
+    quote(vm, sret);
+    return 0;
+}
+
+static int user_num(ft_vm *vm, ft_i64 addr, int size, int sgn, ft_i64 *iret)
+{
+    unsigned char b[8] = {0};
+    if (read_user(vm, (uint64_t)addr, (char *)b, size, 0) != size)
+        return ft_vm_fail(vm, "user %s copy fault %d at 0x%llx [man error::fault]",
+                          size == 1 ? "char" : size == 2 ? "short" : size == 4 ? "int" : "long", -14,
+                          (unsigned long long)addr);
+    uint64_t v = 0;
+    memcpy(&v, b, (size_t)size);
+    if (sgn && size < 8 && (v >> (size * 8 - 1)) & 1)
+        v |= ~0ull << (size * 8);
+    *iret = (ft_i64)v;
+    return 0;
+}
+EB(user_char) { UNUSED; return user_num(vm, ia[0], 1, 1, iret); }
+EB(user_short) { UNUSED; return user_num(vm, ia[0], 2, 1, iret); }
+EB(user_int) { UNUSED; return user_num(vm, ia[0], 4, 1, iret); }
+EB(user_uint) { UNUSED; return user_num(vm, ia[0], 4, 0, iret); }
+EB(user_long) { UNUSED; return user_num(vm, ia[0], 8, 1, iret); }
+EB(user_ulong) { UNUSED; return user_num(vm, ia[0], 8, 0, iret); }
+
+/* ---- kernel memory: not readable from user space ---- */
+
+static int no_kernel(ft_vm *vm, const char *fn, ft_i64 addr)
+{
+    return ft_vm_fail(vm, "%s(0x%llx): reading kernel memory needs a kprobe fetch-arg planned at pass 3 "
+                          "(kprobe_events, CONFIG_KPROBE_EVENTS); this probe has none",
+                      fn, (unsigned long long)addr);
+}
+EB(kernel_string) { UNUSED; return no_kernel(vm, "kernel_string", ia[0]); }
+EB(kernel_string_n) { UNUSED; return no_kernel(vm, "kernel_string_n", ia[0]); }
+EB(kernel_string_quoted) { UNUSED; return no_kernel(vm, "kernel_string_quoted", ia[0]); }
+EB(kernel_int) { UNUSED; return no_kernel(vm, "kernel_int", ia[0]); }
+EB(kernel_long) { UNUSED; return no_kernel(vm, "kernel_long", ia[0]); }
+EB(kernel_short) { UNUSED; return no_kernel(vm, "kernel_short", ia[0]); }
+EB(kernel_char) { UNUSED; return no_kernel(vm, "kernel_char", ia[0]); }
+EB(kernel_pointer) { UNUSED; return no_kernel(vm, "kernel_pointer", ia[0]); }

@@ -1,0 +1,660 @@
+/* Live kernel events: perf_event_open and the per-CPU ring buffers.
+ *
+ * Shape (DESIGN.md, "The runtime model"):
+ *   - one ring per CPU (or per task when events are opened per task), owned
+ *     by a "tracking" event (PERF_COUNT_SW_DUMMY with comm/task records on)
+ *     that does the mmap; every real event on that CPU redirects its output
+ *     there with PERF_EVENT_IOC_SET_OUTPUT, so one poll and one read pointer
+ *     serve all probes of a CPU, and COMM records arrive in order with the
+ *     samples they precede;
+ *   - records carry PERF_SAMPLE_IDENTIFIER first, so a sample is mapped to
+ *     its probe by one hash lookup before the rest is parsed;
+ *   - the rings wake the loop by watermark (a quarter of the ring), never
+ *     by busy polling (KERNEL.md: polling loses half the events), and a
+ *     100 ms timer drains what a quiet ring holds below the watermark;
+ *   - the reader owns data_tail: data_head is read with acquire ordering
+ *     (records before it are complete), data_tail is written with release
+ *     ordering after the records are consumed (the kernel may then reuse
+ *     the space) -- the pairing perf_event_open(2) and the kernel's
+ *     ring_buffer.h describe;
+ *   - a record that wraps the ring's end is copied into a scratch buffer
+ *     of the ring (64 KiB: a record's size is a u16), so handlers always
+ *     see contiguous bytes;
+ *   - nothing on the per-record path allocates.
+ */
+#define _GNU_SOURCE 1
+#include "ftstap.h"
+#include "vm.h"
+#include "ring.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+
+#define SCRATCH 65536
+#define DRAIN_NS 100000000ll        /* quiet rings are drained every 100 ms */
+#define TAIL_BATCH (256 * 1024)      /* hand space back to the kernel this often */
+
+typedef struct ring {
+    int fd;                          /* the tracking event that owns the mmap */
+    int cpu, pid;
+    struct perf_event_mmap_page *meta;
+    size_t map_len;
+    const char *data;
+    uint64_t size, mask;
+    char *scratch;
+} ring;
+
+typedef struct event {
+    int fd;
+    int probe;                       /* -1: a tracking event */
+    int flags;                       /* FT_EV_* */
+    int ring;
+    uint64_t id;
+    uint64_t sample_type;
+} event;
+
+struct ft_rings {
+    event *ev;
+    int nev, evcap;
+    ring *rings;
+    int nring, ringcap;
+    uint64_t *hkey;                  /* id -> event index, open addressing */
+    int32_t *hval;
+    uint64_t hmask;
+    ft_i64 *lost;                    /* per probe */
+    ft_i64 lost_unknown, samples;
+    ft_comms *comms;
+    int ep, tfd;                     /* epoll over the rings, the drain timer */
+    int enabled, stopped;
+};
+
+static int seterr(char *err, int errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#include <stdarg.h>
+static int seterr(char *err, int errlen, int rc, const char *fmt, ...)
+{
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, (size_t)errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static int perf_open(struct perf_event_attr *a, int pid, int cpu)
+{
+    return (int)syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static ft_rings *rings_of(ft_vm *vm)
+{
+    if (vm->rings)
+        return vm->rings;
+    ft_rings *R = calloc(1, sizeof *R);
+    if (!R)
+        return NULL;
+    R->lost = calloc(vm->prog->nprobes ? vm->prog->nprobes : 1, sizeof *R->lost);
+    R->comms = ft_comms_new();
+    R->ep = R->tfd = -1;
+    if (!R->lost || !R->comms) {
+        free(R->lost);
+        ft_comms_free(R->comms);
+        free(R);
+        return NULL;
+    }
+    vm->rings = R;
+    return R;
+}
+
+static int grow(void **p, int *cap, int n, size_t each)
+{
+    if (n < *cap)
+        return 0;
+    int nc = *cap ? *cap * 2 : 16;
+    void *q = realloc(*p, (size_t)nc * each);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+static uint64_t ring_pages(ft_i64 bytes)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (bytes <= 0)
+        bytes = FT_RING_DEFAULT;
+    uint64_t pages = 1;
+    while (pages * (uint64_t)page < (uint64_t)bytes && pages < (1u << 20))
+        pages <<= 1;
+    return pages;
+}
+
+static void base_attr(struct perf_event_attr *a, uint64_t data_bytes)
+{
+    memset(a, 0, sizeof *a);
+    a->size = sizeof *a;
+    a->disabled = 1;
+    a->sample_id_all = 1;            /* LOST/COMM records carry the identifier too */
+    a->use_clockid = 1;              /* sample times on the clock ft_ctx.time_ns uses */
+    a->clockid = CLOCK_MONOTONIC;
+    a->watermark = 1;
+    a->wakeup_watermark = (uint32_t)(data_bytes / 4);
+}
+
+/* The ring of (cpu, pid), made with its tracking event on first use. */
+static int ring_for(ft_rings *R, int cpu, int pid, ft_i64 ring_bytes, int inherit, char *err, int errlen)
+{
+    for (int i = 0; i < R->nring; i++)
+        if (R->rings[i].cpu == cpu && (cpu >= 0 || R->rings[i].pid == pid))
+            return i;
+    if (grow((void **)&R->rings, &R->ringcap, R->nring, sizeof(ring)) ||
+        grow((void **)&R->ev, &R->evcap, R->nev, sizeof(event)))
+        return seterr(err, errlen, -ENOMEM, "out of memory");
+    uint64_t pages = ring_pages(ring_bytes);
+    long page = sysconf(_SC_PAGESIZE);
+    struct perf_event_attr a;
+    base_attr(&a, pages * (uint64_t)page);
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_DUMMY;
+    a.sample_period = 1;
+    a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
+    a.comm = 1;                      /* execname() of events: the pid -> comm table */
+    a.comm_exec = 1;
+    a.task = 1;                      /* FORK: a child starts with its parent's comm */
+    a.inherit = inherit ? 1 : 0;
+    int fd = perf_open(&a, pid, cpu);
+    if (fd < 0)
+        return seterr(err, errlen, -errno, "perf_event_open (tracking event, cpu %d, pid %d): %s", cpu,
+                      pid, strerror(errno));
+    size_t len = (size_t)(pages + 1) * (size_t)page;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        int e = errno;
+        close(fd);
+        return seterr(err, errlen, -e, "mmap of a %llu KiB perf ring (cpu %d): %s",
+                      (unsigned long long)(len / 1024), cpu, strerror(e));
+    }
+    char *scratch = malloc(SCRATCH);
+    if (!scratch) {
+        munmap(m, len);
+        close(fd);
+        return seterr(err, errlen, -ENOMEM, "out of memory");
+    }
+    ring *r = &R->rings[R->nring];
+    r->fd = fd;
+    r->cpu = cpu;
+    r->pid = pid;
+    r->meta = m;
+    r->map_len = len;
+    r->data = (const char *)m + page;
+    r->size = pages * (uint64_t)page;
+    r->mask = r->size - 1;
+    r->scratch = scratch;
+    event *e = &R->ev[R->nev++];
+    *e = (event){fd, -1, 0, R->nring, 0, a.sample_type};
+    ioctl(fd, PERF_EVENT_IOC_ID, &e->id);
+    return R->nring++;
+}
+
+int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_or_freq, int flags,
+                  int pid, int cpu, ft_i64 ring_bytes, char *err, int errlen)
+{
+    if (probe < 0 || (uint32_t)probe >= vm->prog->nprobes)
+        return seterr(err, errlen, -EINVAL, "no probe %d", probe);
+    ft_rings *R = rings_of(vm);
+    if (!R)
+        return seterr(err, errlen, -ENOMEM, "out of memory");
+    if (R->enabled)
+        return seterr(err, errlen, -EBUSY, "events are already enabled");
+    int ri = ring_for(R, cpu, pid, ring_bytes, flags & FT_EV_INHERIT, err, errlen);
+    if (ri < 0)
+        return ri;
+    if (grow((void **)&R->ev, &R->evcap, R->nev, sizeof(event)))
+        return seterr(err, errlen, -ENOMEM, "out of memory");
+    struct perf_event_attr a;
+    base_attr(&a, R->rings[ri].size);
+    a.type = (uint32_t)type;
+    a.config = (uint64_t)config;
+    if (flags & FT_EV_FREQ) {
+        a.freq = 1;
+        a.sample_freq = (uint64_t)(period_or_freq > 0 ? period_or_freq : 100);
+    } else {
+        a.sample_period = (uint64_t)(period_or_freq > 0 ? period_or_freq : 1);
+    }
+    a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
+    if (!(flags & FT_EV_NORAW))
+        a.sample_type |= PERF_SAMPLE_RAW;
+    if (flags & FT_EV_CALLCHAIN) {
+        a.sample_type |= PERF_SAMPLE_CALLCHAIN;
+        a.sample_max_stack = 127;
+    }
+    a.inherit = (flags & FT_EV_INHERIT) ? 1 : 0;
+    int fd = perf_open(&a, pid, cpu);
+    if (fd < 0) {
+        int e = errno;
+        return seterr(err, errlen, -e, "perf_event_open(type %d, config %lld, pid %d, cpu %d): %s%s", type,
+                      (long long)config, pid, cpu, strerror(e),
+                      e == EACCES || e == EPERM ? " (needs root or perf_event_paranoid <= -1)"
+                      : e == ENOENT || e == ENODEV ? " (this kernel has no such event)" : "");
+    }
+    if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, R->rings[ri].fd) != 0) {
+        int e = errno;
+        close(fd);
+        return seterr(err, errlen, -e, "PERF_EVENT_IOC_SET_OUTPUT (cpu %d): %s", cpu, strerror(e));
+    }
+    event *ev = &R->ev[R->nev];
+    *ev = (event){fd, probe, flags, ri, 0, a.sample_type};
+    if (ioctl(fd, PERF_EVENT_IOC_ID, &ev->id) != 0) {
+        int e = errno;
+        close(fd);
+        return seterr(err, errlen, -e, "PERF_EVENT_IOC_ID: %s", strerror(e));
+    }
+    return R->nev++;
+}
+
+int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int errlen)
+{
+    ft_rings *R = vm->rings;
+    if (!R || ev < 0 || ev >= R->nev || R->ev[ev].probe < 0)
+        return seterr(err, errlen, -EINVAL, "no event %d", ev);
+    if (ioctl(R->ev[ev].fd, PERF_EVENT_IOC_SET_FILTER, filter) != 0)
+        return seterr(err, errlen, -errno, "filter '%s' rejected: %s", filter, strerror(errno));
+    return 0;
+}
+
+/* ---- id -> event ---- */
+
+static uint64_t hash64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static int build_ids(ft_rings *R)
+{
+    uint64_t cap = 16;
+    while (cap < (uint64_t)R->nev * 2)
+        cap <<= 1;
+    R->hkey = calloc(cap, sizeof *R->hkey);
+    R->hval = malloc(cap * sizeof *R->hval);
+    if (!R->hkey || !R->hval)
+        return -1;
+    R->hmask = cap - 1;
+    for (uint64_t i = 0; i < cap; i++)
+        R->hval[i] = -1;
+    for (int i = 0; i < R->nev; i++) {
+        uint64_t h = hash64(R->ev[i].id) & R->hmask;
+        while (R->hval[h] >= 0)
+            h = (h + 1) & R->hmask;
+        R->hkey[h] = R->ev[i].id;
+        R->hval[h] = i;
+    }
+    return 0;
+}
+
+static inline const event *find_event(const ft_rings *R, uint64_t id)
+{
+    for (uint64_t h = hash64(id) & R->hmask;; h = (h + 1) & R->hmask) {
+        int32_t v = R->hval[h];
+        if (v < 0)
+            return NULL;
+        if (R->hkey[h] == id)
+            return &R->ev[v];
+    }
+}
+
+/* ---- records ---- */
+
+static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
+{
+    const char *p = rec + sizeof(struct perf_event_header), *end = rec + size;
+    uint64_t id;
+    if (p + 8 > end)
+        return;
+    memcpy(&id, p, 8);
+    const event *e = find_event(R, id);
+    if (!e || e->probe < 0)
+        return;
+    p += 8;
+    uint64_t st = e->sample_type;
+    uint32_t pt[2] = {0, 0};
+    uint64_t t = 0;
+    uint32_t cpu[2] = {0, 0};
+    if (p + 24 > end)
+        return;
+    memcpy(pt, p, 8);                /* PERF_SAMPLE_TID */
+    memcpy(&t, p + 8, 8);            /* PERF_SAMPLE_TIME */
+    memcpy(cpu, p + 16, 8);          /* PERF_SAMPLE_CPU */
+    p += 24;
+    if (st & PERF_SAMPLE_CALLCHAIN) {
+        uint64_t nr;
+        if (p + 8 > end)
+            return;
+        memcpy(&nr, p, 8);
+        p += 8;
+        if (nr > (uint64_t)(end - p) / 8)
+            return;
+        p += nr * 8;                 /* kept for backtraces (not yet used) */
+    }
+    ft_ctx c;
+    c.raw = NULL;
+    c.raw_len = 0;
+    if (st & PERF_SAMPLE_RAW) {
+        uint32_t n;
+        if (p + 4 > end)
+            return;
+        memcpy(&n, p, 4);
+        if (n > (uint64_t)(end - p - 4))
+            return;
+        c.raw = p + 4;
+        c.raw_len = n;
+    }
+    c.pid = pt[0];
+    c.tid = pt[1];
+    c.cpu = cpu[0];
+    c.uid = 0;
+    c.time_ns = (ft_i64)t;
+    c.comm[0] = '\0';
+    c.probe = e->probe;
+    c.flags = FT_CTX_EVENT | ((e->flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0);
+    R->samples++;
+    ft_vm_run_probe(vm, e->probe, &c);
+}
+
+static void on_record(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
+{
+    const struct perf_event_header *h = (const void *)rec;
+    const char *body = rec + sizeof *h;
+    switch (h->type) {
+    case PERF_RECORD_SAMPLE:
+        on_sample(vm, R, rec, size);
+        break;
+    case PERF_RECORD_LOST: {         /* u64 id, u64 lost */
+        uint64_t id, n;
+        if (size < sizeof *h + 16)
+            break;
+        memcpy(&id, body, 8);
+        memcpy(&n, body + 8, 8);
+        const event *e = find_event(R, id);
+        if (e && e->probe >= 0)
+            R->lost[e->probe] += (ft_i64)n;
+        else
+            R->lost_unknown += (ft_i64)n;
+        break;
+    }
+    case PERF_RECORD_COMM: {         /* u32 pid, tid; char comm[]; sample_id */
+        uint32_t pt[2];
+        if (size < sizeof *h + 9)
+            break;
+        memcpy(pt, body, 8);
+        int n = (int)(size - sizeof *h - 8);
+        ft_comms_set(R->comms, (int)pt[1], body + 8, n > 16 ? 16 : n);
+        break;
+    }
+    case PERF_RECORD_FORK: {         /* u32 pid, ppid, tid, ptid; u64 time */
+        uint32_t f[4];
+        if (size < sizeof *h + 16)
+            break;
+        memcpy(f, body, 16);
+        ft_comms_fork(R->comms, (int)f[3], (int)f[2]);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Handle every complete record in one ring.  Returns records handled. */
+static ft_i64 drain_ring(ft_vm *vm, ft_rings *R, ring *r, int run)
+{
+    ft_i64 n = 0;
+    uint64_t tail = r->meta->data_tail;     /* only this reader writes it */
+    uint64_t since = 0;
+    for (;;) {
+        uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+        if (head == tail)
+            break;
+        while (tail < head) {
+            uint64_t off = tail & r->mask;
+            struct perf_event_header h;
+            /* records are 8-byte aligned and the ring is a power of two:
+               the 8-byte header itself never wraps */
+            memcpy(&h, r->data + off, sizeof h);
+            if (h.size < sizeof h || h.size > head - tail) {
+                tail = head;         /* corrupt: give up on this batch */
+                break;
+            }
+            const char *rec = r->data + off;
+            if (off + h.size > r->size) {
+                uint64_t first = r->size - off;
+                memcpy(r->scratch, r->data + off, first);
+                memcpy(r->scratch + first, r->data, h.size - first);
+                rec = r->scratch;
+            }
+            if (run || h.type != PERF_RECORD_SAMPLE)
+                on_record(vm, R, rec, h.size);
+            tail += h.size;
+            since += h.size;
+            n++;
+            if (since >= TAIL_BATCH) {
+                __atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+                since = 0;
+            }
+            if (run && (vm->exit_requested || vm->error_state))
+                run = 0;             /* exit(): later records are dropped, as stap stops probes */
+        }
+        __atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+    }
+    return n;
+}
+
+static int on_ready(ft_vm *vm, int fd, void *arg)
+{
+    (void)arg;
+    ft_rings *R = vm->rings;
+    struct epoll_event evs[64];
+    int n = epoll_wait(fd, evs, 64, 0);
+    for (int k = 0; k < n; k++) {
+        if (evs[k].data.u32 == UINT32_MAX) {
+            uint64_t x;
+            if (read(R->tfd, &x, sizeof x) < 0)
+                continue;
+            ft_rings_drain(vm);
+            continue;
+        }
+        drain_ring(vm, R, &R->rings[evs[k].data.u32], !vm->exit_requested && !vm->error_state);
+    }
+    return 0;
+}
+
+void ft_rings_drain(ft_vm *vm)
+{
+    ft_rings *R = vm->rings;
+    if (!R || !R->enabled)
+        return;
+    for (int i = 0; i < R->nring; i++)
+        drain_ring(vm, R, &R->rings[i], !vm->exit_requested && !vm->error_state);
+}
+
+int ft_events_enable(ft_vm *vm, char *err, int errlen)
+{
+    ft_rings *R = vm->rings;
+    if (!R || R->nev == 0)
+        return 0;
+    if (R->enabled)
+        return seterr(err, errlen, -EBUSY, "events are already enabled");
+    if (build_ids(R))
+        return seterr(err, errlen, -ENOMEM, "out of memory");
+    R->ep = epoll_create1(EPOLL_CLOEXEC);
+    R->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (R->ep < 0 || R->tfd < 0)
+        return seterr(err, errlen, -errno, "epoll/timerfd: %s", strerror(errno));
+    struct itimerspec its = {{0, DRAIN_NS}, {0, DRAIN_NS}};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
+    if (timerfd_settime(R->tfd, 0, &its, NULL) || epoll_ctl(R->ep, EPOLL_CTL_ADD, R->tfd, &ev))
+        return seterr(err, errlen, -errno, "drain timer: %s", strerror(errno));
+    for (int i = 0; i < R->nring; i++) {
+        ev.data.u32 = (uint32_t)i;
+        if (epoll_ctl(R->ep, EPOLL_CTL_ADD, R->rings[i].fd, &ev))
+            return seterr(err, errlen, -errno, "epoll_ctl: %s", strerror(errno));
+    }
+    if (ft_loop_watch_fd(vm, R->ep, on_ready, NULL) != FT_OK)
+        return seterr(err, errlen, -EINVAL, "too many fds for the event loop");
+    /* tracking events first: comm records flow before the first sample */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < R->nev; i++)
+            if ((R->ev[i].probe < 0) == (pass == 0) && ioctl(R->ev[i].fd, PERF_EVENT_IOC_ENABLE, 0) != 0)
+                return seterr(err, errlen, -errno, "PERF_EVENT_IOC_ENABLE: %s", strerror(errno));
+    R->enabled = 1;
+    return 0;
+}
+
+static void report_lost(ft_vm *vm, ft_rings *R)
+{
+    const ft_prog *p = vm->prog;
+    char msg[FT_ERRMSG_MAX];
+    for (uint32_t i = 0; i < p->nprobes; i++) {
+        if (!R->lost[i])
+            continue;
+        snprintf(msg, sizeof msg,
+                 "%lld events lost (perf ring full) for probe %s: enlarge the rings with -s MB",
+                 (long long)R->lost[i], p->strs[p->probes[i].name].s);
+        ft_vm_diag(vm, "WARNING", msg);
+        vm->nskipped += R->lost[i];
+    }
+    if (R->lost_unknown) {
+        snprintf(msg, sizeof msg, "%lld events lost (perf ring full)", (long long)R->lost_unknown);
+        ft_vm_diag(vm, "WARNING", msg);
+        vm->nskipped += R->lost_unknown;
+    }
+}
+
+void ft_rings_stop(ft_vm *vm)
+{
+    ft_rings *R = vm->rings;
+    if (!R || !R->enabled || R->stopped)
+        return;
+    R->stopped = 1;
+    for (int i = 0; i < R->nev; i++)
+        if (R->ev[i].probe >= 0)
+            ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
+    /* what happened before the stop still runs (a -c command's last
+       events, the records behind a Ctrl-C); after exit() it does not */
+    int run = !vm->exit_requested && !vm->error_state;
+    for (int i = 0; i < R->nring; i++)
+        drain_ring(vm, R, &R->rings[i], run);
+    for (int i = 0; i < R->nev; i++)
+        if (R->ev[i].probe < 0)
+            ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
+    report_lost(vm, R);
+}
+
+void ft_events_close(ft_vm *vm)
+{
+    ft_rings *R = vm->rings;
+    if (!R)
+        return;
+    for (int i = 0; i < R->nev; i++)
+        if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0) {
+            ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
+            close(R->ev[i].fd);
+            R->ev[i].fd = -1;
+        }
+    for (int i = 0; i < R->nring; i++) {
+        ring *r = &R->rings[i];
+        if (r->meta) {
+            munmap(r->meta, r->map_len);
+            r->meta = NULL;
+        }
+        free(r->scratch);
+        r->scratch = NULL;
+        if (r->fd >= 0)
+            close(r->fd);
+        r->fd = -1;
+    }
+    for (int i = 0; i < R->nev; i++)
+        R->ev[i].fd = -1;
+    /* the loop may still list R->ep: it is only read while the loop runs */
+    if (R->ep >= 0)
+        close(R->ep);
+    if (R->tfd >= 0)
+        close(R->tfd);
+    R->ep = R->tfd = -1;
+    R->nring = 0;
+    R->nev = 0;
+    R->enabled = 0;
+}
+
+void ft_rings_free(ft_vm *vm)
+{
+    ft_rings *R = vm->rings;
+    if (!R)
+        return;
+    ft_events_close(vm);
+    free(R->ev);
+    free(R->rings);
+    free(R->hkey);
+    free(R->hval);
+    free(R->lost);
+    ft_comms_free(R->comms);
+    free(R);
+    vm->rings = NULL;
+}
+
+int ft_events_count(const ft_vm *vm)
+{
+    const ft_rings *R = vm->rings;
+    int n = 0;
+    for (int i = 0; R && i < R->nev; i++)
+        n += R->ev[i].probe >= 0;
+    return n;
+}
+
+ft_i64 ft_event_lost(const ft_vm *vm, int probe)
+{
+    const ft_rings *R = vm->rings;
+    if (!R)
+        return 0;
+    if (probe >= 0)
+        return (uint32_t)probe < vm->prog->nprobes ? R->lost[probe] : 0;
+    ft_i64 n = R->lost_unknown;
+    for (uint32_t i = 0; i < vm->prog->nprobes; i++)
+        n += R->lost[i];
+    return n;
+}
+
+ft_i64 ft_events_samples(const ft_vm *vm) { return vm->rings ? vm->rings->samples : 0; }
+
+/* ---- lazily filled context ---- */
+
+void ft_ctx_need_comm(ft_vm *vm)
+{
+    ft_ctx *c = &vm->ctx;
+    if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_COMM))
+        return;
+    if (!vm->rings || ft_comms_get(vm->rings->comms, (int)c->pid, (int)c->tid, c->comm) != 0)
+        c->comm[0] = '\0';
+    c->flags |= FT_CTX_COMM;
+}
+
+void ft_ctx_need_uid(ft_vm *vm)
+{
+    ft_ctx *c = &vm->ctx;
+    if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_UID))
+        return;
+    c->uid = vm->rings ? ft_comms_uid(vm->rings->comms, (int)c->pid, (int)c->tid) : -1;
+    c->flags |= FT_CTX_UID;
+}

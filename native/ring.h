@@ -1,0 +1,110 @@
+/* Live kernel events: what ring.c (perf events and their rings), comm.c
+ * (the pid -> comm table) and evfuncs.c (event builtins) share.
+ * The public API is the "live events" section of ftstap.h. */
+#ifndef FT_RING_H
+#define FT_RING_H
+#ifndef FTSTAP_H_INCLUDED
+#include "ftstap.h"
+#endif
+#include <stdint.h>
+
+typedef struct ft_rings ft_rings;
+
+/* -- comm.c: thread id -> comm, fed by PERF_RECORD_COMM/FORK, /proc as a
+ * fallback (once per thread, then cached).  Fixed size, allocated once;
+ * a full table overwrites the oldest entry of a probe chain. */
+typedef struct ft_comms ft_comms;
+ft_comms *ft_comms_new(void);
+void ft_comms_free(ft_comms *c);
+/* PERF_RECORD_COMM: tid now runs as comm (n bytes, may lack a NUL). */
+void ft_comms_set(ft_comms *c, int tid, const char *comm, int n);
+/* PERF_RECORD_FORK: child starts with its parent's comm. */
+void ft_comms_fork(ft_comms *c, int ptid, int tid);
+/* comm of (pid, tid) into out[16]; /proc/PID/task/TID/comm when unknown.
+   Returns 0, or -1 when the thread is gone and was never seen. */
+int ft_comms_get(ft_comms *c, int pid, int tid, char out[16]);
+/* effective uid of (pid, tid) from /proc, cached; -1 when gone. */
+int ft_comms_uid(ft_comms *c, int pid, int tid);
+
+/* -- ring.c -- */
+/* Process everything in every ring now (before timer and end probes, so
+   they see every event that happened before them). */
+void ft_rings_drain(ft_vm *vm);
+/* After the event wait ends: disable every event, then (unless exit() or
+   an error stopped the session) run the handlers of what is still in the
+   rings; report lost records. */
+void ft_rings_stop(ft_vm *vm);
+/* Free everything (ft_vm_free). */
+void ft_rings_free(ft_vm *vm);
+/* Fill vm->ctx.comm / uid on demand (execname(), uid() of an event). */
+void ft_ctx_need_comm(ft_vm *vm);
+void ft_ctx_need_uid(ft_vm *vm);
+
+/* -- evfuncs.c: builtins of event probes (entries in builtins.c's table) -- */
+typedef struct ft_str ft_str;
+#define FT_EVB(name) int ft_b_##name(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str *sret)
+FT_EVB(ppfunc);
+FT_EVB(probefunc);
+FT_EVB(probemod);
+FT_EVB(pn);
+FT_EVB(is_return);
+FT_EVB(ppid);
+FT_EVB(gid);
+FT_EVB(egid);
+FT_EVB(euid);
+FT_EVB(pexecname);
+FT_EVB(pid2execname);
+FT_EVB(num_online_cpus);
+FT_EVB(user_string);
+FT_EVB(user_string2);
+FT_EVB(user_string_n);
+FT_EVB(user_string_quoted);
+FT_EVB(user_string_n_quoted);
+FT_EVB(user_char);
+FT_EVB(user_short);
+FT_EVB(user_int);
+FT_EVB(user_uint);
+FT_EVB(user_long);
+FT_EVB(user_ulong);
+FT_EVB(kernel_string);
+FT_EVB(kernel_string_n);
+FT_EVB(kernel_string_quoted);
+FT_EVB(kernel_int);
+FT_EVB(kernel_long);
+FT_EVB(kernel_short);
+FT_EVB(kernel_char);
+FT_EVB(kernel_pointer);
+#define FT_EV_BUILTINS \
+    {"ppfunc", "", 's', ft_b_ppfunc}, \
+    {"probefunc", "", 's', ft_b_probefunc}, \
+    {"probemod", "", 's', ft_b_probemod}, \
+    {"pn", "", 's', ft_b_pn}, \
+    {"is_return", "", 'i', ft_b_is_return}, \
+    {"ppid", "", 'i', ft_b_ppid}, \
+    {"gid", "", 'i', ft_b_gid}, \
+    {"egid", "", 'i', ft_b_egid}, \
+    {"euid", "", 'i', ft_b_euid}, \
+    {"pexecname", "", 's', ft_b_pexecname}, \
+    {"pid2execname", "i", 's', ft_b_pid2execname}, \
+    {"num_online_cpus", "", 'i', ft_b_num_online_cpus}, \
+    {"user_string", "i", 's', ft_b_user_string}, \
+    {"user_string2", "is", 's', ft_b_user_string2}, \
+    {"user_string_n", "ii", 's', ft_b_user_string_n}, \
+    {"user_string_quoted", "i", 's', ft_b_user_string_quoted}, \
+    {"user_string_n_quoted", "ii", 's', ft_b_user_string_n_quoted}, \
+    {"user_char", "i", 'i', ft_b_user_char}, \
+    {"user_short", "i", 'i', ft_b_user_short}, \
+    {"user_int", "i", 'i', ft_b_user_int}, \
+    {"user_uint", "i", 'i', ft_b_user_uint}, \
+    {"user_long", "i", 'i', ft_b_user_long}, \
+    {"user_ulong", "i", 'i', ft_b_user_ulong}, \
+    {"kernel_string", "i", 's', ft_b_kernel_string}, \
+    {"kernel_string_n", "ii", 's', ft_b_kernel_string_n}, \
+    {"kernel_string_quoted", "i", 's', ft_b_kernel_string_quoted}, \
+    {"kernel_int", "i", 'i', ft_b_kernel_int}, \
+    {"kernel_long", "i", 'i', ft_b_kernel_long}, \
+    {"kernel_short", "i", 'i', ft_b_kernel_short}, \
+    {"kernel_char", "i", 'i', ft_b_kernel_char}, \
+    {"kernel_pointer", "i", 'i', ft_b_kernel_pointer},
+
+#endif
