@@ -21,7 +21,11 @@ ffibuilder.set_source(
     '#include "ftstap.h"',
     sources=sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(NATIVE, "*.c"))),
     include_dirs=[os.path.relpath(NATIVE, ROOT)],
-    extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wno-unused-function"],
+    # -fvisibility=hidden: only PyInit__native (marked by Python's headers)
+    # is exported, so calls between native/*.c files are direct instead of
+    # going through the PLT, and the compiler may assume no interposition.
+    extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wno-unused-function",
+                        "-fvisibility=hidden", "-fno-semantic-interposition", "-fno-plt"],
 )
 
 if __name__ == "__main__":

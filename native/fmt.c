@@ -198,8 +198,10 @@ static void put_number(ft_wr *w, uint64_t num, int base, int is_signed, int uppe
     if ((flags & FT_F_ZEROPAD) && width > 0)
         ft_wr_fill(w, '0', width);
     ft_wr_fill(w, '0', prec - n);
-    while (n)
-        ft_wr_char(w, tmp[--n]);
+    char out[66];                 /* digits in order, written at once */
+    for (int k = 0; k < n; k++)
+        out[k] = tmp[n - 1 - k];
+    ft_wr_bytes(w, out, n);
     if ((flags & FT_F_LEFT) && width > 0)
         ft_wr_fill(w, ' ', width);
 }
@@ -352,6 +354,11 @@ void ft_fmt_write(const ft_fmt *f, const ft_val *args, int nargs, ft_wr *w)
         const ft_val *a = NEXT_ARG();
         switch (d->conv) {
         case 'd': case 'i':
+            if (width < 0 && prec < 0 && !(flags & (FT_F_PLUS | FT_F_SPACE))) {
+                char buf[24];         /* plain %d, the common case */
+                ft_wr_bytes(w, buf, ft_fmt_int(a->i, buf));
+                break;
+            }
             put_number(w, (uint64_t)a->i, 10, 1, 0, width, prec, flags);
             break;
         case 'u':

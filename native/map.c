@@ -127,6 +127,10 @@ static uint32_t kept_len(const ft_map *m, const ft_val *v)
 
 static uint32_t hash_key(const ft_map *m, const ft_val *key)
 {
+    /* single-column keys hash as the inline fast paths in map.h do */
+    if (m->nkeys == 1)
+        return m->ktype[0] == FT_T_INT ? ft_map_hash_int(key[0].i)
+                                       : ft_map_hash_str(key[0].s, kept_len(m, &key[0]));
     uint64_t h = 0xcbf29ce484222325ull;
     for (int c = 0; c < m->nkeys; c++) {
         if (m->ktype[c] == FT_T_INT) {
@@ -240,8 +244,12 @@ ft_i64 ft_map_insert(ft_map *m, const ft_val *key)
 {
     uint32_t h = hash_key(m, key);
     int32_t id = lookup(m, key, h);
-    if (id >= 0)
-        return id;
+    return id >= 0 ? id : ft_map_insert_new(m, key, h);
+}
+
+ft_i64 ft_map_insert_new(ft_map *m, const ft_val *key, uint32_t h)
+{
+    int32_t id;
     if (m->size >= m->cap) {
         if (!m->wrap)
             return FT_EOVERFLOW;

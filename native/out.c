@@ -95,24 +95,6 @@ void ft_wr_init_out(ft_wr *w, ft_out *o)
     w->out = o;
 }
 
-void ft_wr_bytes(ft_wr *w, const char *p, ft_i64 n)
-{
-    if (n <= 0)
-        return;
-    w->total += n;
-    if (w->out) {
-        ft_out_write(w->out, p, n);
-        return;
-    }
-    ft_i64 room = w->cap - 1 - w->len;   /* keep one byte for the NUL */
-    if (room <= 0)
-        return;
-    if (n > room)
-        n = room;
-    memcpy(w->buf + w->len, p, (size_t)n);
-    w->len += n;
-}
-
 void ft_wr_fill(ft_wr *w, char c, ft_i64 n)
 {
     char chunk[64];

@@ -6,6 +6,7 @@
 #include "ftstap.h"
 #endif
 #include <stdint.h>
+#include <string.h>
 
 /* Buffered writer to a file descriptor; the buffer is allocated once. */
 struct ft_out {
@@ -27,8 +28,26 @@ typedef struct ft_wr {
 
 void ft_wr_init_str(ft_wr *w, char *buf, ft_i64 cap);
 void ft_wr_init_out(ft_wr *w, ft_out *o);
-void ft_wr_bytes(ft_wr *w, const char *p, ft_i64 n);
 void ft_wr_fill(ft_wr *w, char c, ft_i64 n);
+
+/* Inline: sprintf() into a string calls this a few times per directive. */
+static inline void ft_wr_bytes(ft_wr *w, const char *p, ft_i64 n)
+{
+    if (n <= 0)
+        return;
+    w->total += n;
+    if (w->out) {
+        ft_out_write(w->out, p, n);
+        return;
+    }
+    ft_i64 room = w->cap - 1 - w->len;   /* keep one byte for the NUL */
+    if (room <= 0)
+        return;
+    if (n > room)
+        n = room;
+    memcpy(w->buf + w->len, p, (size_t)n);
+    w->len += n;
+}
 /* NUL-terminate a string writer; returns the bytes kept. */
 ft_i64 ft_wr_finish(ft_wr *w);
 

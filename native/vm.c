@@ -16,7 +16,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 const ft_limits *ft_vm_limits(const ft_vm *vm) { return &vm->lim; }
 
@@ -90,6 +89,29 @@ static inline void pop_key(const ft_glob *g, ft_i64 **isp, char **ssp, size_t st
     }
 }
 
+/* Pop a full key and find (insert == 0) or insert its entry.  One-column
+   keys, the common case, take map.h's inline fast paths: no key vector, no
+   column loop, no call unless the key is new. */
+static inline __attribute__((always_inline)) ft_i64 key_entry(const ft_glob *g, ft_map *m, ft_i64 **isp, char **ssp,
+                               size_t stride, int insert)
+{
+    if (g->nkeys == 1) {
+        if (g->keys[0] == 'i') {
+            ft_i64 k = *--*isp;
+            return insert ? ft_map_insert_int(m, k) : ft_map_find_int(m, k, ft_map_hash_int(k));
+        }
+        *ssp -= stride;
+        const ft_str *s = (const ft_str *)*ssp;
+        if (insert)
+            return ft_map_insert_str(m, s->s, s->len);
+        uint32_t n = ft_map_str_keylen(m, s->s, s->len);
+        return ft_map_find_str(m, s->s, n, ft_map_hash_str(s->s, n));
+    }
+    ft_val key[FT_MAX_KEYS];
+    pop_key(g, isp, ssp, stride, 0, key);
+    return insert ? ft_map_insert(m, key) : ft_map_find(m, key);
+}
+
 /* the integer value of entry id, through map.h's layout */
 #define MAPVAL(m, id) ((ft_i64 *)((m)->slab + (size_t)(id) * (m)->esize + (m)->voff))
 
@@ -153,6 +175,7 @@ static int exec(ft_vm *vm, const ft_func *entry)
     char *sbase, *ssp;
     ft_iter *iters;
     uint32_t errloc = (uint32_t)FT_NOLOC;
+    ft_i64 actions_left = vm->action_limit;    /* statements this run may still execute */
     LOAD_FRAME();
     for (int k = 0; k < entry->nint_locals; k++)
         ibase[k] = 0;
@@ -267,10 +290,27 @@ JCMP(JGT, >)
 JCMP(JGE, >=)
 #undef JCMP
 L_ACTION:
-    vm->actions += U32(1);
-    if (vm->actions > vm->action_limit)
+    /* a countdown in a local: one subtract and a sign test per statement */
+    if ((actions_left -= U32(1)) < 0)
         FAIL_HARD(U32(5), "MAXACTION exceeded");
     NEXT_(9);
+L_JCMPLI: {
+    ft_i64 a = ibase[U16(1)], b = I64(4);
+    int t;
+    switch (pc[3]) {
+    case 0: t = a == b; break;
+    case 1: t = a != b; break;
+    case 2: t = a < b; break;
+    case 3: t = a <= b; break;
+    case 4: t = a > b; break;
+    default: t = a >= b; break;
+    }
+    if (t) {
+        pc = code + U32(12);
+        goto *labels[*pc];
+    }
+    NEXT_(16);
+}
 
 L_CALL: {
     const ft_func *c = &p->funcs[U16(1)];
@@ -360,24 +400,18 @@ L_ERRMSG: ft_str_set(vm, SPUSH(), vm->caught, -1); NEXT_(1);
 #define GLOB (&p->globals[U16(1)])
 #define MAP (vm->g[U16(1)].m)
 L_AGETI: {
-    ft_val key[FT_MAX_KEYS];
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_find(MAP, key);
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     *isp++ = id >= 0 ? *MAPVAL(MAP, id) : 0;
     NEXT_(3);
 }
 L_AGETS: {
-    ft_val key[FT_MAX_KEYS];
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_find(MAP, key);
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     ft_str_set(vm, SPUSH(), id >= 0 ? ft_map_get_str(MAP, id) : "", -1);
     NEXT_(3);
 }
 L_ASETI: {
-    ft_val key[FT_MAX_KEYS];
     ft_i64 v = *--isp;
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_insert(MAP, key);
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 1);
     if (id < 0)
         FAIL(U32(4), "Array overflow, check MAXMAPENTRIES");
     ft_map_set_int(MAP, id, v);
@@ -386,11 +420,9 @@ L_ASETI: {
     NEXT_(8);
 }
 L_ASETS: {
-    ft_val key[FT_MAX_KEYS];
     ssp -= stride;
     const ft_str *v = (const ft_str *)ssp;
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_insert(MAP, key);
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 1);
     if (id < 0)
         FAIL(U32(4), "Array overflow, check MAXMAPENTRIES");
     ft_map_set_str(MAP, id, v->s, v->len);
@@ -399,11 +431,9 @@ L_ASETS: {
     NEXT_(8);
 }
 L_AADDI: {
-    ft_val key[FT_MAX_KEYS];
     ft_i64 d = *--isp;
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
     ft_map *m = MAP;
-    ft_i64 id = ft_map_insert(m, key);
+    ft_i64 id = key_entry(GLOB, m, &isp, &ssp, stride, 1);
     if (id < 0)
         FAIL(U32(4), "Array overflow, check MAXMAPENTRIES");
     ft_i64 *slot = MAPVAL(m, id);      /* direct: no call per access */
@@ -414,9 +444,7 @@ L_AADDI: {
     NEXT_(8);
 }
 L_AREF: {
-    ft_val key[FT_MAX_KEYS];
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_insert(MAP, key);
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 1);
     if (id < 0)
         FAIL(U32(3), "Array overflow, check MAXMAPENTRIES");
     *isp++ = id;
@@ -457,9 +485,8 @@ L_ESETS: {
     NEXT_(4);
 }
 L_AEXISTS: {
-    ft_val key[FT_MAX_KEYS];
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    *isp++ = ft_map_find(MAP, key) >= 0;
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
+    *isp++ = id >= 0;
     NEXT_(3);
 }
 L_AIN: {
@@ -487,10 +514,8 @@ L_GCLR: reset_global(vm, U16(1)); NEXT_(3);
 /* ---- statistics ---- */
 L_STADD: ft_stat_add(vm->g[U16(1)].st, *--isp); NEXT_(3);
 L_ASTADD: {
-    ft_val key[FT_MAX_KEYS];
     ft_i64 v = *--isp;
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_insert(MAP, key);
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 1);
     if (id < 0)
         FAIL(U32(3), "Array overflow, check MAXMAPENTRIES");
     ft_stat_add(ft_map_get_stat(MAP, id), v);
@@ -504,9 +529,7 @@ L_STGET: {
     NEXT_(8);
 }
 L_ASTGET: {
-    ft_val key[FT_MAX_KEYS];
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_find(MAP, key), v;
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0), v;
     const ft_stat *st = id >= 0 ? ft_map_get_stat(MAP, id) : vm->g[U16(1)].st;
     if (ft_stat_get(st, pc[3], &v) != FT_OK)
         FAIL(U32(4), "empty aggregate");
@@ -515,19 +538,15 @@ L_ASTGET: {
 }
 L_STHIST: ft_out_hist(vm->out, vm->g[U16(1)].st, (int)vm->lim.hist_elision); NEXT_(7);
 L_ASTHIST: {
-    ft_val key[FT_MAX_KEYS];
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_find(MAP, key);
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     ft_out_hist(vm->out, id >= 0 ? ft_map_get_stat(MAP, id) : vm->g[U16(1)].st,
                 (int)vm->lim.hist_elision);
     NEXT_(7);
 }
 L_STBKT: isp[-1] = ft_stat_hist_bucket(vm->g[U16(1)].st, isp[-1]); NEXT_(3);
 L_ASTBKT: {
-    ft_val key[FT_MAX_KEYS];
     ft_i64 i = *--isp;
-    pop_key(GLOB, &isp, &ssp, stride, 0, key);
-    ft_i64 id = ft_map_find(MAP, key);
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     *isp++ = id >= 0 ? ft_stat_hist_bucket(ft_map_get_stat(MAP, id), i) : 0;
     NEXT_(3);
 }
@@ -652,6 +671,10 @@ L_SPRINTF: {
     }
     if (*pc == FT_OP_PRINTF) {
         ft_fmt_print(f->fmt, vm->args, f->nargs, vm->out);
+    } else if (f->nstr == 0) {
+        /* no string arguments below the result slot: format in place */
+        ft_str *d = SPUSH();
+        d->len = (uint32_t)ft_fmt_sprint(f->fmt, vm->args, f->nargs, d->s, maxstr);
     } else {
         ft_i64 n = ft_fmt_sprint(f->fmt, vm->args, f->nargs, vm->sres->s, maxstr);
         vm->sres->len = (uint32_t)n;
@@ -664,44 +687,6 @@ L_PRINTI: {
     int n = ft_fmt_int(*--isp, buf);
     ft_out_write(vm->out, buf, n);
     NEXT_(1);
-}
-/* ---- event records ---- */
-L_LDFI: {
-    uint32_t off = U32(1), size = pc[5];
-    const ft_ctx *c = &vm->ctx;
-    ft_i64 v = 0;
-    if (c->raw && (ft_i64)off + size <= c->raw_len) {
-        const char *q = c->raw + off;
-        if (size == 1) { uint8_t x; memcpy(&x, q, 1); v = pc[6] ? (ft_i64)(int8_t)x : (ft_i64)x; }
-        else if (size == 2) { uint16_t x; memcpy(&x, q, 2); v = pc[6] ? (ft_i64)(int16_t)x : (ft_i64)x; }
-        else if (size == 4) { uint32_t x; memcpy(&x, q, 4); v = pc[6] ? (ft_i64)(int32_t)x : (ft_i64)x; }
-        else memcpy(&v, q, 8);
-    }
-    *isp++ = v;
-    NEXT_(7);
-}
-L_LDFS: {
-    uint32_t off = U32(1), mode = pc[5], len = U32(6);
-    const ft_ctx *c = &vm->ctx;
-    const char *s = "";
-    ft_i64 n = 0;
-    if (c->raw && mode == 0) {
-        if ((ft_i64)off + len <= c->raw_len)
-            s = c->raw + off, n = len;
-    } else if (c->raw && (ft_i64)off + 4 <= c->raw_len) {
-        uint32_t loc;
-        memcpy(&loc, c->raw + off, 4);
-        ft_i64 start = (loc & 0xffff) + (mode == 2 ? (ft_i64)off + 4 : 0), l = loc >> 16;
-        if (start + l <= c->raw_len)
-            s = c->raw + start, n = l;
-    }
-    if (n) {
-        const char *z = memchr(s, '\0', (size_t)n);
-        if (z)
-            n = z - s;
-    }
-    ft_str_set(vm, SPUSH(), s, n);
-    NEXT_(10);
 }
 L_PRINTS: ssp -= stride; ft_out_write(vm->out, ((ft_str *)ssp)->s, ((ft_str *)ssp)->len); NEXT_(1);
 
@@ -733,23 +718,7 @@ int ft_vm_run_probe(ft_vm *vm, int probe, const ft_ctx *ctx)
     int mult = (kind == FT_PROBE_BEGIN || kind == FT_PROBE_END || kind == FT_PROBE_ERROR) ? 10 : 1;
     vm->action_limit = vm->lim.maxaction > INT64_MAX / mult ? INT64_MAX : vm->lim.maxaction * mult;
     vm->ntries = 0;
-    vm->hits[probe]++;
-    int rc;
-    if (vm->timing) {                 /* -t: handler time, min and max */
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        rc = exec(vm, &p->funcs[p->probes[probe].func]);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        ft_i64 d = (ft_i64)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
-        ft_i64 *t = &vm->htime[3 * (size_t)probe];
-        t[0] += d;
-        if (vm->hits[probe] == 1 || d < t[1])
-            t[1] = d;
-        if (d > t[2])
-            t[2] = d;
-    } else {
-        rc = exec(vm, &p->funcs[p->probes[probe].func]);
-    }
+    int rc = exec(vm, &p->funcs[p->probes[probe].func]);
     vm->ntries = 0;
     if (rc == 0)
         return FT_OK;

@@ -72,19 +72,49 @@ class FunctionGen(ExprGen):
             self.place(end)
 
     def loop(self, cond, body, step=None):
-        top, cont, end = self.label(), self.label(), self.label()
-        self.place(top)
+        """Inverted loop: the test sits at the bottom and jumps back while
+        true, so an iteration costs one conditional jump instead of a test,
+        a JZ and a JMP (entry jumps to the test once)."""
+        top, cont, test, end = self.label(), self.label(), self.label(), self.label()
         if cond is not None:
-            self.gen(cond)
-            self.emit("JZ", end)
+            self.emit("JMP", test)
+        self.place(top)
         self.loops.append((end, cont))
         self.stmt(body)
         self.loops.pop()
         self.place(cont)
         if step is not None:
             self.gen(step, want=False)
-        self.emit("JMP", top)
+        self.place(test)
+        if cond is None:
+            self.emit("JMP", top)
+        else:
+            self.jump_if(cond, top)
         self.place(end)
+
+    LOOP_REL = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
+    LOOP_JUMP = {"==": "JEQ", "!=": "JNE", "<": "JLT", "<=": "JLE", ">": "JGT", ">=": "JGE"}
+
+    def jump_if(self, cond, target):
+        """Jump to target if cond holds: an integer comparison becomes one
+        compare-and-jump (JCMPLI for `local REL constant`, else Jcc)."""
+        if (isinstance(cond, A.Binary) and cond.op in self.LOOP_REL
+                and self.type_of(cond.left) == LONG and self.type_of(cond.right) == LONG):
+            left, right = cond.left, cond.right
+            k = right.value if isinstance(right, A.Number) else None
+            if (isinstance(right, A.Unary) and right.op == "-" and isinstance(right.operand, A.Number)):
+                k = -right.operand.value
+            var = self.ctx.vars.get(id(left)) if isinstance(left, A.Symbol) else None
+            if var is not None and var.kind != "global" and k is not None:
+                k = (k + (1 << 63)) % (1 << 64) - (1 << 63)     # as the VM's 64-bit wrap
+                self.emit("JCMPLI", self.local(var), self.LOOP_REL[cond.op], k, target)
+                return
+            self.gen(left)
+            self.gen(right)
+            self.emit(self.LOOP_JUMP[cond.op], target)
+            return
+        self.gen(cond)
+        self.emit("JNZ", target)
 
     def s_While(self, s):
         self.loop(s.cond, s.body)

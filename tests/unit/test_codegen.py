@@ -55,8 +55,16 @@ def test_logical_and_short_circuits():
 
 
 def test_while_loop_with_break_and_continue():
+    # inverted loop: jump to the test at the bottom, which jumps back while true
     assert ops("probe begin { while (1) { if (0) break; continue } }") == [
-        "PUSHI", "JZ", "PUSHI", "JZ", "JMP", "JMP", "JMP", "RET"]
+        "JMP", "PUSHI", "JZ", "JMP", "JMP", "PUSHI", "JNZ", "RET"]
+
+
+def test_counted_loop_tests_local_against_constant_in_one_instruction():
+    assert ops("probe begin { for (i = 0; i < 10; i++) x = i }") == [
+        "PUSHI", "STI", "JMP", "LDI", "STI", "INCLI", "JCMPLI", "RET"]
+    assert ops("probe begin { n = 3; for (i = 0; i <= n; i++) x = i }") == [
+        "PUSHI", "STI", "PUSHI", "STI", "JMP", "LDI", "STI", "INCLI", "LDI", "LDI", "JLE", "RET"]
 
 
 def test_foreach_sorted_by_value_with_limit():

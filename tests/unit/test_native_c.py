@@ -13,7 +13,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NATIVE = os.path.join(ROOT, "native")
 SOURCES = ["map.c", "stat.c", "fmt.c", "out.c"]
-TESTS = ["test_map", "test_stat", "test_fmt", "test_out"]
+TESTS = ["test_map", "test_map_fast", "test_stat", "test_fmt", "test_out"]
 CFLAGS = ["-std=gnu11", "-g", "-O1", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror",
           "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
           "-fno-sanitize-recover=undefined"]
