@@ -518,6 +518,14 @@ static int check_operands(vctx *v, uint32_t pc, const uint16_t *slot)
         if (a[2] > 5)
             return vfail(v, pc, "bad comparison");
         break;
+    case FT_OP_LDFI:
+        if ((a[4] != 1 && a[4] != 2 && a[4] != 4 && a[4] != 8) || a[5] > 1)
+            return vfail(v, pc, "bad record field size or sign");
+        break;
+    case FT_OP_LDFS:
+        if (a[4] > 2)
+            return vfail(v, pc, "bad record string mode");
+        break;
     case FT_OP_FEKEYI: case FT_OP_FEKEYS:
         if (a[3] >= g->nkeys || g->keys[a[3]] != (op == FT_OP_FEKEYI ? 'i' : 's'))
             return vfail(v, pc, "bad key column");

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 const ft_limits *ft_vm_limits(const ft_vm *vm) { return &vm->lim; }
 
@@ -688,6 +689,44 @@ L_PRINTI: {
     ft_out_write(vm->out, buf, n);
     NEXT_(1);
 }
+/* ---- event records ---- */
+L_LDFI: {
+    uint32_t off = U32(1), size = pc[5];
+    const ft_ctx *c = &vm->ctx;
+    ft_i64 v = 0;
+    if (c->raw && (ft_i64)off + size <= c->raw_len) {
+        const char *q = c->raw + off;
+        if (size == 1) { uint8_t x; memcpy(&x, q, 1); v = pc[6] ? (ft_i64)(int8_t)x : (ft_i64)x; }
+        else if (size == 2) { uint16_t x; memcpy(&x, q, 2); v = pc[6] ? (ft_i64)(int16_t)x : (ft_i64)x; }
+        else if (size == 4) { uint32_t x; memcpy(&x, q, 4); v = pc[6] ? (ft_i64)(int32_t)x : (ft_i64)x; }
+        else memcpy(&v, q, 8);
+    }
+    *isp++ = v;
+    NEXT_(7);
+}
+L_LDFS: {
+    uint32_t off = U32(1), mode = pc[5], len = U32(6);
+    const ft_ctx *c = &vm->ctx;
+    const char *s = "";
+    ft_i64 n = 0;
+    if (c->raw && mode == 0) {
+        if ((ft_i64)off + len <= c->raw_len)
+            s = c->raw + off, n = len;
+    } else if (c->raw && (ft_i64)off + 4 <= c->raw_len) {
+        uint32_t loc;
+        memcpy(&loc, c->raw + off, 4);
+        ft_i64 start = (loc & 0xffff) + (mode == 2 ? (ft_i64)off + 4 : 0), l = loc >> 16;
+        if (start + l <= c->raw_len)
+            s = c->raw + start, n = l;
+    }
+    if (n) {
+        const char *z = memchr(s, '\0', (size_t)n);
+        if (z)
+            n = z - s;
+    }
+    ft_str_set(vm, SPUSH(), s, n);
+    NEXT_(10);
+}
 L_PRINTS: ssp -= stride; ft_out_write(vm->out, ((ft_str *)ssp)->s, ((ft_str *)ssp)->len); NEXT_(1);
 
 error:
@@ -718,7 +757,23 @@ int ft_vm_run_probe(ft_vm *vm, int probe, const ft_ctx *ctx)
     int mult = (kind == FT_PROBE_BEGIN || kind == FT_PROBE_END || kind == FT_PROBE_ERROR) ? 10 : 1;
     vm->action_limit = vm->lim.maxaction > INT64_MAX / mult ? INT64_MAX : vm->lim.maxaction * mult;
     vm->ntries = 0;
-    int rc = exec(vm, &p->funcs[p->probes[probe].func]);
+    vm->hits[probe]++;
+    int rc;
+    if (vm->timing) {                 /* -t: handler time, min and max */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = exec(vm, &p->funcs[p->probes[probe].func]);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ft_i64 d = (ft_i64)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+        ft_i64 *t = &vm->htime[3 * (size_t)probe];
+        t[0] += d;
+        if (vm->hits[probe] == 1 || d < t[1])
+            t[1] = d;
+        if (d > t[2])
+            t[2] = d;
+    } else {
+        rc = exec(vm, &p->funcs[p->probes[probe].func]);
+    }
     vm->ntries = 0;
     if (rc == 0)
         return FT_OK;
