@@ -70,6 +70,9 @@ ft_map *ft_map_new(const char *key_types, int value_type, ft_i64 max_entries, in
     while (nb < (uint64_t)max_entries)
         nb <<= 1;
     m->hmask = nb - 1;
+    m->hshift = 32;
+    while ((1u << (32 - m->hshift)) < nb)
+        m->hshift--;
     m->slab = calloc((size_t)max_entries, m->esize);
     m->heads = malloc(nb * sizeof *m->heads);
     m->sortbuf = malloc((size_t)max_entries * sizeof(int32_t));
@@ -171,7 +174,7 @@ static void store_str(const ft_map *m, char *p, const ft_val *v)
 
 static int32_t lookup(const ft_map *m, const ft_val *key, uint32_t h)
 {
-    for (int32_t id = m->heads[h & m->hmask]; id >= 0; id = ENT(m, id)->hnext) {
+    for (int32_t id = m->heads[FT_BUCKET(m, h)]; id >= 0; id = ENT(m, id)->hnext) {
         if (ENT(m, id)->hash != h)
             continue;
         int c = 0;
@@ -222,7 +225,7 @@ int ft_map_delete_entry(ft_map *m, ft_i64 id64)
         return FT_ENOENT;
     int32_t id = (int32_t)id64;
     ft_ent *e = ENT(m, id);
-    int32_t *link = &m->heads[e->hash & m->hmask];
+    int32_t *link = &m->heads[FT_BUCKET(m, e->hash)];
     while (*link != id)
         link = &ENT(m, *link)->hnext;
     *link = e->hnext;
@@ -264,8 +267,8 @@ ft_i64 ft_map_insert_new(ft_map *m, const ft_val *key, uint32_t h)
     ft_ent *e = ENT(m, id);
     e->hash = h;
     e->used = 1;
-    e->hnext = m->heads[h & m->hmask];
-    m->heads[h & m->hmask] = id;
+    e->hnext = m->heads[FT_BUCKET(m, h)];
+    m->heads[FT_BUCKET(m, h)] = id;
     order_append(m, id);
     for (int c = 0; c < m->nkeys; c++) {
         char *p = FIELD(m, id, m->koff[c]);
