@@ -44,6 +44,7 @@ int ft_vm_set_child(ft_vm *vm, int pid, int start_fd)
         return FT_EINVAL;
     vm->child_pid = pid;
     vm->child_fd = start_fd;
+    vm->lim.target_pid = pid;        /* target() is the command */
     return FT_OK;
 }
 
@@ -321,13 +322,6 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
 
 static void put(ft_vm *vm, const char *s, ft_i64 n) { ft_out_write(vm->out, s, n < 0 ? (ft_i64)strlen(s) : n); }
 
-static void put_hex(ft_vm *vm, ft_i64 v)
-{
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
-    put(vm, buf, n);
-}
-
 static void put_dec(ft_vm *vm, ft_i64 v)
 {
     char buf[32];
@@ -378,9 +372,9 @@ void ft_autoprint(ft_vm *vm)
         ft_gval *v = &vm->g[i];
         if (!g->nkeys) {
             put(vm, name, -1);
-            if (g->vtype == FT_T_INT) {
+            if (g->vtype == FT_T_INT) {       /* decimal, as stap's maps/ and printf/autoprint tests show */
                 put(vm, "=", 1);
-                put_hex(vm, v->i);
+                put_dec(vm, v->i);
             } else if (g->vtype == FT_T_STR) {
                 put(vm, "=", 1);
                 put_quoted(vm, v->s->s);
@@ -408,7 +402,7 @@ void ft_autoprint(ft_vm *vm)
             put(vm, "]", 1);
             if (g->vtype == FT_T_INT) {
                 put(vm, "=", 1);
-                put_hex(vm, ft_map_get_int(m, id));
+                put_dec(vm, ft_map_get_int(m, id));
             } else if (g->vtype == FT_T_STR) {
                 put(vm, "=", 1);
                 put_quoted(vm, ft_map_get_str(m, id));

@@ -26,6 +26,10 @@
  *            u32 name-string (probe point), u8 kind (FT_PROBE_*),
  *            i64 priority, i64 interval ns, i64 randomize ns,
  *            u32 handler function (void, no parameters), u32 event id
+ *   events   optional (absent when the script has no event probes):
+ *            u32 n, n x str -- one JSON object per event id, the kernel
+ *            events to create and open (ftstap/runtime/session.py reads
+ *            them; the loader only checks event ids against n)
  *
  * Code is a sequence of opcodes (u8, numbered as in opcodes.def) each
  * followed by its operands (sizes by kind letter, see opcodes.def).
@@ -514,10 +518,6 @@ static int check_operands(vctx *v, uint32_t pc, const uint16_t *slot)
     case FT_OP_AIN: case FT_OP_ADELM:
         mask = ft_rd_u32(a + 2);
         break;
-    case FT_OP_JCMPLI:
-        if (a[2] > 5)
-            return vfail(v, pc, "bad comparison");
-        break;
     case FT_OP_LDFI:
         if ((a[4] != 1 && a[4] != 2 && a[4] != 4 && a[4] != 8) || a[5] > 1)
             return vfail(v, pc, "bad record field size or sign");
@@ -525,6 +525,10 @@ static int check_operands(vctx *v, uint32_t pc, const uint16_t *slot)
     case FT_OP_LDFS:
         if (a[4] > 2)
             return vfail(v, pc, "bad record string mode");
+        break;
+    case FT_OP_JCMPLI:
+        if (a[2] > 5)
+            return vfail(v, pc, "bad comparison");
         break;
     case FT_OP_FEKEYI: case FT_OP_FEKEYS:
         if (a[3] >= g->nkeys || g->keys[a[3]] != (op == FT_OP_FEKEYI ? 'i' : 's'))
@@ -689,6 +693,14 @@ ft_prog *ft_prog_load(const char *image, ft_i64 len, char *err, int errlen)
     if (!r.failed) read_globals(&r, p);
     if (!r.failed) read_funcs(&r, p);
     if (!r.failed) read_probes(&r, p);
+    if (!r.failed && r.p != r.end) {   /* the optional events section */
+        uint32_t nev = count(&r, 4);
+        for (uint32_t i = 0; i < nev && !r.failed; i++)
+            take(&r, u32(&r));
+        for (uint32_t i = 0; i < p->nprobes && !r.failed; i++)
+            if (p->probes[i].kind == FT_PROBE_EVENT && p->probes[i].event >= nev)
+                fail(&r, "probe %u: bad event id %u", i, p->probes[i].event);
+    }
     if (!r.failed && r.p != r.end)
         fail(&r, "trailing bytes after the image");
     for (uint32_t i = 0; i < p->nfuncs && !r.failed; i++)

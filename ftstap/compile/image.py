@@ -23,12 +23,16 @@ as the comment at the top of native/program.c:
              u8 iterator slots, u32 code length, code
     probes   u32 n, each: u32 name, u8 kind, i64 priority, i64 interval ns,
              i64 randomize ns, u32 handler function, u32 event id
+    events   optional, only when events exist: u32 n, n x str (one JSON
+             object per event id: what ftstap/runtime/session.py creates
+             and opens for the probes whose event id it is)
 
 Code: u8 opcode then its operands; sizes by kind letter: n 1; l g F b 2;
 s f L j m 4; i 8.  Jump targets are byte offsets in the function's code.
 """
 from __future__ import annotations
 
+import json
 import struct
 from dataclasses import dataclass, field
 
@@ -221,6 +225,7 @@ class ImageBuilder:
         self.functions: list[FunctionBuilder] = []
         self._function_ids: dict[str, int] = {}
         self.probes: list[Probe] = []
+        self.events: list[dict] = []
 
     # ---- constants ----
     def string(self, s: str | bytes) -> int:
@@ -307,6 +312,15 @@ class ImageBuilder:
         self.probes.append(Probe(name, k, fid, int(priority), int(interval_ns), int(randomize_ns), int(event)))
         return len(self.probes) - 1
 
+    def event(self, spec) -> int:
+        """A kernel event for event probes (a dict, or anything with
+        to_dict(), e.g. runtime.session.EventSpec); returns the event id
+        that probe(..., kind="event", event=ID) takes."""
+        d = spec.to_dict() if hasattr(spec, "to_dict") else dict(spec)
+        json.dumps(d)           # must be JSON: it is stored in the image
+        self.events.append(d)
+        return len(self.events) - 1
+
     # ---- output ----
     def serialize(self) -> bytes:
         for fb in self.functions:
@@ -337,6 +351,11 @@ class ImageBuilder:
         for p in self.probes:
             out += struct.pack("<IBqqqII", self.string(p.name), p.kind, p.priority, p.interval_ns,
                                p.randomize_ns, p.func, p.event)
+        if self.events:
+            out += struct.pack("<I", len(self.events))
+            for e in self.events:
+                b = json.dumps(e, sort_keys=True).encode()
+                out += struct.pack("<I", len(b)) + b
         return bytes(out)
 
     build = serialize
@@ -362,6 +381,7 @@ class ImageInfo:
     globals: list[Global] = field(default_factory=list)
     functions: list[FuncInfo] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
 
     def s(self, i: int) -> str:
         return self.strings[i].decode("utf-8", "surrogateescape")
@@ -412,6 +432,8 @@ def read_image(data: bytes) -> ImageInfo:
     for _ in range(r.take("<I")):
         name, kind, prio, ival, rnd, func, event = r.take("<IBqqqII")
         info.probes.append(Probe(info.s(name), kind, func, prio, ival, rnd, event))
+    if r.pos != len(data):
+        info.events = [json.loads(r.raw(r.take("<I"))) for _ in range(r.take("<I"))]
     if r.pos != len(data):
         raise ImageError("trailing bytes after the image")
     return info

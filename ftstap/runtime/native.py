@@ -10,7 +10,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from ..errors import FtstapError
+from ..errors import FtstapError, KernelError
 
 try:
     from .._native import ffi, lib
@@ -98,6 +98,11 @@ def make_limits(defines: dict | None = None, suppress_handler_errors: bool = Fal
     return lim
 
 
+EV_FREQ, EV_CALLCHAIN, EV_RETURN, EV_NORAW, EV_INHERIT = (
+    lib.FT_EV_FREQ, lib.FT_EV_CALLCHAIN, lib.FT_EV_RETURN, lib.FT_EV_NORAW, lib.FT_EV_INHERIT)
+RING_DEFAULT = lib.FT_RING_DEFAULT
+
+
 def check_image(image: bytes) -> None:
     """Load and verify an image without running it; ImageLoadError if it is bad."""
     Program(image)
@@ -157,6 +162,71 @@ class Session:
     @property
     def error_count(self) -> int:
         return lib.ft_vm_error_count(self.vm)
+
+    # ---- live events (native/ring.c); runtime/session.py drives these ----
+    def open_event(self, probe: int, type_: int, config: int, period_or_freq: int = 1, flags: int = 0,
+                   pid: int = -1, cpu: int = 0, ring_bytes: int = 0) -> int:
+        """perf_event_open for probe on (pid, cpu); returns the event index.
+        flags: EV_FREQ | EV_CALLCHAIN | EV_RETURN | EV_NORAW | EV_INHERIT."""
+        err = ffi.new("char[]", 512)
+        rc = lib.ft_event_open(self.vm, probe, type_, config, period_or_freq, flags, pid, cpu, ring_bytes,
+                               err, 512)
+        if rc < 0:
+            raise KernelError(_s(err))
+        return rc
+
+    def set_event_filter(self, ev: int, text: str) -> None:
+        err = ffi.new("char[]", 512)
+        if lib.ft_event_set_filter(self.vm, ev, text.encode(), err, 512) < 0:
+            raise KernelError(_s(err))
+
+    def enable_events(self) -> None:
+        """Enable every opened event at once; the loop then reads their rings."""
+        err = ffi.new("char[]", 512)
+        if lib.ft_events_enable(self.vm, err, 512) < 0:
+            raise KernelError(_s(err))
+
+    def close_events(self) -> None:
+        """Disable and close every perf event (idempotent)."""
+        if self.vm is not None:
+            lib.ft_events_close(self.vm)
+
+    @property
+    def event_count(self) -> int:
+        return lib.ft_events_count(self.vm)
+
+    def lost(self, probe: int = -1) -> int:
+        """Records lost on probe's events (-1: all probes)."""
+        return lib.ft_event_lost(self.vm, probe)
+
+    @property
+    def samples(self) -> int:
+        """Event samples handled so far."""
+        return lib.ft_events_samples(self.vm)
+
+    def set_timing(self, on: bool = True) -> None:
+        lib.ft_vm_set_timing(self.vm, int(bool(on)))
+
+    def probe_hits(self, probe: int) -> int:
+        return lib.ft_vm_probe_hits(self.vm, probe)
+
+    def probe_time(self, probe: int) -> tuple[int, int, int]:
+        """(total, min, max) handler ns of probe (with set_timing on)."""
+        return tuple(lib.ft_vm_probe_time(self.vm, probe, k) for k in range(3))
+
+    @property
+    def nprobes(self) -> int:
+        return lib.ft_prog_nprobes(self.program.ptr)
+
+    def set_child(self, pid: int, start_fd: int) -> None:
+        """-c: the command (blocked reading start_fd until the begin probes ran)."""
+        if lib.ft_vm_set_child(self.vm, pid, start_fd) != lib.FT_OK:
+            raise FtstapError(f"bad -c child pid {pid}")
+
+    @property
+    def child_status(self) -> int:
+        """The -c command's wait status once the loop reaped it, else -1."""
+        return lib.ft_vm_child_status(self.vm)
 
     def flush(self) -> None:
         lib.ft_vm_flush(self.vm)

@@ -1,0 +1,357 @@
+"""Pass 5 with live kernel events: create, open, run, tear down.
+
+A program image with event probes carries one EventSpec per event id (its
+optional events section).  A live session:
+
+  1. removes event groups left by dead sessions (SIGKILL) -- remove_stale_groups;
+  2. forks the -c command, which waits on a pipe (it execs only after the
+     begin probes have run, so no event of it is missed);
+  3. writes every uprobe/kprobe definition in ONE EventGroup transaction
+     (group ftstap_<pid>; a rejected definition rolls back the others);
+  4. opens every event on every online CPU (ring.c shares one ring per CPU
+     between all of them), then enables them all at once;
+  5. runs the C loop (begin probes, events, timers, end probes);
+  6. in `finally`, on every exit path (normal end, exit(), -T, SIGINT,
+     SIGTERM, a run-time error, a Python exception): closes the perf fds,
+     then removes the group (dynamic events cannot be removed while a perf
+     fd holds them), and reaps the -c command.
+
+SIGTERM outside the C loop (while events are being created) raises
+Terminated here so that the `finally` still runs; inside the loop it is
+read from a signalfd like SIGINT.  Only SIGKILL skips teardown, and the
+next session's step 1 cleans up after it.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+from ..errors import FtstapError, KernelError
+from . import native
+
+PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, PERF_TYPE_TRACEPOINT = 0, 1, 2
+
+
+class Terminated(FtstapError):
+    """SIGTERM arrived while the session was being set up or torn down."""
+    kind = "error"
+
+
+@dataclass
+class EventSpec:
+    """One kernel event an event probe fires on (JSON-able: it is stored in
+    the image).  kind: "tracepoint" (system, event), "uprobe" (path,
+    offset), "kprobe" (symbol, offset), "perf" (type, config,
+    sample_period | sample_freq).  args are fetch-args "NAME=FETCH[:TYPE]"
+    for uprobes/kprobes; fields optionally maps a fetch-arg name to the
+    record offset codegen assumed, checked against the created event's
+    format file before anything runs."""
+    kind: str
+    pp: str = ""
+    system: str = ""
+    event: str = ""
+    path: str = ""
+    offset: int = 0
+    symbol: str = ""
+    args: list = field(default_factory=list)
+    is_return: bool = False
+    maxactive: int = 0
+    type: int = 0
+    config: int = 0
+    sample_period: int = 0
+    sample_freq: int = 0
+    callchain: bool = False
+    filter: str = ""
+    fields: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in ("", 0, False, [], {}) or k == "kind"}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "EventSpec":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def spec_from_source(source, args=(), callchain: bool = False, fields: dict | None = None) -> EventSpec:
+    """The EventSpec of a pass-2 EventSource (ftstap.probes.base)."""
+    d = source.detail
+    common = dict(pp=source.pp, is_return=bool(source.is_return), callchain=callchain,
+                  args=list(args), fields=dict(fields or {}))
+    if source.kind == "tracepoint":
+        return EventSpec("tracepoint", system=d["system"], event=d["event"], **common)
+    if source.kind == "uprobe":
+        return EventSpec("uprobe", path=d["path"], offset=int(d["offset"]), symbol=d.get("symbol", ""), **common)
+    if source.kind == "kprobe":
+        return EventSpec("kprobe", symbol=d["symbol"], offset=int(d.get("offset", 0)),
+                         maxactive=int(d.get("maxactive", 0)), **common)
+    if source.kind == "perf":
+        return EventSpec("perf", type=int(d["type"]), config=int(d["config"]),
+                         sample_period=int(d.get("sample_period", 0)), sample_freq=int(d.get("sample_freq", 0)),
+                         **common)
+    raise FtstapError(f"{source.pp}: {source.kind} probes are not kernel events")
+
+
+RING_BUDGET = 64 << 20        # bytes of rings per session when -s is not given
+RING_MIN, RING_MAX = 4 << 20, 16 << 20
+
+
+def default_ring_bytes(ncpus: int) -> int:
+    """Per-CPU ring size without -s.  KERNEL.md measured 4 MiB as lossless
+    at full rate with a C reader on an idle 2-core machine; with other load
+    on the machine the reader is scheduled later, and 4 MiB lost 0.2-20% of
+    2 M getppid events where 8-16 MiB lost none.  So: 16 MiB per CPU, down
+    to 4 MiB as the CPU count grows (64 MiB in all)."""
+    return max(RING_MIN, min(RING_MAX, RING_BUDGET // max(ncpus, 1)))
+
+
+def online_cpus() -> list[int]:
+    from ..kernel.features import parse_cpu_list
+    try:
+        with open("/sys/devices/system/cpu/online") as f:
+            return list(parse_cpu_list(f.read()))
+    except OSError:
+        return list(range(os.cpu_count() or 1))
+
+
+def image_events(image: bytes) -> tuple[list[EventSpec], list[tuple[int, int]]]:
+    """(event specs by id, [(probe index, event id)] of the event probes)."""
+    from ..compile.image import PROBE_KINDS, read_image
+    info = read_image(image)
+    probes = [(i, p.event) for i, p in enumerate(info.probes) if p.kind == PROBE_KINDS["event"]]
+    return [EventSpec.from_dict(e) for e in info.events], probes
+
+
+def has_events(image: bytes) -> bool:
+    return bool(image_events(image)[1])
+
+
+def _definition(group: str, name: str, spec: EventSpec) -> str:
+    args = "".join(" " + a for a in spec.args)
+    if spec.kind == "uprobe":
+        return f"{'r' if spec.is_return else 'p'}:{group}/{name} {spec.path}:{spec.offset:#x}{args}"
+    place = spec.symbol + (f"+{spec.offset}" if spec.offset else "")
+    head = ("r" + (str(spec.maxactive) if spec.maxactive else "")) if spec.is_return else "p"
+    return f"{head}:{group}/{name} {place}{args}"
+
+
+_SHELL_CHARS = set("|&;<>()$`\\\"'*?[]#~=%{}\n")
+
+
+def command_argv(cmd: str) -> list[str]:
+    """How -c runs CMD: like staprun, a plain command line (words, no shell
+    syntax) is exec'd directly, so target() is the command itself; anything
+    else goes through /bin/sh -c (and target() is that shell)."""
+    import shlex
+    try:
+        words = shlex.split(cmd)
+    except ValueError:
+        words = []
+    if words and not (_SHELL_CHARS & set(cmd.replace("'", "").replace('"', ""))):
+        return words
+    return ["/bin/sh", "-c", cmd]
+
+
+def _fork_command(cmd: str) -> tuple[int, int]:
+    """-c CMD: a child that execs CMD (see command_argv) once it reads a
+    byte from the pipe (EOF: the session ended first; it exits unrun)."""
+    argv = command_argv(cmd)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                   # pragma: no cover - child
+        try:
+            os.close(w)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            if os.read(r, 1):
+                os.close(r)
+                try:
+                    os.execvp(argv[0], argv)
+                except OSError as e:
+                    os.write(2, f"ftstap: cannot run {argv[0]}: {e.strerror}\n".encode())
+        except BaseException:
+            pass
+        finally:
+            os._exit(127)
+    os.close(r)
+    os.set_inheritable(w, False)
+    return pid, w
+
+
+def _reap(pid: int, status_from_loop: int) -> int | None:
+    """Wait for the -c command; one still running when the session ends is
+    sent SIGTERM (then SIGKILL after 2 s), as the session that started it ends."""
+    if status_from_loop >= 0:
+        return status_from_loop
+    try:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return st
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(200):
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return st
+            time.sleep(0.01)
+        os.kill(pid, signal.SIGKILL)
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return None
+
+
+class LiveSession:
+    """The kernel side of one run: its EventGroup, perf events and -c command.
+
+    with LiveSession(session, specs, probes, ring_bytes=..., command=...) as live:
+        status = session.run(timeout)
+    """
+
+    def __init__(self, session: native.Session, specs: list[EventSpec], probes: list[tuple[int, int]],
+                 ring_bytes: int = 0, command: str | None = None, cpus: list[int] | None = None):
+        self.session, self.specs, self.probes = session, specs, probes
+        self.command = command
+        self.cpus = cpus if cpus is not None else online_cpus()
+        self.ring_bytes = ring_bytes or default_ring_bytes(len(self.cpus))
+        self.group = None
+        self.child_pid: int | None = None
+        self.child_status: int | None = None
+        self._old_term = None
+
+    # -- setup ---------------------------------------------------------------
+    def start(self) -> "LiveSession":
+        from ..kernel.dynevents import EventGroup, remove_stale_groups
+        from ..kernel.tracefs import find_tracefs
+        self._old_term = signal.signal(signal.SIGTERM, self._on_term)
+        root = find_tracefs()
+        remove_stale_groups(root)
+        self.group = EventGroup(root)
+        used = sorted({e for _, e in self.probes})
+        for e in used:
+            if e >= len(self.specs):
+                raise FtstapError(f"the image has no event {e}")
+        dyn = [e for e in used if self.specs[e].kind in ("uprobe", "kprobe")]
+        if dyn:
+            self.group.add([_definition(self.group.name, f"e{e}", self.specs[e]) for e in dyn])
+        tps = sorted({f"{self.specs[e].system}:{self.specs[e].event}" for e in used
+                      if self.specs[e].kind == "tracepoint"})
+        if tps:
+            self.group.note_tracepoints(tps)
+        if self.command is not None:
+            self.child_pid, fd = _fork_command(self.command)
+            self.session.set_child(self.child_pid, fd)      # also sets target()
+        ids = {e: self._event_id(root, e) for e in used}
+        for probe, e in self.probes:
+            self._open(probe, self.specs[e], ids[e])
+        self.session.enable_events()
+        return self
+
+    def _event_id(self, root: str, e: int) -> int | None:
+        spec = self.specs[e]
+        if spec.kind == "tracepoint":
+            path = os.path.join(root, "events", spec.system, spec.event, "id")
+            try:
+                with open(path) as f:
+                    return int(f.read())
+            except OSError as ex:
+                raise KernelError(f"{spec.pp or spec.system + ':' + spec.event}: no tracepoint "
+                                  f"{spec.system}:{spec.event} on this kernel ({ex.strerror})") from None
+        if spec.kind in ("uprobe", "kprobe"):
+            name = f"e{e}"
+            if spec.fields:
+                fmt = self.group.format(name)
+                for fname, off in spec.fields.items():
+                    got = fmt.field(fname)
+                    if got is None or got.offset != off:
+                        raise KernelError(f"{spec.pp}: the kernel laid out fetch-arg {fname} at offset "
+                                          f"{getattr(got, 'offset', None)}, pass 3 planned {off}")
+            return self.group.event_id(name)
+        return None
+
+    def _open(self, probe: int, spec: EventSpec, event_id: int | None) -> None:
+        flags = (native.EV_RETURN if spec.is_return else 0) | (native.EV_CALLCHAIN if spec.callchain else 0)
+        if spec.kind == "perf":
+            typ, config = spec.type, spec.config
+            flags |= native.EV_NORAW
+            if spec.sample_freq:
+                flags |= native.EV_FREQ
+                period = spec.sample_freq
+            else:
+                period = spec.sample_period or 1
+        else:
+            typ, config, period = PERF_TYPE_TRACEPOINT, event_id, 1
+        for cpu in self.cpus:
+            try:
+                ev = self.session.open_event(probe, typ, config, period, flags, -1, cpu, self.ring_bytes)
+            except KernelError as ex:
+                raise KernelError(f"{spec.pp or spec.kind}: {ex}") from None
+            if spec.filter:
+                self.session.set_event_filter(ev, spec.filter)
+
+    def _on_term(self, signum, frame):
+        raise Terminated("terminated by SIGTERM")
+
+    # -- teardown ------------------------------------------------------------
+    def close(self) -> None:
+        """Every exit path: close perf fds, remove the group, reap -c."""
+        try:
+            self.session.close_events()
+            if self.group is not None:
+                try:
+                    self.group.close()
+                except KernelError as ex:
+                    print(f"WARNING: {ex}", file=sys.stderr)
+            if self.child_pid is not None and self.child_status is None:
+                self.child_status = _reap(self.child_pid, self.session.child_status)
+        finally:
+            if self._old_term is not None:
+                signal.signal(signal.SIGTERM, self._old_term)
+                self._old_term = None
+
+    def __enter__(self) -> "LiveSession":
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def hit_report(session: native.Session, names: list[str]) -> str:
+    """-t: stap's probe hit report, with handler time in ns."""
+    lines = ["----- probe hit report: "]
+    for i, name in enumerate(names):
+        hits = session.probe_hits(i)
+        if not hits:
+            continue
+        total, lo, hi = session.probe_time(i)
+        lines.append(f"{name}, hits: {hits}, ns: {lo}min/{total // hits}avg/{hi}max, index: {i}")
+    return "\n".join(lines) + "\n"
+
+
+def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None = None, out_fd: int = 1,
+             err_fd: int = 2, timeout_s: float | None = None, suppress_handler_errors: bool = False,
+             target_pid: int = 0, command: str | None = None, buffer_mb: int | None = None,
+             timing: bool = False, warnings_errors: bool = False) -> int:
+    """Run an image whose probes include kernel events; returns the exit status
+    (1 on errors, and under -W when records were lost)."""
+    specs, probes = image_events(image)
+    with native.Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
+        for index, value in (globals_ or {}).items():
+            s.set_global(index, value)
+        if timing:
+            s.set_timing(True)
+        ring = (buffer_mb or 0) * 1024 * 1024
+        with LiveSession(s, specs, probes, ring_bytes=ring, command=command):
+            status = s.run(timeout_s)
+            lost = s.lost()
+        if timing:
+            from ..compile.image import read_image
+            s.flush()
+            os.write(out_fd, hit_report(s, [p.name for p in read_image(image).probes]).encode())
+        if warnings_errors and lost:
+            status = status or 1
+        return status
