@@ -287,6 +287,9 @@ class CodeGen:
             params = "".join(_tcode(p.type) for p in f.params)
             fb = self.b.function(f.name, _tcode(f.rtype), params)
             fid = self.fids[id(f)] = fb.id
+            if isinstance(f.decl.body, A.Embedded):
+                raise SemanticError(f"function '{f.name}' is embedded C, which ftstap cannot run "
+                                    f"(there is no compiler)", f.decl.loc)
             gen = FunctionGen(self, f, fb)
             for p in f.params:
                 gen.slots[id(p)] = len(gen.slots)
