@@ -17,8 +17,16 @@ def _image_path(opts: Options) -> str:
 
 
 def _event_definitions(events) -> list[str]:
-    """What pass 3 plans to open in the kernel, one line per event."""
-    return [f"# event {i}: {src.pp}: {src.describe()}" for i, src in enumerate(events)]
+    """What pass 3 plans to open in the kernel, one line per event, with the
+    tracefs definition of kprobe/uprobe events (GROUP is ftstap_<pid>)."""
+    out = []
+    for i, src in enumerate(events):
+        out.append(f"# event {i}: {src.pp}: {src.describe()}")
+        if src.kind in ("kprobe", "uprobe"):
+            from .compile.fetch import FetchPlan
+            plan = src.detail.get("fetch") or FetchPlan(src)
+            out.append("#   " + plan.definition("GROUP", f"e{i}"))
+    return out
 
 
 def finish(program, opts: Options) -> int:
@@ -26,7 +34,8 @@ def finish(program, opts: Options) -> int:
     from .compile.disasm import listing
     from .compile.image import ImageError
     try:
-        cg = CodeGen(program)
+        from .kernel.features import KernelFeatures
+        cg = CodeGen(program, KernelFeatures.current())
         for name in opts.globals_:
             g = program.globals.get(name)
             if g is None or not (g.read or g.written) or g.is_array:
@@ -76,6 +85,15 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
     from .runtime import native
     out_fd = native.output_fd(opts.output)
     try:
+        from .runtime import session
+        if opts.command or opts.timing or session.has_events(image):
+            # kernel events, -c or -t: runtime/session.py (creates and tears down events)
+            return session.run_live(image, globals_, defines=opts.defines, out_fd=out_fd,
+                                    timeout_s=opts.timeout,
+                                    suppress_handler_errors=opts.suppress_handler_errors,
+                                    target_pid=opts.target_pid or 0, command=opts.command,
+                                    buffer_mb=opts.buffer_mb, timing=opts.timing,
+                                    warnings_errors=opts.warnings_errors)
         return native.run_image(image, opts.defines, globals_, out_fd=out_fd, timeout_s=opts.timeout,
                                 suppress_handler_errors=opts.suppress_handler_errors,
                                 target_pid=opts.target_pid or 0)

@@ -252,13 +252,24 @@ class FunctionGen(ExprGen):
 
 
 class CodeGen:
-    def __init__(self, program: Program, script_name: str = ""):
+    def __init__(self, program: Program, features=None):
         self.program = program
         self.b = ImageBuilder()
         self.gids: dict[int, int] = {}
         self.fids: dict[int, int] = {}
         self.functions = {(f.name, len(f.params)): f for f in program.functions}
         self.events: list = []            # EventSources of "event" probes, by event id
+        self.features = features
+        self.plans: dict[int, object] = {}
+
+    def fetch_plan(self, source):
+        """The fetch-args of a kprobe/uprobe event; kept in source.detail["fetch"]
+        for the runtime, which writes the definition."""
+        from .fetch import FetchPlan
+        plan = self.plans.get(id(source))
+        if plan is None:
+            plan = self.plans[id(source)] = source.detail["fetch"] = FetchPlan(source)
+        return plan
 
     def global_id(self, var) -> int:
         gid = self.gids.get(id(var))

@@ -278,9 +278,25 @@ class ExprGen:
         self.emit("ASTHIST" if arr else "STHIST", gid, self.loc(h, f"operator '@hist_{h.kind}'"))
 
     def print_with_hist(self, e, want):
-        """print(@hist_log(x)) and friends; the sprint forms are not supported."""
-        if e.name.startswith("s") or e.fmt is not None:
+        """print(@hist_log(x)) and friends; sprint/sprintln build the text
+        with STHISTS (the histogram as a string) and CONCAT."""
+        if e.fmt is not None:
             raise SemanticError(f"{e.name} of a histogram is not supported yet", e.loc)
+        if e.name.startswith("s"):
+            for i, a in enumerate(e.args):
+                if isinstance(a, A.Hist):
+                    gid, arr = self.stat_operand(a.operand)
+                    self.emit("ASTHISTS" if arr else "STHISTS", gid, self.loc(a, f"operator '@hist_{a.kind}'"))
+                elif self.gen(a) == LONG:
+                    self.emit("ITOS")
+                if i:
+                    self.emit("CONCAT")
+            if e.name == "sprintln":
+                self.emit("PUSHS", self.b.string("\n"))
+                self.emit("CONCAT")
+            if not want:
+                self.emit("POPS")
+            return STRING
         for a in e.args:
             if isinstance(a, A.Hist):
                 self.print_hist(a)
@@ -305,6 +321,16 @@ class ExprGen:
 
     # ---- calls and output -------------------------------------------------------
     def g_Call(self, e, want):
+        from ..sema.program import ProbeInst
+        if e.name in ("kernel_string", "user_string") and len(e.args) == 1 \
+                and isinstance(e.args[0], A.Target) and isinstance(e.args[0].base, str) \
+                and isinstance(self.ctx, ProbeInst) and self.ctx.source.kind in ("kprobe", "uprobe"):
+            # Read the string in the kernel, at the event: a :string/:ustring fetch-arg.
+            t = self.fetched_target(e.args[0], self.ctx.source,
+                                    "string" if e.name == "kernel_string" else "ustring")
+            if not want:
+                self.pop(t)
+            return t
         f = self.cg.functions.get((e.name, len(e.args)))
         for a in e.args:
             self.gen(a)
@@ -344,14 +370,50 @@ class ExprGen:
         return VOID
 
     # ---- target variables and friends ------------------------------------------
+    def fetched_target(self, e, source, string_type: str | None = None) -> str:
+        """`$param`, `$param->a->b`, `$return` of a kprobe/uprobe: a fetch-arg
+        of the event definition, loaded from the record like any field."""
+        from .fetch import base_expr, int_type
+        from .fields import load_field
+        if e.suffix or e.addr or e.base.startswith("$$"):
+            raise SemanticError(f"'{e.base}{e.suffix}' is not supported on kprobes/uprobes yet", e.loc)
+        var = source.context.get(e.base[1:])
+        if var is None:
+            raise SemanticError(f"unknown context variable '{e.base}'", e.loc)
+        plan = self.cg.fetch_plan(source)
+        expr = base_expr(var, e.loc)
+        btf, tid = None, getattr(var, "btf_type", None)
+        if e.members:
+            if any(m.name is None for m in e.members) or tid is None:
+                raise SemanticError(f"'{e.base}' has no type to take members of here", e.loc)
+            btf = self.cg.features.btf_reader()
+            chain = btf.member_chain(tid, [m.name for m in e.members])
+            expr, tid = chain.fetch_expr(expr), chain.type
+        elif string_type is not None:
+            expr = f"+0({expr})"
+        elif tid is not None:
+            btf = self.cg.features.btf_reader()
+        if string_type is None and btf is not None and btf.describe(tid).startswith("char["):
+            string_type = "string"
+        from ..probes.base import ContextVar
+        if string_type is not None:
+            f = plan.add(expr, string_type)
+            return load_field(self, ContextVar(var.name, STRING, fetch=f), e)
+        f = plan.add(expr, int_type(btf, tid))
+        return load_field(self, ContextVar(var.name, LONG, fetch=f), e)
+
     def g_Target(self, e, want):
         from ..sema.program import ProbeInst
         from .fields import load_field, pretty_vars
-        if not isinstance(e.base, str) or e.members or e.addr or not isinstance(self.ctx, ProbeInst):
-            raise SemanticError("pointer dereferences ($var->field, @cast) need kprobes or uprobes with "
-                                "fetch-args, which are not implemented yet", e.loc)
+        if not isinstance(self.ctx, ProbeInst) or not isinstance(getattr(e, "base", None), str):
+            raise SemanticError("@cast, @var and autocasts need kernel memory reads, which are "
+                                "not implemented yet", e.loc)
         source = self.ctx.source
-        if e.base in ("$$vars", "$$parms", "$$locals"):
+        if source.kind in ("kprobe", "uprobe"):
+            t = self.fetched_target(e, source)
+        elif e.members or e.addr:
+            raise SemanticError(f"'{e.base}' is a tracepoint field: it has no members to read", e.loc)
+        elif e.base in ("$$vars", "$$parms", "$$locals"):
             t = pretty_vars(self, source, e)
         elif e.suffix:
             raise SemanticError(f"pretty-printing '{e.base}{e.suffix}' is not implemented yet", e.loc)
