@@ -61,13 +61,39 @@ B(str_replace)
     return 0;
 }
 
+/* strtol(str, base) as the kernel's simple_strtol that stap calls: no
+   leading blanks (" 1" is 0), an optional '-', a 0x prefix for base 16 or
+   0, a leading 0 for octal with base 0; digits up to the first non-digit. */
 B(strtol)
 {
     UNUSED;
     ft_i64 base = ia[0];
     if (base != 0 && (base < 2 || base > 36))
         return ft_vm_fail(vm, "invalid base %lld", (long long)base);
-    *iret = strtoll(sa[0]->s, NULL, (int)base);
+    const char *s = sa[0]->s;
+    int neg = *s == '-';
+    s += neg;
+    if (base == 0)
+        base = s[0] == '0' ? ((s[1] | 0x20) == 'x' && isxdigit((unsigned char)s[2]) ? 16 : 8) : 10;
+    if (base == 16 && s[0] == '0' && (s[1] | 0x20) == 'x' && isxdigit((unsigned char)s[2]))
+        s += 2;
+    uint64_t v = 0;
+    for (;; s++) {
+        int c = (unsigned char)*s, d = isdigit(c) ? c - '0' : isalpha(c) ? (c | 0x20) - 'a' + 10 : 99;
+        if (d >= base)
+            break;
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+    *iret = neg ? (ft_i64)(0 - v) : (ft_i64)v;
+    return 0;
+}
+
+/* strpos(haystack, needle): byte index of the first needle, -1 if none ("" is at 0) */
+B(strpos)
+{
+    UNUSED;
+    const char *p = strstr(sa[0]->s, sa[1]->s);
+    *iret = p ? (ft_i64)(p - sa[0]->s) : -1;
     return 0;
 }
 
@@ -92,50 +118,81 @@ static void case_map(ft_vm *vm, ft_str *const *sa, ft_str *sret, int up)
 B(str_upper) { UNUSED; case_map(vm, sa, sret, 1); return 0; }
 B(str_lower) { UNUSED; case_map(vm, sa, sret, 0); return 0; }
 
-/* text_str: C-escape non-printable bytes (stap's text_str/string_quoted body) */
-static void escape(ft_vm *vm, const ft_str *in, ft_i64 maxin, int quoted, ft_str *out)
+/* How text_str shows one byte: a C escape, octal for other non-printables. */
+static int esc_byte(unsigned char c, char *t)
 {
-    ft_i64 cap = ft_vm_limits(vm)->maxstringlen - 1, n = 0;
-    ft_i64 lim = maxin >= 0 && maxin < in->len ? maxin : in->len;
-    char tmp[8];
-    if (quoted && n < cap)
-        out->s[n++] = '"';
-    for (ft_i64 i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)in->s[i];
-        int k = 0;
-        switch (c) {
-        case '\n': tmp[k++] = '\\'; tmp[k++] = 'n'; break;
-        case '\t': tmp[k++] = '\\'; tmp[k++] = 't'; break;
-        case '\r': tmp[k++] = '\\'; tmp[k++] = 'r'; break;
-        case '\v': tmp[k++] = '\\'; tmp[k++] = 'v'; break;
-        case '\f': tmp[k++] = '\\'; tmp[k++] = 'f'; break;
-        case '\a': tmp[k++] = '\\'; tmp[k++] = 'a'; break;
-        case '\b': tmp[k++] = '\\'; tmp[k++] = 'b'; break;
-        case '"': tmp[k++] = '\\'; tmp[k++] = '"'; break;
-        case '\\': tmp[k++] = '\\'; tmp[k++] = '\\'; break;
-        default:
-            if (isprint(c)) {
-                tmp[k++] = (char)c;
-            } else {
-                tmp[k++] = '\\';
-                tmp[k++] = (char)('0' + (c >> 6));
-                tmp[k++] = (char)('0' + ((c >> 3) & 7));
-                tmp[k++] = (char)('0' + (c & 7));
-            }
-        }
-        if (n + k > cap - (quoted ? 1 : 0))
-            break;
-        memcpy(out->s + n, tmp, (size_t)k);
-        n += k;
+    static const char from[] = "\n\t\r\v\f\a\b\"\\", to[] = "ntrvfab\"\\";
+    const char *e = c ? strchr(from, c) : NULL;
+    if (e) {
+        t[0] = '\\';
+        t[1] = to[e - from];
+        return 2;
     }
-    if (quoted && n < cap)
+    if (isprint(c)) {
+        t[0] = (char)c;
+        return 1;
+    }
+    t[0] = '\\';
+    t[1] = (char)('0' + (c >> 6));
+    t[2] = (char)('0' + ((c >> 3) & 7));
+    t[3] = (char)('0' + (c & 7));
+    return 4;
+}
+
+/* stap's text_strn(str, len, quoted): the escaped text in at most len bytes
+ * (0: MAXSTRINGLEN - 1); an escape is never cut.  Quoted: between '"', and
+ * when the whole quoted text does not fit, as much as fits in len - 5 bytes
+ * followed by '"...' (so the result is still at most len bytes).  Also the
+ * quoting of user_string_n_quoted(addr, n, outlen). */
+void ft_text_strn(ft_vm *vm, const char *in, ft_i64 inlen, ft_i64 len, int quoted, ft_str *out)
+{
+    ft_i64 cap = ft_vm_limits(vm)->maxstringlen - 1, n = 0, total = 0, budget, used = 0;
+    char t[4];
+    if (len <= 0 || len > cap)
+        len = cap;
+    inlen = (ft_i64)strnlen(in, inlen < 0 ? (size_t)cap : (size_t)inlen);   /* C string: stops at NUL */
+    for (ft_i64 i = 0; i < inlen; i++)
+        total += esc_byte((unsigned char)in[i], t);
+    int dots = 0;
+    if (!quoted)
+        budget = len;
+    else if (total + 2 <= len)
+        budget = total;
+    else {
+        budget = len - 5 > 0 ? len - 5 : 0;
+        dots = 1;
+    }
+    if (quoted)
         out->s[n++] = '"';
+    for (ft_i64 i = 0; i < inlen; i++) {
+        int k = esc_byte((unsigned char)in[i], t);
+        if (used + k > budget)
+            break;
+        memcpy(out->s + n, t, (size_t)k);
+        n += k;
+        used += k;
+    }
+    if (quoted)
+        out->s[n++] = '"';
+    if (dots) {
+        memcpy(out->s + n, "...", 3);
+        n += 3;
+    }
     out->s[n] = '\0';
     out->len = (uint32_t)n;
 }
-B(text_str) { UNUSED; escape(vm, sa[0], -1, 0, sret); return 0; }
-B(text_strn) { UNUSED; escape(vm, sa[0], ia[0] > 0 ? ia[0] : -1, ia[1] != 0, sret); return 0; }
-B(string_quoted) { UNUSED; escape(vm, sa[0], -1, 1, sret); return 0; }
+B(text_str) { UNUSED; ft_text_strn(vm, sa[0]->s, sa[0]->len, 0, 0, sret); return 0; }
+B(text_strn) { UNUSED; ft_text_strn(vm, sa[0]->s, sa[0]->len, ia[0], ia[1] != 0, sret); return 0; }
+B(string_quoted) { UNUSED; ft_text_strn(vm, sa[0]->s, sa[0]->len, 0, 1, sret); return 0; }
+
+/* print_char(c): one byte to the output */
+B(print_char)
+{
+    UNUSED;
+    char c = (char)ia[0];
+    ft_out_write(vm->out, &c, 1);
+    return 0;
+}
 
 /* tokenize(input, delim): a non-empty input starts over; "" continues */
 B(tokenize)
@@ -243,6 +300,8 @@ const ft_builtin ft_builtins[] = {
     ENTRY(text_strn, "sii", 's'),
     ENTRY(string_quoted, "s", 's'),
     ENTRY(tokenize, "ss", 's'),
+    ENTRY(strpos, "ss", 'i'),
+    ENTRY(print_char, "i", 'v'),
     ENTRY(exit, "", 'v'),
     ENTRY(error, "s", 'v'),
     ENTRY(warn, "s", 'v'),

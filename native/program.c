@@ -364,9 +364,9 @@ static int check_global(vctx *v, uint32_t pc, int op, const ft_glob *g)
         break;
     case FT_OP_GCLR: want_arr = arr; break;
     case FT_OP_STADD: case FT_OP_STGET: want_arr = 0; want_t = FT_T_STAT; break;
-    case FT_OP_STHIST: case FT_OP_STBKT: want_arr = 0; want_t = FT_T_STAT; hist = 1; break;
+    case FT_OP_STHIST: case FT_OP_STHISTS: case FT_OP_STBKT: want_arr = 0; want_t = FT_T_STAT; hist = 1; break;
     case FT_OP_ASTADD: case FT_OP_ASTGET: case FT_OP_FESTAT: want_t = FT_T_STAT; break;
-    case FT_OP_ASTHIST: case FT_OP_ASTBKT: want_t = FT_T_STAT; hist = 1; break;
+    case FT_OP_ASTHIST: case FT_OP_ASTHISTS: case FT_OP_ASTBKT: want_t = FT_T_STAT; hist = 1; break;
     default: break;    /* any array */
     }
     if (arr != want_arr || (want_t && t != want_t))
@@ -434,6 +434,7 @@ static int effect(vctx *v, uint32_t pc, int op, const uint8_t *a, int e[4])
     case FT_OP_ESETI: e[0] = 2; e[1] = flag; return 0;
     case FT_OP_ESETS: e[0] = 1; e[2] = 1; e[3] = flag; return 0;
     case FT_OP_ADEL: case FT_OP_ASTHIST: e[0] = ki; e[2] = ks; return 0;
+    case FT_OP_ASTHISTS: e[0] = ki; e[2] = ks; e[3] = 1; return 0;
     case FT_OP_ASTADD: e[0] = ki + 1; e[2] = ks; return 0;
     case FT_OP_ASTBKT: e[0] = ki + 1; e[2] = ks; e[1] = 1; return 0;
     case FT_OP_AIN: case FT_OP_ADELM: {

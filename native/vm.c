@@ -544,6 +544,19 @@ L_ASTHIST: {
                 (int)vm->lim.hist_elision);
     NEXT_(7);
 }
+L_STHISTS:
+L_ASTHISTS: {
+    const ft_stat *st = vm->g[U16(1)].st;
+    if (*pc == FT_OP_ASTHISTS) {
+        ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
+        if (id >= 0)
+            st = ft_map_get_stat(MAP, id);
+    }
+    ft_str *d = SPUSH();
+    ft_i64 n = ft_stat_hist_sprint(st, (int)vm->lim.hist_elision, d->s, maxstr);
+    d->len = (uint32_t)(n < maxstr - 1 ? n : maxstr - 1);
+    NEXT_(7);
+}
 L_STBKT: isp[-1] = ft_stat_hist_bucket(vm->g[U16(1)].st, isp[-1]); NEXT_(3);
 L_ASTBKT: {
     ft_i64 i = *--isp;

@@ -20,7 +20,7 @@ s32_arg:ll u32_arg:ll s64_arg:ll u64_arg:ll
 returnval:l returnstr:ls errno_str:ls return_str:lls
 strlen:sl substr:slls isinstr:ssl str_replace:ssss tokenize:sss strtol:sll text_str:ss
 text_strn:slls stringat:sll matched:ls matched_str:s ngroups:l string_quoted:ss
-toupper:ss tolower:ss isdigit:sl strpos:ssl
+toupper:ss tolower:ss isdigit:sl strpos:ssl print_char:lv
 exit:v error:sv warn:sv log:sv abort:v printk:lsv
 randint:ll ctime:ls env_var:ss cmdline_str:s kernel_v:s num_online_cpus:l
 usymname:ls symname:ls usymdata:ls symdata:ls addr:l uaddr:l

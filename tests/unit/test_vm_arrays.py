@@ -270,5 +270,5 @@ def test_autoprint_formats():
     """)
     probe(b, "end", 'PUSHS "end\\n"\nPRINTS')
     st, out, err = run(b)
-    assert out == ('end\nx=0x5\ns="a\\tb"\na[2,"two"]=0x1e\na[1,"one"]=0x3\n'
+    assert out == ('end\nx=5\ns="a\\tb"\na[2,"two"]=30\na[1,"one"]=3\n'
                    't @count=2 @min=4 @max=8 @sum=12 @avg=6\ne @count=0x0\n')

@@ -119,7 +119,7 @@ def test_image_round_trip_and_listing():
     assert "AADDI    counts 0 -" in text
     assert "CALL     add() -" in text
     native.check_image(img)
-    assert run(img) == (0, "5counts[\"k\"]=0x1\n", "")
+    assert run(img) == (0, "5counts[\"k\"]=1\n", "")
 
 
 def test_builder_rejects_misuse():
