@@ -287,7 +287,7 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
     run_list(vm, list, n, 1, INT64_MIN, INT64_MAX);
     release_child(vm, !vm->exit_requested && !vm->error_state);
 
-    int live = vm->nwatch > 0;
+    int live = vm->nwatch > 0 || vm->child_pid > 0;   /* -c: wait for the command */
     for (uint32_t i = 0; i < p->nprobes; i++)
         live |= p->probes[i].kind == FT_PROBE_TIMER || p->probes[i].kind == FT_PROBE_EVENT;
     if (live && !vm->exit_requested && !vm->error_state)

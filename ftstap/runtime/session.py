@@ -76,8 +76,14 @@ class EventSpec:
 
 
 def spec_from_source(source, args=(), callchain: bool = False, fields: dict | None = None) -> EventSpec:
-    """The EventSpec of a pass-2 EventSource (ftstap.probes.base)."""
+    """The EventSpec of a pass-2 EventSource (ftstap.probes.base); the
+    fetch-args pass 3 planned (detail["fetch"], a compile.fetch.FetchPlan)
+    become args and the offsets the handlers assume."""
     d = source.detail
+    plan = d.get("fetch")
+    if plan is not None and not args:
+        args = [a.arg for a in plan.args]
+        fields = {a.name: a.offset for a in plan.args}
     common = dict(pp=source.pp, is_return=bool(source.is_return), callchain=callchain,
                   args=list(args), fields=dict(fields or {}))
     if source.kind == "tracepoint":
@@ -224,13 +230,18 @@ class LiveSession:
         from ..kernel.dynevents import EventGroup, remove_stale_groups
         from ..kernel.tracefs import find_tracefs
         self._old_term = signal.signal(signal.SIGTERM, self._on_term)
-        root = find_tracefs()
-        remove_stale_groups(root)
-        self.group = EventGroup(root)
         used = sorted({e for _, e in self.probes})
         for e in used:
             if e >= len(self.specs):
                 raise FtstapError(f"the image has no event {e}")
+        if not used:                   # -c or -t without kernel events
+            if self.command is not None:
+                self.child_pid, fd = _fork_command(self.command)
+                self.session.set_child(self.child_pid, fd)
+            return self
+        root = find_tracefs()
+        remove_stale_groups(root)
+        self.group = EventGroup(root)
         dyn = [e for e in used if self.specs[e].kind in ("uprobe", "kprobe")]
         if dyn:
             self.group.add([_definition(self.group.name, f"e{e}", self.specs[e]) for e in dyn])
@@ -335,16 +346,19 @@ def hit_report(session: native.Session, names: list[str]) -> str:
 def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None = None, out_fd: int = 1,
              err_fd: int = 2, timeout_s: float | None = None, suppress_handler_errors: bool = False,
              target_pid: int = 0, command: str | None = None, buffer_mb: int | None = None,
-             timing: bool = False, warnings_errors: bool = False) -> int:
+             timing: bool = False, warnings_errors: bool = False, ring_bytes: int = 0,
+             specs: list[EventSpec] | None = None) -> int:
     """Run an image whose probes include kernel events; returns the exit status
-    (1 on errors, and under -W when records were lost)."""
-    specs, probes = image_events(image)
+    (1 on errors, and under -W when records were lost).  specs: the events
+    by id, when the image does not carry them."""
+    image_specs, probes = image_events(image)
+    specs = image_specs if specs is None else specs
     with native.Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
         for index, value in (globals_ or {}).items():
             s.set_global(index, value)
         if timing:
             s.set_timing(True)
-        ring = (buffer_mb or 0) * 1024 * 1024
+        ring = ring_bytes or (buffer_mb or 0) * 1024 * 1024
         with LiveSession(s, specs, probes, ring_bytes=ring, command=command):
             status = s.run(timeout_s)
             lost = s.lost()
@@ -355,3 +369,18 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
         if warnings_errors and lost:
             status = status or 1
         return status
+
+
+def run_with_events(image: bytes, events: list, globals_: dict, opts) -> int:
+    """Pass 5 for the driver (backend.finish): events are codegen's
+    EventSources by event id (CodeGen.events)."""
+    specs = [spec_from_source(src) for src in events]
+    out_fd = native.output_fd(opts.output)
+    try:
+        return run_live(image, globals_, defines=opts.defines, out_fd=out_fd, timeout_s=opts.timeout,
+                        suppress_handler_errors=opts.suppress_handler_errors,
+                        target_pid=opts.target_pid or 0, command=opts.command, buffer_mb=opts.buffer_mb,
+                        timing=opts.timing, warnings_errors=opts.warnings_errors, specs=specs)
+    finally:
+        if out_fd != 1:
+            os.close(out_fd)
