@@ -411,6 +411,9 @@ class ExprGen:
         source = self.ctx.source
         if source.kind in ("kprobe", "uprobe"):
             t = self.fetched_target(e, source)
+        elif len(e.members) == 1 and e.members[0].index is not None and not e.addr and not e.suffix:
+            from .fields import load_element
+            t = load_element(self, source.context.get(e.base[1:]), e.members[0].index, e)
         elif e.members or e.addr:
             raise SemanticError(f"'{e.base}' is a tracepoint field: it has no members to read", e.loc)
         elif e.base in ("$$vars", "$$parms", "$$locals"):

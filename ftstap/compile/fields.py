@@ -33,6 +33,21 @@ def load_field(gen, var, node) -> str:
     return LONG
 
 
+def load_element(gen, var, index, node) -> str:
+    """$field[i] of a fixed-size array field, i a constant."""
+    from ..lang import ast as A
+    f = var.fetch
+    if not isinstance(index, A.Number):
+        raise SemanticError(f"'${var.name}[...]' needs a constant index", node.loc)
+    count = f.dims[0]
+    elsize = f.size // count if count else 0
+    if index.value >= count or elsize not in (1, 2, 4, 8):
+        raise SemanticError(f"index {index.value} is outside '${var.name}' ({f.decl})", node.loc)
+    signed = f.signed and not f.ctype.startswith("unsigned")
+    gen.emit("LDFI", f.offset + index.value * elsize, elsize, int(signed))
+    return LONG
+
+
 def pretty_vars(gen, source, node) -> str:
     """$$vars / $$parms: "name=value" for every field, stap-style."""
     parts, loads = [], []

@@ -336,6 +336,12 @@ class Checker:
                                     f"cannot be resolved", e.loc)
             raise SemanticError(f"unable to find context variable '{name}' in {ctx.pp}", e.loc,
                                 hint=f"alternatives: {have}")
+        f = var.fetch
+        if (len(e.members) == 1 and e.members[0].index is not None and not e.suffix and not e.addr
+                and getattr(f, "dims", None) and len(f.dims) == 1 and f.dims[0]):
+            # $field[i] on a fixed-size array of a tracepoint record: one element
+            self.expect(e.members[0].index, LONG)
+            return LONG
         if e.members:
             if var.btf_type is None:
                 raise SemanticError(f"'{name}' ({var.ctype}) has no known type to take members of "
