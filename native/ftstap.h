@@ -294,6 +294,7 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns);
 #define FT_EV_RETURN 4         /* a return probe: is_return() is 1 */
 #define FT_EV_NORAW 8          /* no PERF_SAMPLE_RAW (sampling events have no record) */
 #define FT_EV_INHERIT 16       /* per-task events follow the task's children */
+#define FT_EV_DEFER_CLOSE 32   /* a static tracepoint: may be closed in the background at teardown */
 
 #define FT_RING_DEFAULT 4194304   /* bytes of one ring: no loss at full rate here (KERNEL.md) */
 

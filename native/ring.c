@@ -34,6 +34,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -43,46 +44,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
-
-#define SCRATCH 65536
-#define DRAIN_NS 100000000ll        /* quiet rings are drained every 100 ms */
-#define TAIL_BATCH (256 * 1024)      /* hand space back to the kernel this often */
-
-typedef struct ring {
-    int fd;                          /* the tracking event that owns the mmap */
-    int cpu, pid;
-    struct perf_event_mmap_page *meta;
-    size_t map_len;
-    const char *data;
-    uint64_t size, mask;
-    char *scratch;
-} ring;
-
-typedef struct event {
-    int fd;
-    int probe;                       /* -1: a tracking event */
-    int flags;                       /* FT_EV_* */
-    int ring;
-    uint64_t id;
-    uint64_t sample_type;
-} event;
-
-struct ft_rings {
-    event *ev;
-    int nev, evcap;
-    ring *rings;
-    int nring, ringcap;
-    uint64_t *hkey;                  /* id -> event index, open addressing */
-    int32_t *hval;
-    uint64_t hmask;
-    ft_i64 *lost;                    /* per probe */
-    ft_i64 lost_unknown, samples;
-    ft_comms *comms;
-    int ep, tfd;                     /* epoll over the rings, the drain timer */
-    int enabled, stopped;
-};
 
 static int seterr(char *err, int errlen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -165,8 +130,8 @@ static int ring_for(ft_rings *R, int cpu, int pid, ft_i64 ring_bytes, int inheri
     for (int i = 0; i < R->nring; i++)
         if (R->rings[i].cpu == cpu && (cpu >= 0 || R->rings[i].pid == pid))
             return i;
-    if (grow((void **)&R->rings, &R->ringcap, R->nring, sizeof(ring)) ||
-        grow((void **)&R->ev, &R->evcap, R->nev, sizeof(event)))
+    if (grow((void **)&R->rings, &R->ringcap, R->nring, sizeof(ft_ring)) ||
+        grow((void **)&R->ev, &R->evcap, R->nev, sizeof(ft_event)))
         return seterr(err, errlen, -ENOMEM, "out of memory");
     uint64_t pages = ring_pages(ring_bytes);
     long page = sysconf(_SC_PAGESIZE);
@@ -192,13 +157,13 @@ static int ring_for(ft_rings *R, int cpu, int pid, ft_i64 ring_bytes, int inheri
         return seterr(err, errlen, -e, "mmap of a %llu KiB perf ring (cpu %d): %s",
                       (unsigned long long)(len / 1024), cpu, strerror(e));
     }
-    char *scratch = malloc(SCRATCH);
+    char *scratch = malloc(FT_RING_SCRATCH);
     if (!scratch) {
         munmap(m, len);
         close(fd);
         return seterr(err, errlen, -ENOMEM, "out of memory");
     }
-    ring *r = &R->rings[R->nring];
+    ft_ring *r = &R->rings[R->nring];
     r->fd = fd;
     r->cpu = cpu;
     r->pid = pid;
@@ -208,8 +173,8 @@ static int ring_for(ft_rings *R, int cpu, int pid, ft_i64 ring_bytes, int inheri
     r->size = pages * (uint64_t)page;
     r->mask = r->size - 1;
     r->scratch = scratch;
-    event *e = &R->ev[R->nev++];
-    *e = (event){fd, -1, 0, R->nring, 0, a.sample_type};
+    ft_event *e = &R->ev[R->nev++];
+    *e = (ft_event){fd, -1, 0, R->nring, 0, a.sample_type};
     ioctl(fd, PERF_EVENT_IOC_ID, &e->id);
     return R->nring++;
 }
@@ -227,7 +192,7 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
     int ri = ring_for(R, cpu, pid, ring_bytes, flags & FT_EV_INHERIT, err, errlen);
     if (ri < 0)
         return ri;
-    if (grow((void **)&R->ev, &R->evcap, R->nev, sizeof(event)))
+    if (grow((void **)&R->ev, &R->evcap, R->nev, sizeof(ft_event)))
         return seterr(err, errlen, -ENOMEM, "out of memory");
     struct perf_event_attr a;
     base_attr(&a, R->rings[ri].size);
@@ -260,8 +225,8 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
         close(fd);
         return seterr(err, errlen, -e, "PERF_EVENT_IOC_SET_OUTPUT (cpu %d): %s", cpu, strerror(e));
     }
-    event *ev = &R->ev[R->nev];
-    *ev = (event){fd, probe, flags, ri, 0, a.sample_type};
+    ft_event *ev = &R->ev[R->nev];
+    *ev = (ft_event){fd, probe, flags, ri, 0, a.sample_type};
     if (ioctl(fd, PERF_EVENT_IOC_ID, &ev->id) != 0) {
         int e = errno;
         close(fd);
@@ -280,222 +245,6 @@ int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int er
     return 0;
 }
 
-/* ---- id -> event ---- */
-
-static uint64_t hash64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
-static int build_ids(ft_rings *R)
-{
-    uint64_t cap = 16;
-    while (cap < (uint64_t)R->nev * 2)
-        cap <<= 1;
-    R->hkey = calloc(cap, sizeof *R->hkey);
-    R->hval = malloc(cap * sizeof *R->hval);
-    if (!R->hkey || !R->hval)
-        return -1;
-    R->hmask = cap - 1;
-    for (uint64_t i = 0; i < cap; i++)
-        R->hval[i] = -1;
-    for (int i = 0; i < R->nev; i++) {
-        uint64_t h = hash64(R->ev[i].id) & R->hmask;
-        while (R->hval[h] >= 0)
-            h = (h + 1) & R->hmask;
-        R->hkey[h] = R->ev[i].id;
-        R->hval[h] = i;
-    }
-    return 0;
-}
-
-static inline const event *find_event(const ft_rings *R, uint64_t id)
-{
-    for (uint64_t h = hash64(id) & R->hmask;; h = (h + 1) & R->hmask) {
-        int32_t v = R->hval[h];
-        if (v < 0)
-            return NULL;
-        if (R->hkey[h] == id)
-            return &R->ev[v];
-    }
-}
-
-/* ---- records ---- */
-
-static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
-{
-    const char *p = rec + sizeof(struct perf_event_header), *end = rec + size;
-    uint64_t id;
-    if (p + 8 > end)
-        return;
-    memcpy(&id, p, 8);
-    const event *e = find_event(R, id);
-    if (!e || e->probe < 0)
-        return;
-    p += 8;
-    uint64_t st = e->sample_type;
-    uint32_t pt[2] = {0, 0};
-    uint64_t t = 0;
-    uint32_t cpu[2] = {0, 0};
-    if (p + 24 > end)
-        return;
-    memcpy(pt, p, 8);                /* PERF_SAMPLE_TID */
-    memcpy(&t, p + 8, 8);            /* PERF_SAMPLE_TIME */
-    memcpy(cpu, p + 16, 8);          /* PERF_SAMPLE_CPU */
-    p += 24;
-    if (st & PERF_SAMPLE_CALLCHAIN) {
-        uint64_t nr;
-        if (p + 8 > end)
-            return;
-        memcpy(&nr, p, 8);
-        p += 8;
-        if (nr > (uint64_t)(end - p) / 8)
-            return;
-        p += nr * 8;                 /* kept for backtraces (not yet used) */
-    }
-    ft_ctx c;
-    c.raw = NULL;
-    c.raw_len = 0;
-    if (st & PERF_SAMPLE_RAW) {
-        uint32_t n;
-        if (p + 4 > end)
-            return;
-        memcpy(&n, p, 4);
-        if (n > (uint64_t)(end - p - 4))
-            return;
-        c.raw = p + 4;
-        c.raw_len = n;
-    }
-    c.pid = pt[0];
-    c.tid = pt[1];
-    c.cpu = cpu[0];
-    c.uid = 0;
-    c.time_ns = (ft_i64)t;
-    c.comm[0] = '\0';
-    c.probe = e->probe;
-    c.flags = FT_CTX_EVENT | ((e->flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0);
-    R->samples++;
-    ft_vm_run_probe(vm, e->probe, &c);
-}
-
-static void on_record(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
-{
-    const struct perf_event_header *h = (const void *)rec;
-    const char *body = rec + sizeof *h;
-    switch (h->type) {
-    case PERF_RECORD_SAMPLE:
-        on_sample(vm, R, rec, size);
-        break;
-    case PERF_RECORD_LOST: {         /* u64 id, u64 lost */
-        uint64_t id, n;
-        if (size < sizeof *h + 16)
-            break;
-        memcpy(&id, body, 8);
-        memcpy(&n, body + 8, 8);
-        const event *e = find_event(R, id);
-        if (e && e->probe >= 0)
-            R->lost[e->probe] += (ft_i64)n;
-        else
-            R->lost_unknown += (ft_i64)n;
-        break;
-    }
-    case PERF_RECORD_COMM: {         /* u32 pid, tid; char comm[]; sample_id */
-        uint32_t pt[2];
-        if (size < sizeof *h + 9)
-            break;
-        memcpy(pt, body, 8);
-        int n = (int)(size - sizeof *h - 8);
-        ft_comms_set(R->comms, (int)pt[1], body + 8, n > 16 ? 16 : n);
-        break;
-    }
-    case PERF_RECORD_FORK: {         /* u32 pid, ppid, tid, ptid; u64 time */
-        uint32_t f[4];
-        if (size < sizeof *h + 16)
-            break;
-        memcpy(f, body, 16);
-        ft_comms_fork(R->comms, (int)f[3], (int)f[2]);
-        break;
-    }
-    default:
-        break;
-    }
-}
-
-/* Handle every complete record in one ring.  Returns records handled. */
-static ft_i64 drain_ring(ft_vm *vm, ft_rings *R, ring *r, int run)
-{
-    ft_i64 n = 0;
-    uint64_t tail = r->meta->data_tail;     /* only this reader writes it */
-    uint64_t since = 0;
-    for (;;) {
-        uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
-        if (head == tail)
-            break;
-        while (tail < head) {
-            uint64_t off = tail & r->mask;
-            struct perf_event_header h;
-            /* records are 8-byte aligned and the ring is a power of two:
-               the 8-byte header itself never wraps */
-            memcpy(&h, r->data + off, sizeof h);
-            if (h.size < sizeof h || h.size > head - tail) {
-                tail = head;         /* corrupt: give up on this batch */
-                break;
-            }
-            const char *rec = r->data + off;
-            if (off + h.size > r->size) {
-                uint64_t first = r->size - off;
-                memcpy(r->scratch, r->data + off, first);
-                memcpy(r->scratch + first, r->data, h.size - first);
-                rec = r->scratch;
-            }
-            if (run || h.type != PERF_RECORD_SAMPLE)
-                on_record(vm, R, rec, h.size);
-            tail += h.size;
-            since += h.size;
-            n++;
-            if (since >= TAIL_BATCH) {
-                __atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
-                since = 0;
-            }
-            if (run && (vm->exit_requested || vm->error_state))
-                run = 0;             /* exit(): later records are dropped, as stap stops probes */
-        }
-        __atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
-    }
-    return n;
-}
-
-static int on_ready(ft_vm *vm, int fd, void *arg)
-{
-    (void)arg;
-    ft_rings *R = vm->rings;
-    struct epoll_event evs[64];
-    int n = epoll_wait(fd, evs, 64, 0);
-    for (int k = 0; k < n; k++) {
-        if (evs[k].data.u32 == UINT32_MAX) {
-            uint64_t x;
-            if (read(R->tfd, &x, sizeof x) < 0)
-                continue;
-            ft_rings_drain(vm);
-            continue;
-        }
-        drain_ring(vm, R, &R->rings[evs[k].data.u32], !vm->exit_requested && !vm->error_state);
-    }
-    return 0;
-}
-
-void ft_rings_drain(ft_vm *vm)
-{
-    ft_rings *R = vm->rings;
-    if (!R || !R->enabled)
-        return;
-    for (int i = 0; i < R->nring; i++)
-        drain_ring(vm, R, &R->rings[i], !vm->exit_requested && !vm->error_state);
-}
-
 int ft_events_enable(ft_vm *vm, char *err, int errlen)
 {
     ft_rings *R = vm->rings;
@@ -503,13 +252,13 @@ int ft_events_enable(ft_vm *vm, char *err, int errlen)
         return 0;
     if (R->enabled)
         return seterr(err, errlen, -EBUSY, "events are already enabled");
-    if (build_ids(R))
+    if (ft_rings_build_ids(R))
         return seterr(err, errlen, -ENOMEM, "out of memory");
     R->ep = epoll_create1(EPOLL_CLOEXEC);
     R->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (R->ep < 0 || R->tfd < 0)
         return seterr(err, errlen, -errno, "epoll/timerfd: %s", strerror(errno));
-    struct itimerspec its = {{0, DRAIN_NS}, {0, DRAIN_NS}};
+    struct itimerspec its = {{0, FT_DRAIN_NS}, {0, FT_DRAIN_NS}};
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
     if (timerfd_settime(R->tfd, 0, &its, NULL) || epoll_ctl(R->ep, EPOLL_CTL_ADD, R->tfd, &ev))
         return seterr(err, errlen, -errno, "drain timer: %s", strerror(errno));
@@ -518,7 +267,7 @@ int ft_events_enable(ft_vm *vm, char *err, int errlen)
         if (epoll_ctl(R->ep, EPOLL_CTL_ADD, R->rings[i].fd, &ev))
             return seterr(err, errlen, -errno, "epoll_ctl: %s", strerror(errno));
     }
-    if (ft_loop_watch_fd(vm, R->ep, on_ready, NULL) != FT_OK)
+    if (ft_loop_watch_fd(vm, R->ep, ft_rings_on_ready, NULL) != FT_OK)
         return seterr(err, errlen, -EINVAL, "too many fds for the event loop");
     /* tracking events first: comm records flow before the first sample */
     for (int pass = 0; pass < 2; pass++)
@@ -584,14 +333,67 @@ void ft_rings_stop(ft_vm *vm)
        events, the records behind a Ctrl-C); after exit() it does not */
     int run = !vm->exit_requested && !vm->error_state;
     for (int i = 0; i < R->nring; i++)
-        drain_ring(vm, R, &R->rings[i], run);
+        ft_ring_drain_one(vm, R, &R->rings[i], run);
     flush_lost(R);
     for (int i = 0; i < R->nring; i++)
-        drain_ring(vm, R, &R->rings[i], run);
+        ft_ring_drain_one(vm, R, &R->rings[i], run);
     for (int i = 0; i < R->nev; i++)
         if (R->ev[i].probe < 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
     report_lost(vm, R);
+}
+
+/* Closing the last perf event of a tracepoint unregisters the kernel's
+   probe and waits for RCU grace periods under a kernel mutex (~20 ms per
+   tracepoint here, serialized: closing syscall.*'s 1400 events took 16 s,
+   and closing from parallel threads did not help).  Events opened with
+   FT_EV_DEFER_CLOSE (static tracepoints: nothing to remove after them) are
+   disabled here, then handed to a detached grandchild that holds nothing
+   else and closes them in the background; this process's copies close at
+   once.  uprobe/kprobe events close here: their group is removed next. */
+static void close_deferred(ft_rings *R)
+{
+    int n = 0, maxfd = 0;
+    for (int i = 0; i < R->nev; i++)
+        if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0 && (R->ev[i].flags & FT_EV_DEFER_CLOSE)) {
+            n++;
+            maxfd = R->ev[i].fd > maxfd ? R->ev[i].fd : maxfd;
+        }
+    if (n < 32)
+        return;                          /* a few: close them synchronously */
+    struct rlimit rl;
+    long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20) ? (long)rl.rlim_cur : 1 << 20;
+    unsigned char *keep = calloc((size_t)lim / 8 + 1, 1);
+    if (!keep || maxfd >= lim) {
+        free(keep);
+        return;
+    }
+    for (int i = 0; i < R->nev; i++)
+        if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0 && (R->ev[i].flags & FT_EV_DEFER_CLOSE))
+            keep[R->ev[i].fd / 8] |= (unsigned char)(1u << (R->ev[i].fd % 8));
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (fork() != 0)
+            _exit(0);                    /* the grandchild is adopted by init: no zombie */
+        signal(SIGINT, SIG_IGN);
+        prctl(PR_SET_NAME, "ftstap-close", 0, 0, 0);
+        for (long fd = 0; fd < lim; fd++)   /* drop pipes, files, rings: hold only the events */
+            if (!(keep[fd / 8] & (1u << (fd % 8))))
+                close((int)fd);
+        for (long fd = 0; fd <= maxfd; fd++)
+            if (keep[fd / 8] & (1u << (fd % 8)))
+                close((int)fd);
+        _exit(0);
+    }
+    free(keep);
+    if (pid > 0) {
+        waitpid(pid, NULL, 0);
+        for (int i = 0; i < R->nev; i++)   /* the grandchild holds them now: cheap here */
+            if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0 && (R->ev[i].flags & FT_EV_DEFER_CLOSE)) {
+                close(R->ev[i].fd);
+                R->ev[i].fd = -1;
+            }
+    }
 }
 
 void ft_events_close(ft_vm *vm)
@@ -600,13 +402,16 @@ void ft_events_close(ft_vm *vm)
     if (!R)
         return;
     for (int i = 0; i < R->nev; i++)
-        if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0) {
+        if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
+    close_deferred(R);
+    for (int i = 0; i < R->nev; i++)
+        if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0) {
             close(R->ev[i].fd);
             R->ev[i].fd = -1;
         }
     for (int i = 0; i < R->nring; i++) {
-        ring *r = &R->rings[i];
+        ft_ring *r = &R->rings[i];
         if (r->meta) {
             munmap(r->meta, r->map_len);
             r->meta = NULL;
@@ -669,24 +474,3 @@ ft_i64 ft_event_lost(const ft_vm *vm, int probe)
 }
 
 ft_i64 ft_events_samples(const ft_vm *vm) { return vm->rings ? vm->rings->samples : 0; }
-
-/* ---- lazily filled context ---- */
-
-void ft_ctx_need_comm(ft_vm *vm)
-{
-    ft_ctx *c = &vm->ctx;
-    if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_COMM))
-        return;
-    if (!vm->rings || ft_comms_get(vm->rings->comms, (int)c->pid, (int)c->tid, c->comm) != 0)
-        c->comm[0] = '\0';
-    c->flags |= FT_CTX_COMM;
-}
-
-void ft_ctx_need_uid(ft_vm *vm)
-{
-    ft_ctx *c = &vm->ctx;
-    if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_UID))
-        return;
-    c->uid = vm->rings ? ft_comms_uid(vm->rings->comms, (int)c->pid, (int)c->tid) : -1;
-    c->flags |= FT_CTX_UID;
-}

@@ -26,6 +26,50 @@ int ft_comms_get(ft_comms *c, int pid, int tid, char out[16]);
 /* effective uid of (pid, tid) from /proc, cached; -1 when gone. */
 int ft_comms_uid(ft_comms *c, int pid, int tid);
 
+/* -- ring.c / records.c: the session's events and rings (internal) -- */
+#define FT_RING_SCRATCH 65536
+#define FT_DRAIN_NS 100000000ll        /* quiet rings are drained every 100 ms */
+#define FT_TAIL_BATCH (256 * 1024)      /* hand space back to the kernel this often */
+
+typedef struct ft_ring {
+    int fd;                          /* the tracking event that owns the mmap */
+    int cpu, pid;
+    struct perf_event_mmap_page *meta;
+    size_t map_len;
+    const char *data;
+    uint64_t size, mask;
+    char *scratch;
+} ft_ring;
+
+typedef struct ft_event {
+    int fd;
+    int probe;                       /* -1: a tracking event */
+    int flags;                       /* FT_EV_* */
+    int ring;
+    uint64_t id;
+    uint64_t sample_type;
+} ft_event;
+
+struct ft_rings {
+    ft_event *ev;
+    int nev, evcap;
+    ft_ring *rings;
+    int nring, ringcap;
+    uint64_t *hkey;                  /* id -> event index, open addressing */
+    int32_t *hval;
+    uint64_t hmask;
+    ft_i64 *lost;                    /* per probe */
+    ft_i64 lost_unknown, samples;
+    ft_comms *comms;
+    int ep, tfd;                     /* epoll over the rings, the drain timer */
+    int enabled, stopped;
+};
+
+/* records.c */
+int ft_rings_build_ids(ft_rings *R);                 /* id -> event table, once all are open */
+ft_i64 ft_ring_drain_one(ft_vm *vm, ft_rings *R, ft_ring *r, int run);
+int ft_rings_on_ready(ft_vm *vm, int fd, void *arg);   /* the loop's handler for the rings' epoll fd */
+
 /* -- ring.c -- */
 /* Process everything in every ring now (before timer and end probes, so
    they see every event that happened before them). */

@@ -292,6 +292,8 @@ class LiveSession:
                 period = spec.sample_period or 1
         else:
             typ, config, period = PERF_TYPE_TRACEPOINT, event_id, 1
+            if spec.kind == "tracepoint":
+                flags |= native.EV_DEFER_CLOSE      # nothing to remove after it: close in the background
         for cpu in self.cpus:
             try:
                 ev = self.session.open_event(probe, typ, config, period, flags, -1, cpu, self.ring_bytes)
