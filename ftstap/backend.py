@@ -71,13 +71,6 @@ def finish(program, opts: Options) -> int:
             globals_[cg.global_id(g)] = value if g.type == "string" else int(value, 0)
         except ValueError:
             raise FtstapError(f"-G {name}: '{value}' is not a number") from None
-    if cg.events:
-        try:
-            from .runtime.session import run_with_events
-        except ImportError:
-            raise FtstapError("this script probes kernel events, and running those is not "
-                              "implemented yet (try -p3 to see the plan)") from None
-        return run_with_events(image, cg.events, globals_, opts)
     return run(image, globals_, opts)
 
 

@@ -338,4 +338,9 @@ class CodeGen:
         # globals stay out); user globals set by -G are declared first.
         for inst in self.program.probes:
             self.probe(inst)
+        # The events go into the image (after every fetch plan is complete), so
+        # `--run IMAGE` on another machine knows what to create and open.
+        from ..runtime.session import spec_from_source
+        for src in self.events:
+            self.b.event(spec_from_source(src))
         return self.b.serialize()

@@ -371,18 +371,3 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
         if warnings_errors and lost:
             status = status or 1
         return status
-
-
-def run_with_events(image: bytes, events: list, globals_: dict, opts) -> int:
-    """Pass 5 for the driver (backend.finish): events are codegen's
-    EventSources by event id (CodeGen.events)."""
-    specs = [spec_from_source(src) for src in events]
-    out_fd = native.output_fd(opts.output)
-    try:
-        return run_live(image, globals_, defines=opts.defines, out_fd=out_fd, timeout_s=opts.timeout,
-                        suppress_handler_errors=opts.suppress_handler_errors,
-                        target_pid=opts.target_pid or 0, command=opts.command, buffer_mb=opts.buffer_mb,
-                        timing=opts.timing, warnings_errors=opts.warnings_errors, specs=specs)
-    finally:
-        if out_fd != 1:
-            os.close(out_fd)

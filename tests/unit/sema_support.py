@@ -38,8 +38,8 @@ EVENTS = {
                                 "int next_prio;60;4;1"],
     ("sched", "sched_process_exec"): ["__data_loc char[] filename;8;4;0", "pid_t pid;12;4;1",
                                       "pid_t old_pid;16;4;1"],
-    ("net", "netif_receive_skb_entry"): ["__data_loc char[] name;8;4;0", "u16 protocol;38;2;0",
-                                         "unsigned int len;52;4;0", "unsigned int truesize;60;4;0"],
+    ("net", "netif_receive_skb"): ["void * skbaddr;8;8;0", "unsigned int len;16;4;0",
+                                   "__data_loc char[] name;20;4;0"],
 }
 
 

@@ -73,7 +73,7 @@ def test_kprobe_renamed_function_hint(features):  # noqa: F811
 
 def test_netdev_alias_on_tracepoint(features):  # noqa: F811
     p = elaborate("global h\nprobe netdev.receive { h[dev_name] <<< length + truesize + protocol }", features)
-    assert p.probes[0].source.detail["event"] == "netif_receive_skb_entry"
+    assert p.probes[0].source.detail["event"] == "netif_receive_skb"
 
 
 def test_unknown_family_hint():
