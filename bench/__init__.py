@@ -1,7 +1,8 @@
 """ftstap's benchmarks: `python -m bench [NAME ...] [-n RUNS]`.
 
 Each benchmark is a module in this package listed in BENCHMARKS, exposing
-`TITLE` and `run(runs) -> list[Result]`.  Results are medians of `runs`
+`TITLE` and `run(runs) -> list[Result]`, optionally `table(results) -> str`
+and `commands() -> str` when its rows are not wall times.  Results are medians of `runs`
 measurements taken in the same process run as their reference, so ratios
 stay meaningful on a noisy machine."""
 from __future__ import annotations
@@ -11,7 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-BENCHMARKS = ["startup", "pass2", "vm"]   # add "events" ... as modules appear
+BENCHMARKS = ["startup", "pass2", "vm", "events"]
 
 
 @dataclass

@@ -53,9 +53,11 @@ def main(argv=None) -> int:
         mod = importlib.import_module(f"bench.{name}")
         results = mod.run(args.runs)
         print(f"\n## {mod.TITLE}\n")
-        print(table(results))
+        print(mod.table(results) if hasattr(mod, "table") else table(results))
         if args.commands:
             print()
+            if hasattr(mod, "commands"):
+                print(mod.commands())
             for r in results:
                 print(f"  {r.label}: {r.command}")
         if args.imports and hasattr(mod, "import_profile"):
