@@ -16,7 +16,7 @@ def _image_path(opts: Options) -> str:
         else os.path.abspath(name)
 
 
-def _event_definitions(events) -> list[str]:
+def _event_definitions(events, filters=None) -> list[str]:
     """What pass 3 plans to open in the kernel, one line per event, with the
     tracefs definition of kprobe/uprobe events (GROUP is ftstap_<pid>)."""
     out = []
@@ -26,6 +26,8 @@ def _event_definitions(events) -> list[str]:
             from .compile.fetch import FetchPlan
             plan = src.detail.get("fetch") or FetchPlan(src)
             out.append("#   " + plan.definition("GROUP", f"e{i}"))
+        if (filters or {}).get(i):
+            out.append(f"#   kernel filter: {filters[i]}")
     return out
 
 
@@ -51,7 +53,7 @@ def finish(program, opts: Options) -> int:
         print("Pass 3: translation failed.", file=sys.stderr)
         return 1
     if opts.last_pass == 3:
-        defs = _event_definitions(cg.events)
+        defs = _event_definitions(cg.events, cg.filters)
         print("# events" + ("" if defs else " (none: the runtime fires every probe itself)"))
         for d in defs:
             print(d)

@@ -261,6 +261,7 @@ class CodeGen:
         self.events: list = []            # EventSources of "event" probes, by event id
         self.features = features
         self.plans: dict[int, object] = {}
+        self.filters: dict[int, str] = {}  # event id -> tracefs filter (compile/kfilter.py)
 
     def fetch_plan(self, source):
         """The fetch-args of a kprobe/uprobe event; kept in source.detail["fetch"]
@@ -324,6 +325,10 @@ class CodeGen:
             # The runtime opens self.events[event] and runs this probe for its records.
             event = len(self.events)
             self.events.append(inst.source)
+            from .kfilter import kernel_filter
+            flt = kernel_filter(inst)
+            if flt:
+                self.filters[event] = flt
         fb = self.b.function(inst.pp, "v", "")
         gen = FunctionGen(self, inst, fb)
         gen.stmt(inst.body)
@@ -341,6 +346,8 @@ class CodeGen:
         # The events go into the image (after every fetch plan is complete), so
         # `--run IMAGE` on another machine knows what to create and open.
         from ..runtime.session import spec_from_source
-        for src in self.events:
-            self.b.event(spec_from_source(src))
+        for i, src in enumerate(self.events):
+            spec = spec_from_source(src)
+            spec.filter = self.filters.get(i, "")
+            self.b.event(spec)
         return self.b.serialize()
