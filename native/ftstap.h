@@ -295,6 +295,7 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns);
 #define FT_EV_NORAW 8          /* no PERF_SAMPLE_RAW (sampling events have no record) */
 #define FT_EV_INHERIT 16       /* per-task events follow the task's children */
 #define FT_EV_DEFER_CLOSE 32   /* a static tracepoint: may be closed in the background at teardown */
+#define FT_EV_COUNT 64         /* counting mode: a counter, no samples; the probe runs once at stop (counters.c) */
 
 #define FT_RING_DEFAULT 4194304   /* bytes of one ring: no loss at full rate here (KERNEL.md) */
 
@@ -326,6 +327,7 @@ int ft_events_count(const ft_vm *vm);
 ft_i64 ft_event_lost(const ft_vm *vm, int probe);
 /* Samples handled so far (all probes). */
 ft_i64 ft_events_samples(const ft_vm *vm);
+ft_i64 ft_counter_total(const ft_vm *vm, int probe);   /* counting-mode events of probe, summed now */
 
 /* -t: per-probe hit counts and handler time (ns) */
 void ft_vm_set_timing(ft_vm *vm, int on);

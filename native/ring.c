@@ -189,6 +189,8 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
         return seterr(err, errlen, -ENOMEM, "out of memory");
     if (R->enabled)
         return seterr(err, errlen, -EBUSY, "events are already enabled");
+    if (flags & FT_EV_COUNT)         /* counting mode: no ring (counters.c) */
+        return ft_counter_open(vm, R, probe, type, config, flags, pid, cpu, err, errlen);
     int ri = ring_for(R, cpu, pid, ring_bytes, flags & FT_EV_INHERIT, err, errlen);
     if (ri < 0)
         return ri;
@@ -340,6 +342,7 @@ void ft_rings_stop(ft_vm *vm)
     for (int i = 0; i < R->nev; i++)
         if (R->ev[i].probe < 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
+    ft_counters_apply(vm, R);        /* counting-mode probes, before timers/end see the globals */
     report_lost(vm, R);
 }
 

@@ -65,6 +65,11 @@ struct ft_rings {
     int enabled, stopped;
 };
 
+/* counters.c: counting-mode events (FT_EV_COUNT) */
+int ft_counter_open(ft_vm *vm, ft_rings *R, int probe, int type, ft_i64 config, int flags, int pid, int cpu,
+                    char *err, int errlen);
+void ft_counters_apply(ft_vm *vm, ft_rings *R);
+
 /* records.c */
 int ft_rings_build_ids(ft_rings *R);                 /* id -> event table, once all are open */
 ft_i64 ft_ring_drain_one(ft_vm *vm, ft_rings *R, ft_ring *r, int run);

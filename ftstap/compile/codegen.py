@@ -262,6 +262,8 @@ class CodeGen:
         self.features = features
         self.plans: dict[int, object] = {}
         self.filters: dict[int, str] = {}  # event id -> tracefs filter (compile/kfilter.py)
+        self.counted: dict[int, str] = {}  # event id -> what its count adds to (compile/counting.py)
+        self._counting = None
 
     def fetch_plan(self, source):
         """The fetch-args of a kprobe/uprobe event; kept in source.detail["fetch"]
@@ -331,7 +333,20 @@ class CodeGen:
                 self.filters[event] = flt
         fb = self.b.function(inst.pp, "v", "")
         gen = FunctionGen(self, inst, fb)
-        gen.stmt(inst.body)
+        if self._counting is None:
+            from .counting import plan
+            self._counting = plan(self.program)
+        counter = self._counting.get(id(inst)) if kind == "event" else None
+        if counter is not None:
+            from .counting import emit_apply
+            emit_apply(gen, inst, counter)       # counting mode: runs once at stop with the total
+            self.counted[event] = counter.describe()
+            if counter.filter:
+                self.filters[event] = counter.filter
+            else:
+                self.filters.pop(event, None)
+        else:
+            gen.stmt(inst.body)
         fb.emit("RET")
         fb.finish()
         d = inst.source.detail
@@ -349,5 +364,6 @@ class CodeGen:
         for i, src in enumerate(self.events):
             spec = spec_from_source(src)
             spec.filter = self.filters.get(i, "")
+            spec.counting = i in self.counted
             self.b.event(spec)
         return self.b.serialize()

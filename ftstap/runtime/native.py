@@ -98,9 +98,9 @@ def make_limits(defines: dict | None = None, suppress_handler_errors: bool = Fal
     return lim
 
 
-EV_FREQ, EV_CALLCHAIN, EV_RETURN, EV_NORAW, EV_INHERIT, EV_DEFER_CLOSE = (
+EV_FREQ, EV_CALLCHAIN, EV_RETURN, EV_NORAW, EV_INHERIT, EV_DEFER_CLOSE, EV_COUNT = (
     lib.FT_EV_FREQ, lib.FT_EV_CALLCHAIN, lib.FT_EV_RETURN, lib.FT_EV_NORAW, lib.FT_EV_INHERIT,
-    lib.FT_EV_DEFER_CLOSE)
+    lib.FT_EV_DEFER_CLOSE, lib.FT_EV_COUNT)
 RING_DEFAULT = lib.FT_RING_DEFAULT
 
 
@@ -199,6 +199,10 @@ class Session:
     def lost(self, probe: int = -1) -> int:
         """Records lost on probe's events (-1: all probes)."""
         return lib.ft_event_lost(self.vm, probe)
+
+    def counter_total(self, probe: int) -> int:
+        """The counting-mode events of probe, summed over CPUs, read now."""
+        return lib.ft_counter_total(self.vm, probe)
 
     @property
     def samples(self) -> int:

@@ -65,6 +65,7 @@ class EventSpec:
     sample_freq: int = 0
     callchain: bool = False
     filter: str = ""
+    counting: bool = False    # a counter, no samples: the probe runs once at stop (compile/counting.py)
     fields: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -295,6 +296,8 @@ class LiveSession:
             typ, config, period = PERF_TYPE_TRACEPOINT, event_id, 1
             if spec.kind == "tracepoint":
                 flags |= native.EV_DEFER_CLOSE      # nothing to remove after it: close in the background
+            if spec.counting:
+                flags |= native.EV_COUNT
         for cpu in self.cpus:
             try:
                 ev = self.session.open_event(probe, typ, config, period, flags, -1, cpu, self.ring_bytes)
@@ -303,7 +306,10 @@ class LiveSession:
             if spec.filter:
                 try:
                     self.session.set_event_filter(ev, spec.filter)
-                except KernelError:
+                except KernelError as ex:
+                    if spec.counting:    # a counter counts what the filter lets through: no fallback
+                        raise KernelError(f"{spec.pp}: {ex} (counting mode needs it; "
+                                          f"FTSTAP_NO_PUSHDOWN=1 runs the handler instead)") from None
                     # the handler still tests the condition (compile/kfilter.py):
                     # an unfiltered event gives the same results, only slower
                     self.filters_rejected += 1

@@ -83,7 +83,7 @@ def test_rejected_filter_falls_back(workload):
     from ftstap.lang import frontend
     from ftstap.lang.source import Source
     from ftstap.sema.elaborate import run_pass2
-    text = 'global n; probe syscall.getppid { if (execname() == "pushwork") n++ }'
+    text = 'global n; probe syscall.getppid { if (execname() == "pushwork") n[execname()]++ }'
     p1 = frontend.run_pass1(Source("<t>", text), [])
     cg = CodeGen(run_pass2(p1.script, p1.tapsets, KernelFeatures.current()))
     image = cg.build()
@@ -97,4 +97,38 @@ def test_rejected_filter_falls_back(workload):
         s.flush()
     os.close(w)
     with os.fdopen(r) as f:
-        assert (status, f.read()) == (0, "n=5000\n")
+        assert (status, f.read()) == (0, 'n["pushwork"]=5000\n')
+
+
+COUNTING = """
+global n, calls, scaled
+probe syscall.getppid { if (execname() == "pushwork") n++ }
+probe syscall.getppid, syscall.write { if (execname() == "pushwork") calls[name]++ }
+probe syscall.write { if (execname() == "pushwork" && fd == 1) scaled += 5 }
+probe end { printf("n=%d scaled=%d\\n", n, scaled); foreach (k+ in calls) printf("%s:%d\\n", k, calls[k]) }
+"""
+
+
+def test_counting_mode_shown_at_p3():
+    rc, out, err = ftstap("-p3", "-e", COUNTING)
+    assert rc == 0, err
+    assert out.count("#   counting mode (no samples)") == 4
+    assert '#   counting mode (no samples): calls["write"] += count of the filtered events' in out
+
+
+def test_counting_results_equal_sampled(workload):
+    runs = [ftstap("-e", COUNTING, "-c", f"{workload} 20000", pushdown=p) for p in (True, False)]
+    for rc, out, err in runs:
+        assert rc == 0, err
+    assert runs[0][1] == runs[1][1] == "n=20000 scaled=1000\ngetppid:20000\nwrite:2200\n"
+
+
+def test_counting_mode_2m_getppid_exact(cc, need, tfs):
+    """The 2,000,000-getppid exact count, with no samples at all."""
+    need(os.path.exists(os.path.join(tfs, "events", "syscalls", "sys_enter_getppid")), "getppid tracepoint")
+    prog = cc(WORKLOAD.replace("if (i % 10 == 0)", "if (0)").replace("if (i % 100 == 0)", "if (0)"), "cnt2m")
+    script = 'global n; probe syscall.getppid { if (execname() == "cnt2m") n++ } probe end { println(n) }'
+    rc, out, err = ftstap("-p3", "-e", script)
+    assert "counting mode" in out
+    rc, out, err = ftstap("-e", script, "-c", f"{prog} 2000000")
+    assert (rc, out, err) == (0, "2000000\n", "")

@@ -65,3 +65,44 @@ def test_only_whole_handler_conditions():
 def test_switch_off(monkeypatch):
     monkeypatch.setenv("FTSTAP_NO_PUSHDOWN", "1")
     assert filters("global n; probe syscall.read { if (tid() == 3) n++ }") == {}
+
+
+def counted(text: str) -> dict:
+    p1 = frontend.run_pass1(Source("<t>", text), [])
+    cg = CodeGen(run_pass2(p1.script, p1.tapsets, KernelFeatures.current()))
+    cg.build()
+    return cg.counted
+
+
+@pytest.mark.parametrize("text, expect", [
+    ("global n; probe syscall.getppid { n++ }", {0: "n += count"}),
+    ("global n; probe syscall.getppid { ++n } probe end { println(n) }", {0: "n += count"}),
+    ("global n; probe syscall.getppid { n += 4 } probe begin { n = 1 }", {0: "n += count * 4"}),
+    ('global s; probe syscall.getppid, syscall.getpid { s[name, "x"]++ }',
+     {0: 's["getppid", "x"] += count', 1: 's["getpid", "x"] += count'}),
+    ('global s; probe syscall.getppid { if (execname() == "a") s[name]++ }',
+     {0: 's["getppid"] += count of the filtered events'}),
+])
+def test_counting_mode(text, expect):
+    assert counted(text) == expect
+
+
+@pytest.mark.parametrize("text", [
+    "global n; probe syscall.getppid { n[execname()]++ }",              # not fixed per probe
+    "global n; probe syscall.getppid { n[$__syscall_nr]++ }",
+    "global n; probe syscall.getppid { n-- }",
+    "global n; probe syscall.getppid { n++; n++ }",
+    "global n; probe syscall.getppid { n++ } probe timer.s(1) { println(n) }",   # seen early
+    "global n; probe syscall.getppid { n++ } probe syscall.getpid { delete n }",
+    "global n; function f() { return n } probe syscall.getppid { n++ } probe end { println(f()) }",
+    "global n; probe syscall.getppid { if (pid() == 3) n++ }",          # not a kernel filter
+    "global n; probe syscall.getppid { if (tid() == 3) { n++; n++ } }",
+    "global n; probe syscall.getppid { x <<< 1 } global x",              # statistics: not yet
+])
+def test_not_counting_mode(text):
+    assert counted(text) == {}
+
+
+def test_counting_switch_off(monkeypatch):
+    monkeypatch.setenv("FTSTAP_NO_PUSHDOWN", "1")
+    assert counted("global n; probe syscall.getppid { n++ }") == {}

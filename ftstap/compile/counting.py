@@ -1,0 +1,166 @@
+"""Counting mode: event probes that need no samples (issue 6, "aggregate in
+the kernel when the script allows").
+
+A tracepoint probe whose handler (compile/shape.py) ends in
+
+    g++   ++g   g += K   g[k1, ...]++   g[k1, ...] += K
+
+or in `if (COND) STMT` where STMT is one of those and COND becomes the
+event's kernel filter in full (compile/kfilter.py), with g a global number, K a number literal and every key a literal or a
+prologue local set to one (`syscalls[name]++` on syscall.*: name is fixed
+per expansion), adds a count fixed per event.  Its event is opened as a
+plain counter (EventSpec.counting, native/counters.c): the kernel only
+counts, no record is written or read.  At stop the runtime runs the
+probe's "apply" handler once with the total in its context record; the
+handler is the prologue then `g += COUNT * K` (COUNT is `LDFI 0 8`).
+
+Only when the totals cannot be observed early: g must be used by nothing
+but such probes and begin/end/error probes (a timer or another event
+probe reading or clearing g would see the counts late), and by no
+function.  FTSTAP_NO_PUSHDOWN=1 turns it off (compile/kfilter.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..lang import ast as A
+from ..sema.program import LONG
+from .kfilter import kernel_filter, pushdown_enabled
+from .shape import _flatten, handler_shape, literal, resolve
+
+QUIET_KINDS = ("begin", "end", "error", "never")
+
+
+@dataclass
+class Counter:
+    var: object            # the global (sema Var)
+    target: object         # Symbol or Index node
+    scale: int             # K
+    shape: object
+    filter: str = ""       # the kernel filter that stands for the handler's `if`
+
+    def describe(self) -> str:
+        if isinstance(self.target, A.Index):
+            keys = ", ".join(_key_text(k) for k in self.keys)
+            name = f"{self.var.name}[{keys}]"
+        else:
+            name = self.var.name
+        return (f"{name} += count" + (f" * {self.scale}" if self.scale != 1 else "")
+                + (" of the filtered events" if self.filter else ""))
+
+    @property
+    def keys(self):
+        return self.resolved
+
+
+def _key_text(k) -> str:
+    v = literal(k)
+    return repr(v[0]).replace("'", '"') if v else "?"
+
+
+def _candidate(inst, program) -> Counter | None:
+    if inst.source.kind != "tracepoint":
+        return None
+    shape = handler_shape(inst)
+    if shape is None:
+        return None
+    stmt, flt = shape.last, ""
+    if isinstance(stmt, A.If) and stmt.other is None:
+        # `if (COND) g[k]++`: counting only when COND is all kernel filter
+        # (compile/kfilter.py translates nothing it cannot match exactly)
+        flt = kernel_filter(inst)
+        body: list = []
+        _flatten(stmt.then, body)
+        if not flt or len(body) != 1:
+            return None
+        stmt = body[0]
+    if not isinstance(stmt, A.ExprStmt):
+        return None
+    e = stmt.expr
+    if isinstance(e, A.Crement) and e.op == "++":
+        target, scale = e.operand, 1
+    elif isinstance(e, A.Assign) and e.op == "+=" and isinstance(e.value, A.Number):
+        target, scale = e.target, literal(e.value)[0]
+    else:
+        return None
+    if isinstance(target, A.Symbol):
+        var = inst.vars.get(id(target))
+        resolved = ()
+    elif isinstance(target, A.Index) and isinstance(target.base, A.Symbol):
+        var = program.globals.get(target.base.name)
+        resolved = tuple(resolve(inst, shape, k) if k is not None else None for k in target.indexes)
+        if any(k is None or literal(k) is None for k in resolved):
+            return None
+    else:
+        return None
+    if var is None or var.kind != "global" or var.type != LONG:
+        return None
+    c = Counter(var, target, scale, shape, flt)
+    c.resolved = resolved
+    return c
+
+
+def _nodes(node):
+    if isinstance(node, (list, tuple)):
+        for x in node:
+            yield from _nodes(x)
+    elif hasattr(type(node), "_fields") and not isinstance(node, type):     # lang/record.py nodes
+        yield node
+        for name in type(node)._fields:
+            if name != "loc":
+                yield from _nodes(getattr(node, name))
+
+
+def _uses(ctx, body, var) -> bool:
+    for n in _nodes(body):
+        if isinstance(n, A.Symbol):
+            v = ctx.vars.get(id(n))
+            if v is var or (v is None and n.name == var.name and n.name not in ctx.locals):
+                return True
+    return False
+
+
+def plan(program) -> dict[int, Counter]:
+    """id(ProbeInst) -> Counter for every probe compiled in counting mode."""
+    if not pushdown_enabled():
+        return {}
+    cands = {id(inst): c for inst in program.probes if (c := _candidate(inst, program)) is not None}
+    ok_vars = {}
+    for c in cands.values():
+        ok_vars[id(c.var)] = c.var
+    for vid, var in list(ok_vars.items()):
+        if any(_uses(f, f.decl.body, var) for f in program.functions if f.decl is not None):
+            del ok_vars[vid]
+            continue
+        for inst in program.probes:
+            c = cands.get(id(inst))
+            if (c is not None and c.var is var) or inst.source.kind in QUIET_KINDS:
+                continue
+            if _uses(inst, inst.body, var):
+                del ok_vars[vid]
+                break
+    return {k: c for k, c in cands.items() if id(c.var) in ok_vars}
+
+
+def emit_apply(gen, inst, counter: Counter) -> None:
+    """The apply handler: the prologue, then g += COUNT * K."""
+    for s in counter.shape.prologue:
+        gen.stmt(s)
+    gen.emit("ACTION", 1, gen.loc(counter.shape.last, "statement"))
+    target = counter.target
+    if isinstance(target, A.Index):
+        gid = gen.cg.global_id(counter.var)
+        gen.push_key(target.indexes)
+        _count(gen, counter.scale)
+        gen.emit("AADDI", gid, 0, gen.ident_loc(target))
+    else:
+        gen.g_Symbol(target, True)
+        _count(gen, counter.scale)
+        gen.emit("ADD")
+        gen.store(counter.var, LONG, False)
+
+
+def _count(gen, scale: int) -> None:
+    gen.emit("LDFI", 0, 8, 1)
+    if scale != 1:
+        gen.emit("PUSHI", scale)
+        gen.emit("MUL")
