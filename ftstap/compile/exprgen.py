@@ -389,6 +389,8 @@ class ExprGen:
             btf = self.cg.features.btf_reader()
             chain = btf.member_chain(tid, [m.name for m in e.members])
             expr, tid = chain.fetch_expr(expr), chain.type
+            if string_type is not None and not btf.describe(tid).endswith("]"):
+                expr = f"+0({expr})"       # a char * member: the string is where it points
         elif string_type is not None:
             expr = f"+0({expr})"
         elif tid is not None:

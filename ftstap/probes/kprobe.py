@@ -2,11 +2,19 @@
 module("m").function("f"), kernel.statement("f+0x10"): kprobe_events.
 
 Function parameters become `$name` (BTF names and types; x86-64 argument
-registers); `$return` in .return probes.  On a kernel without
+registers); `$return` in .return probes; `.maxactive(N)` sets a return
+probe's instance count.  `sys_NAME` that is no kernel symbol (since 4.17
+x86-64 syscalls are entered through `__x64_sys_NAME(struct pt_regs *)`)
+binds to that wrapper, its `$params` read from the saved user registers
+with the names and types of `__do_sys_NAME` in BTF (or of the syscall
+tracepoint).  Wildcards skip what the kernel cannot probe: functions
+outside available_filter_functions (init text, notrace) and the kprobe
+blacklist.  On a kernel without
 kprobe_events, syscall entry points are served by the syscalls tracepoints
 with a warning; anything else fails naming CONFIG_KPROBE_EVENTS."""
 from __future__ import annotations
 
+import os
 import re
 
 from ..errors import KernelError
@@ -19,6 +27,11 @@ RENAMED = {"do_fork": "kernel_clone (renamed in Linux 5.10)",
            "_do_fork": "kernel_clone (renamed in Linux 5.10)",
            "do_sys_open": "do_sys_openat2 (Linux 5.6)"}
 SUFFIXES = ("call", "return", "inline", "exported")
+SYSCALL_WRAPPER = "__x64_sys_"
+# struct pt_regs offsets of the syscall argument registers (di si dx r10 r8 r9)
+PT_REGS_ARGS = ("+112(%di)", "+104(%di)", "+96(%di)", "+56(%di)", "+72(%di)", "+64(%di)")
+KPROBE_BLACKLIST = "/sys/kernel/debug/kprobes/blacklist"
+_probeable_cache: dict[str, frozenset | None] = {}
 
 
 def _shape(comps):
@@ -40,7 +53,8 @@ def _shape(comps):
     suffix = [c.name for c in rest]
     if any(s not in SUFFIXES + ("maxactive",) for s in suffix):
         return None
-    return family, arg_of(pattern), "return" in suffix, module, pattern.name == "statement"
+    maxactive = next((arg_of(c) for c in rest if c.name == "maxactive"), None)
+    return family, arg_of(pattern), "return" in suffix, module, pattern.name == "statement", maxactive
 
 
 def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
@@ -52,10 +66,60 @@ def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
         return ctx
     for i, p in enumerate(params[:len(ARG_REGS)]):
         ctype = btf.describe(p.type) if hasattr(p, "type") else "long"
-        ctx[p.name] = ContextVar(p.name, "long", ctype, ("reg", ARG_REGS[i]), btf_type=p.type)
+        # a kretprobe sees the registers at return, not the entry values
+        fetch = ("entry", ARG_REGS[i]) if is_return else ("reg", ARG_REGS[i])
+        ctx[p.name] = ContextVar(p.name, "long", ctype, fetch, btf_type=p.type)
     if is_return:
         ctx["return"] = ContextVar("return", "long", "long", ("retval",))
     return ctx
+
+
+def _syscall_context(features, name: str, is_return: bool) -> dict[str, ContextVar]:
+    """$params of `__x64_sys_NAME(const struct pt_regs *regs)`: the user's
+    argument registers saved in *regs, named and typed as `__do_sys_NAME`
+    (BTF) or, failing that, as the syscalls:sys_enter_NAME fields."""
+    ctx: dict[str, ContextVar] = {}
+    try:
+        btf = features.btf_reader()
+        params = [(p.name, btf.describe(p.type), p.type) for p in btf.func_params("__do_sys_" + name)]
+    except (KernelError, KeyError, LookupError):
+        params = []
+    if not params:
+        try:
+            fmt = features.tracepoint_format("syscalls", "sys_enter_" + name)
+            params = [(f.name, f.ctype, None) for f in fmt.fields if f.name != "__syscall_nr"]
+        except (KernelError, OSError, LookupError):
+            params = []
+    for (pname, ctype, tid), where in zip(params, PT_REGS_ARGS):
+        fetch = ("entry", where) if is_return else ("reg", where)
+        ctx[pname] = ContextVar(pname, "long", ctype, fetch, btf_type=tid)
+    if is_return:
+        ctx["return"] = ContextVar("return", "long", "long", ("retval",))
+    return ctx
+
+
+def _probeable(features, syms) -> frozenset | None:
+    """Names a wildcard may expand to: available_filter_functions (which
+    leaves out init text and notrace functions, which kprobes refuse too)
+    minus the kprobe blacklist; None when the kernel does not say."""
+    root = getattr(features, "tracefs", None)
+    if not root or getattr(features, "snapshot", None):
+        return None
+    if root not in _probeable_cache:
+        names = None
+        try:
+            with open(os.path.join(root, "available_filter_functions")) as f:
+                names = {line.split(" ", 1)[0].rstrip("\n") for line in f}
+        except OSError:
+            pass
+        if names is not None:
+            try:
+                with open(KPROBE_BLACKLIST) as f:
+                    names -= {line.split()[1] for line in f if len(line.split()) > 1}
+            except OSError:
+                pass
+        _probeable_cache[root] = frozenset(names) if names is not None else None
+    return _probeable_cache[root]
 
 
 class KprobeProvider(Provider):
@@ -66,15 +130,25 @@ class KprobeProvider(Provider):
         shape = _shape(comps)
         if shape is None:
             return None
-        family, pattern, is_return, module, statement = shape
+        family, pattern, is_return, module, statement, maxactive = shape
         if features.kprobe_events:
-            return self._kprobes(features, family, pattern, is_return, module)
+            out = self._kprobes(features, family, pattern, is_return, module)
+            if is_return and isinstance(maxactive, int) and maxactive > 0:
+                for src in out:
+                    src.detail["maxactive"] = maxactive
+            return out
         return self._fallback(features, pattern, is_return)
 
     def _kprobes(self, features, family, pattern, is_return, module):
         syms = features.kallsyms()
         base = pattern.split("@")[0]
-        found = syms.glob(base, module) if has_wildcard(base) else syms.lookup_all(base)
+        wild = has_wildcard(base)
+        found = syms.glob(base, module) if wild else syms.lookup_all(base)
+        if not found and base.startswith("sys_") and module is None:
+            found = (syms.glob if wild else syms.lookup_all)(SYSCALL_WRAPPER + base[4:])
+        if wild:
+            ok = _probeable(features, syms)
+            found = [s for s in found if ok is None or s.name in ok]
         out = []
         seen = set()
         for s in found:
@@ -82,8 +156,11 @@ class KprobeProvider(Provider):
                 continue
             seen.add(s.name)
             pp = f'{family}.function("{s.name}")' + (".return" if is_return else "")
-            out.append(EventSource("kprobe", pp, {"symbol": s.name}, _btf_context(features, s.name, is_return),
-                                   is_return=is_return))
+            if s.name.startswith(SYSCALL_WRAPPER):
+                ctx = _syscall_context(features, s.name[len(SYSCALL_WRAPPER):], is_return)
+            else:
+                ctx = _btf_context(features, s.name, is_return)
+            out.append(EventSource("kprobe", pp, {"symbol": s.name}, ctx, is_return=is_return))
         return out
 
     def _fallback(self, features, pattern, is_return):

@@ -96,13 +96,16 @@ def no_events_left_behind():
     yield
     if os.geteuid() != 0 or not os.path.isdir(os.path.join(TRACEFS, "events")):
         return
-    path = os.path.join(TRACEFS, "uprobe_events")
-    with open(path) as f:
-        left = [l.strip() for l in f if _ours(l.strip())]
-    mine = [l for l in left if l.split("/")[0].endswith(f"_{os.getpid()}")]
-    if mine:   # remove them (a failed test may have left them), then report
-        from ftstap.kernel.dynevents import _remove
-        for line in mine:
-            group, event = line.split(":", 1)[1].split()[0].split("/")
-            _remove(TRACEFS, path, group, event)
-    assert not mine, f"kernel tests left events behind in {path}: {mine}"
+    for name in ("uprobe_events", "kprobe_events"):
+        path = os.path.join(TRACEFS, name)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            left = [l.strip() for l in f if _ours(l.strip())]
+        mine = [l for l in left if l.split("/")[0].endswith(f"_{os.getpid()}")]
+        if mine:   # remove them (a failed test may have left them), then report
+            from ftstap.kernel.dynevents import _remove
+            for line in mine:
+                group, event = line.split(":", 1)[1].split()[0].split("/")
+                _remove(TRACEFS, path, group, event)
+        assert not mine, f"kernel tests left events behind in {path}: {mine}"

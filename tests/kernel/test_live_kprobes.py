@@ -1,0 +1,152 @@
+"""kernel.function / kprobe.function through real kprobe_events.
+
+This machine has no kprobe_events, so these tests skip here; tests/vm runs
+this file inside a QEMU guest booted from Debian's stock kernel, with
+FTSTAP_EXPECT_KPROBES=1, which turns the skip into a failure.  Userspace in
+that guest is ~25x slower, so every test is one ftstap run (~8 s) and
+checks several things at once; each also checks that the session left
+nothing in kprobe_events."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+SYNC = ('global count=0  probe kernel.function("sys_sync") { count++; '
+        'printf("sys_sync called %d times, currently by pid %d\\n", count, pid()) }')
+
+
+@pytest.fixture(scope="module")
+def kp(tfs):
+    """The tracefs root, if this kernel has kprobe_events."""
+    if not os.path.exists(os.path.join(tfs, "kprobe_events")):
+        msg = "kprobe_events is missing (CONFIG_KPROBE_EVENTS); tests/vm runs these under QEMU"
+        if os.environ.get("FTSTAP_EXPECT_KPROBES") == "1":
+            pytest.fail(msg + ", and FTSTAP_EXPECT_KPROBES=1 says this kernel must have it")
+        pytest.skip(msg)
+    return tfs
+
+
+def ours(root, pid):
+    """This session's lines of kprobe_events (and dynamic_events)."""
+    out = []
+    for name in ("kprobe_events", "dynamic_events"):
+        path = os.path.join(root, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                out += [f"{name}: {l.strip()}" for l in f if f"ftstap_{pid}/" in l]
+    return out
+
+
+def ftstap(root, *args, timeout=180):
+    """Run ftstap; (returncode, stdout, stderr).  Nothing of it may remain."""
+    p = subprocess.Popen([sys.executable, "-m", "ftstap", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, errors="replace")
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        raise AssertionError(f"ftstap timed out: {out}\n{err}")
+    assert ours(root, p.pid) == [], err
+    return p.returncode, out, err
+
+
+@pytest.fixture
+def target_file(tmp_path):
+    path = tmp_path / "kprobe-target.txt"
+    path.write_text("hello from a kprobe test\n")
+    return str(path)
+
+
+def test_sys_sync_is_a_real_kprobe(kp):
+    rc, out, err = ftstap(kp, "-c", "sync; sync; sync", "-e", SYNC)
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert [l.split(",")[0] for l in lines] == [f"sys_sync called {n} times" for n in (1, 2, 3)], out
+    assert len({l.rsplit(" ", 1)[1] for l in lines}) == 3          # three sync processes
+    assert "tracepoint" not in err and "WARNING" not in err, err
+
+
+def test_openat2_filename_user_and_kernel_string(kp, target_file):
+    script = ('probe kernel.function("do_sys_openat2") { if (pid() == target()) '
+              'printf("%s|%s|%d\\n", user_string($filename), kernel_string($filename), $dfd) }')
+    rc, out, err = ftstap(kp, "-c", f"cat {target_file}", "-e", script)
+    assert rc == 0, err
+    assert f"{target_file}|{target_file}|-100" in out.splitlines(), out   # AT_FDCWD, an s32
+
+
+def test_return_probe_sees_return_value(kp, target_file):
+    script = ('probe kernel.function("do_sys_openat2").return { if (pid() == target()) '
+              'printf("%s %d\\n", ppfunc(), $return) }')
+    rc, out, err = ftstap(kp, "-c", f"cat {target_file} /nonexistent-kprobe-test", "-e", script)
+    assert rc == 0, err
+    rets = [int(l.split()[1]) for l in out.splitlines() if l.startswith("do_sys_openat2 ")]
+    assert -2 in rets, out                                     # ENOENT for the missing file
+    assert any(r >= 3 for r in rets), out                      # a descriptor for the real one
+
+
+def test_btf_member_chain(kp, target_file):
+    script = ('global n  probe kernel.function("vfs_read") { if (pid() == target()) '
+              'n[$file->f_inode->i_ino, kernel_string($file->f_path->dentry->d_name->name)]++ } '
+              'probe end { foreach ([i, s] in n) printf("%d %s %d\\n", i, s, n[i, s]) }')
+    rc, out, err = ftstap(kp, "-c", f"cat {target_file}", "-e", script)
+    assert rc == 0, err
+    ino = os.stat(target_file).st_ino
+    rows = [l.split() for l in out.splitlines()]
+    assert any(r[0] == str(ino) and r[1] == os.path.basename(target_file) for r in rows), out
+
+
+def test_wildcard_attach_and_detach(kp, target_file):
+    script = ('global n  probe kernel.function("vfs_*") { if (pid() == target()) n[ppfunc()]++ } '
+              'probe end { foreach (f in n) printf("%s %d\\n", f, n[f]) }')
+    rc, out, err = ftstap(kp, "-c", f"cat {target_file}", "-e", script)
+    assert rc == 0, err
+    hit = {l.split()[0] for l in out.splitlines()}
+    assert {"vfs_read", "vfs_open"} <= hit, out
+
+
+def _wait_for_events(root, pid, p, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = ours(root, pid)
+        if got:
+            return got
+        if p.poll() is not None:
+            raise AssertionError(f"ftstap ended before arming: {p.communicate()}")
+        time.sleep(0.2)
+    raise AssertionError("ftstap never created its kprobes")
+
+
+@pytest.mark.parametrize("how", ["timeout", "SIGINT", "error"])
+def test_teardown_on_every_exit_path(kp, how):
+    if how == "timeout":
+        rc, out, err = ftstap(kp, "-T", "1", "-e",
+                              'probe kernel.function("ksys_sync") { } probe end { println("end") }')
+        assert rc == 0 and out == "end\n", err
+        return
+    if how == "error":
+        rc, out, err = ftstap(kp, "-c", "sync", "-e",
+                              'global z  probe kernel.function("ksys_sync") { println(1 / z) }')
+        assert rc == 1 and "division by zero" in err, (rc, out, err)
+        return
+    script = ('global n  probe kernel.function("ksys_sync").return.maxactive(16) { n++ } '
+              'probe end { printf("n=%d\\n", n) }')
+    p = subprocess.Popen([sys.executable, "-m", "ftstap", "-e", script], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        live = _wait_for_events(kp, p.pid, p)
+        assert any(l.startswith(("kprobe_events: r16:", "dynamic_events: r16:")) for l in live), live
+        time.sleep(1.0)                        # the perf events are opened after the definitions
+        subprocess.run(["sync"], check=True)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    assert p.returncode == 0, err
+    assert out.startswith("n="), out
+    assert ours(kp, p.pid) == []
