@@ -89,3 +89,4 @@ def test_return_probe_cannot_fetch_entry_params(kfeatures):
 def test_wildcard_takes_text_symbols_without_clones(kfeatures):
     p = elaborate('probe kernel.function("vfs_*") { }', kfeatures)
     assert sorted(i.source.detail["symbol"] for i in p.probes) == ["vfs_open", "vfs_read"]
+

@@ -1,0 +1,29 @@
+"""tests/kernel/test_live_kprobes.py inside a guest that has kprobe_events.
+
+One boot for the module (~2 min under TCG); one host test per guest test
+function, so a failure names the kprobe feature that broke.  The guest run
+sets FTSTAP_EXPECT_KPROBES=1: a guest kernel without kprobe_events fails."""
+import pytest
+
+from vmtier import boot_pytest, guest_test_names
+
+GUEST_TESTS = "tests/kernel/test_live_kprobes.py"
+
+
+@pytest.fixture(scope="module")
+def guest():
+    return boot_pytest(GUEST_TESTS, env={"FTSTAP_EXPECT_KPROBES": "1"}, timeout=900)
+
+
+def test_guest_run_passed_and_skipped_nothing(guest):
+    assert guest.results, f"no test results from the guest:\n{guest.tail()}"
+    bad = {k: v for k, v in guest.results.items() if v[0] != "PASSED"}
+    assert not bad and guest.rc == 0, f"guest pytest rc={guest.rc} {bad}\n{guest.tail()}"
+
+
+@pytest.mark.parametrize("name", guest_test_names(GUEST_TESTS))
+def test_in_guest(guest, name):
+    got = guest.outcomes(name)
+    assert got, f"{name} did not run in the guest:\n{guest.tail()}"
+    bad = {k: v for k, v in got.items() if v[0] != "PASSED"}
+    assert not bad, f"{bad}\n{guest.tail(120)}"
