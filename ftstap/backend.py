@@ -16,7 +16,7 @@ def _image_path(opts: Options) -> str:
         else os.path.abspath(name)
 
 
-def _event_definitions(events, filters=None, counted=None) -> list[str]:
+def _event_definitions(events, filters=None, counted=None, task=()) -> list[str]:
     """What pass 3 plans to open in the kernel, one line per event, with the
     tracefs definition of kprobe/uprobe events (GROUP is ftstap_<pid>)."""
     out = []
@@ -28,6 +28,8 @@ def _event_definitions(events, filters=None, counted=None) -> list[str]:
             out.append("#   " + plan.definition("GROUP", f"e{i}"))
         if (filters or {}).get(i):
             out.append(f"#   kernel filter: {filters[i]}")
+        if i in task:
+            out.append("#   per task under -c: the handler acts only for target()")
         if (counted or {}).get(i):
             out.append(f"#   counting mode (no samples): {counted[i]}")
     return out
@@ -55,7 +57,7 @@ def finish(program, opts: Options) -> int:
         print("Pass 3: translation failed.", file=sys.stderr)
         return 1
     if opts.last_pass == 3:
-        defs = _event_definitions(cg.events, cg.filters, cg.counted)
+        defs = _event_definitions(cg.events, cg.filters, cg.counted, task=cg.task_events)
         print("# events" + ("" if defs else " (none: the runtime fires every probe itself)"))
         for d in defs:
             print(d)

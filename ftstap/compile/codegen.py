@@ -264,6 +264,7 @@ class CodeGen:
         self.filters: dict[int, str] = {}  # event id -> tracefs filter (compile/kfilter.py)
         self.counted: dict[int, str] = {}  # event id -> what its count adds to (compile/counting.py)
         self._counting = None
+        self.task_events: set[int] = set()  # events whose handler acts only for target() (taskscope.py)
 
     def fetch_plan(self, source):
         """The fetch-args of a kprobe/uprobe event; kept in source.detail["fetch"]
@@ -331,6 +332,9 @@ class CodeGen:
             flt = kernel_filter(inst)
             if flt:
                 self.filters[event] = flt
+            from .taskscope import task_scoped
+            if task_scoped(inst):
+                self.task_events.add(event)
         fb = self.b.function(inst.pp, "v", "")
         gen = FunctionGen(self, inst, fb)
         if self._counting is None:
@@ -365,5 +369,6 @@ class CodeGen:
             spec = spec_from_source(src)
             spec.filter = self.filters.get(i, "")
             spec.counting = i in self.counted
+            spec.task = i in self.task_events
             self.b.event(spec)
         return self.b.serialize()

@@ -66,6 +66,7 @@ class EventSpec:
     callchain: bool = False
     filter: str = ""
     counting: bool = False    # a counter, no samples: the probe runs once at stop (compile/counting.py)
+    task: bool = False        # the handler acts only for target(): may be opened on -c's process (taskscope.py)
     fields: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -226,6 +227,7 @@ class LiveSession:
         self.child_status: int | None = None
         self._old_term = None
         self.filters_rejected = 0           # events opened without their kernel filter (EINVAL)
+        self.task_pid = -1                  # > 0: events opened on this process only
 
     # -- setup ---------------------------------------------------------------
     def start(self) -> "LiveSession":
@@ -255,6 +257,9 @@ class LiveSession:
             self.child_pid, fd = _fork_command(self.command)
             self.session.set_child(self.child_pid, fd)      # also sets target()
         ids = {e: self._event_id(root, e) for e in used}
+        # every handler acts only for target(): open on -c's process (and what it
+        # starts), not system-wide (compile/taskscope.py)
+        self.task_pid = self.child_pid if self.child_pid and all(self.specs[e].task for e in used) else -1
         for probe, e in self.probes:
             self._open(probe, self.specs[e], ids[e])
         self.session.enable_events()
@@ -298,9 +303,12 @@ class LiveSession:
                 flags |= native.EV_DEFER_CLOSE      # nothing to remove after it: close in the background
             if spec.counting:
                 flags |= native.EV_COUNT
+        pid = self.task_pid
+        if pid > 0:
+            flags |= native.EV_INHERIT
         for cpu in self.cpus:
             try:
-                ev = self.session.open_event(probe, typ, config, period, flags, -1, cpu, self.ring_bytes)
+                ev = self.session.open_event(probe, typ, config, period, flags, pid, cpu, self.ring_bytes)
             except KernelError as ex:
                 raise KernelError(f"{spec.pp or spec.kind}: {ex}") from None
             if spec.filter:

@@ -132,3 +132,39 @@ def test_counting_mode_2m_getppid_exact(cc, need, tfs):
     assert "counting mode" in out
     rc, out, err = ftstap("-e", script, "-c", f"{prog} 2000000")
     assert (rc, out, err) == (0, "2000000\n", "")
+
+
+TASK = """
+global n, m
+probe syscall.getppid { if (pid() == target()) n++ }
+probe syscall.write, syscall.getppid { if (pid() == target() && tid() > 0) m[name]++ }
+probe end { printf("n=%d\\n", n); foreach (k+ in m) printf("%s:%d\\n", k, m[k]) }
+"""
+
+
+def test_task_scoped_events_equal_system_wide(workload):
+    rc, out, err = ftstap("-p3", "-e", TASK)
+    assert out.count("#   per task under -c") == 3, out
+    # a shell as target(): its children fire inherited events, which the handler's test rejects
+    cmd = f"/bin/sh -c '{workload} 3000; {workload} 1000; exit 0'"
+    runs = [ftstap("-e", TASK, "-c", cmd, pushdown=p) for p in (True, False)]
+    assert runs[0] == runs[1]
+    runs = [ftstap("-e", TASK, "-c", f"{workload} 3000", pushdown=p) for p in (True, False)]
+    assert runs[0] == runs[1] == (0, "n=3000\ngetppid:3000\nwrite:330\n", "")
+
+
+def test_task_scoped_opens_per_task(workload):
+    from ftstap.runtime import native
+    from ftstap.runtime import session as S
+    from ftstap.compile.codegen import CodeGen
+    from ftstap.kernel.features import KernelFeatures
+    from ftstap.lang import frontend
+    from ftstap.lang.source import Source
+    from ftstap.sema.elaborate import run_pass2
+    p1 = frontend.run_pass1(Source("<t>", TASK), [])
+    image = CodeGen(run_pass2(p1.script, p1.tapsets, KernelFeatures.current())).build()
+    specs, probes = S.image_events(image)
+    with native.Session(image, out_fd=os.open(os.devnull, os.O_WRONLY)) as s:
+        with S.LiveSession(s, specs, probes, command=f"{workload} 100") as live:
+            assert live.task_pid == live.child_pid > 0
+            s.run(30)
