@@ -16,7 +16,7 @@ def _image_path(opts: Options) -> str:
         else os.path.abspath(name)
 
 
-def _event_definitions(events, filters=None, counted=None, task=()) -> list[str]:
+def _event_definitions(events, filters=None, counted=None, stacks=None, task=()) -> list[str]:
     """What pass 3 plans to open in the kernel, one line per event, with the
     tracefs definition of kprobe/uprobe events (GROUP is ftstap_<pid>)."""
     out = []
@@ -32,6 +32,8 @@ def _event_definitions(events, filters=None, counted=None, task=()) -> list[str]
             out.append("#   per task under -c: the handler acts only for target()")
         if (counted or {}).get(i):
             out.append(f"#   counting mode (no samples): {counted[i]}")
+        if (stacks or {}).get(i):
+            out.append("#   callchain" + (" (kernel symbols)" if stacks.get("ksyms") else ""))
     return out
 
 
@@ -57,7 +59,8 @@ def finish(program, opts: Options) -> int:
         print("Pass 3: translation failed.", file=sys.stderr)
         return 1
     if opts.last_pass == 3:
-        defs = _event_definitions(cg.events, cg.filters, cg.counted, task=cg.task_events)
+        defs = _event_definitions(cg.events, cg.filters, cg.counted, getattr(cg, "stacks", None),
+                                   task=cg.task_events)
         print("# events" + ("" if defs else " (none: the runtime fires every probe itself)"))
         for d in defs:
             print(d)

@@ -6,6 +6,7 @@
 #include "ftstap.h"
 #include "vm.h"
 #include "ring.h"
+#include "backtrace.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -326,6 +327,7 @@ const ft_builtin ft_builtins[] = {
     ENTRY(randint, "i", 'i'),
     ENTRY(abs, "i", 'i'),
     FT_EV_BUILTINS            /* event probes: native/evfuncs.c */
+    FT_BT_BUILTINS            /* backtraces: native/backtrace.c */
 };
 const int ft_nbuiltins = (int)(sizeof ft_builtins / sizeof ft_builtins[0]);
 

@@ -5,6 +5,7 @@
 #include "ftstap.h"
 #include "vm.h"
 #include "ring.h"
+#include "backtrace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ void ft_limits_default(ft_limits *lim)
     lim->maxerrors = 0;
     lim->maxskipped = 100;
     lim->hist_elision = FT_HIST_ELISION;
+    lim->maxbacktrace = 20;
 }
 
 void ft_vm_diag(ft_vm *vm, const char *kind, const char *msg)
@@ -141,6 +143,7 @@ void ft_vm_free(ft_vm *vm)
     if (!vm)
         return;
     ft_rings_free(vm);
+    ft_bt_free(vm);
     free(vm->hits);
     free(vm->htime);
     if (vm->child_fd >= 0)

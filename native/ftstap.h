@@ -219,6 +219,7 @@ typedef struct ft_limits {
     ft_i64 hist_elision;       /* zero buckets kept around non-zero ones (2) */
     int suppress_handler_errors;  /* --suppress-handler-errors */
     ft_i64 target_pid;         /* -x PID: target() */
+    ft_i64 maxbacktrace;       /* frames of each part of a backtrace (20) */
 } ft_limits;
 
 /* The event context that context builtins read (pid(), execname(), ...).
@@ -231,6 +232,10 @@ typedef struct ft_ctx {
     ft_i64 raw_len;
     int probe;                 /* index of the running probe */
     int flags;                 /* FT_CTX_*: what is known about this context */
+    const void *chain;         /* FT_CTX_CHAIN: the sample's callchain, nchain u64s (backtrace.c) */
+    ft_i64 nchain;
+    const char *ustack;        /* FT_CTX_CHAIN: the top nustack bytes of the user stack */
+    ft_i64 nustack;
 } ft_ctx;
 
 /* -- instruction set / builtin introspection (Python reads opcode numbers here) -- */
@@ -304,6 +309,7 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns);
 #define FT_CTX_RETURN 2        /* from a return probe */
 #define FT_CTX_COMM 4          /* comm is filled in */
 #define FT_CTX_UID 8           /* uid is filled in */
+#define FT_CTX_CHAIN 16        /* chain/ustack are set (an event opened with FT_EV_CALLCHAIN) */
 
 /* Open one perf event for probe `probe` on (pid, cpu) as perf_event_open(2)
    takes them (pid -1: every task on cpu; cpu -1: task pid on any cpu).
@@ -342,3 +348,19 @@ int ft_vm_set_child(ft_vm *vm, int pid, int start_fd);
 /* The command's wait status once reaped, else -1. */
 int ft_vm_child_status(const ft_vm *vm);
 /* ==== end of live events section ======================================= */
+
+/* ==== backtraces ==========================================================
+ * Owned by native/backtrace.c (the builtins), ksyms.c, usyms.c. */
+/* The kernel's text symbols for print_backtrace & co., from the text of
+   /proc/kallsyms (or a snapshot of it).  Returns the number of symbols, or
+   < 0 (FT_ENOMEM). */
+int ft_bt_load_kallsyms(ft_vm *vm, const char *text, ft_i64 len);
+/* One address as print_backtrace / print_ubacktrace (of process pid) write
+   it, into buf (NUL-terminated); returns the full length.  For tests. */
+ft_i64 ft_bt_kernel_line(ft_vm *vm, ft_i64 addr, char *buf, ft_i64 cap);
+ft_i64 ft_bt_user_line(ft_vm *vm, ft_i64 pid, ft_i64 addr, char *buf, ft_i64 cap);
+/* Before the first ft_event_open: the rings also report executable mmaps
+   (PERF_RECORD_MMAP2), so user stacks of processes that have exited by the
+   time their records are read still get symbols. */
+int ft_bt_track_maps(ft_vm *vm);
+/* ==== end of backtraces section ========================================= */

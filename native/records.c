@@ -20,6 +20,7 @@
 #include "ftstap.h"
 #include "vm.h"
 #include "ring.h"
+#include "backtrace.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -92,7 +93,10 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     memcpy(&t, p + 8, 8);            /* PERF_SAMPLE_TIME */
     memcpy(cpu, p + 16, 8);          /* PERF_SAMPLE_CPU */
     p += 24;
-    if (st & PERF_SAMPLE_CALLCHAIN) {
+    ft_ctx c;
+    c.chain = c.ustack = NULL;
+    c.nchain = c.nustack = 0;
+    if (st & PERF_SAMPLE_CALLCHAIN) {    /* u64 nr, ips[nr]: backtrace.c reads them in place */
         uint64_t nr;
         if (p + 8 > end)
             return;
@@ -100,9 +104,10 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
         p += 8;
         if (nr > (uint64_t)(end - p) / 8)
             return;
-        p += nr * 8;                 /* kept for backtraces (not yet used) */
+        c.chain = p;
+        c.nchain = (ft_i64)nr;
+        p += nr * 8;
     }
-    ft_ctx c;
     c.raw = NULL;
     c.raw_len = 0;
     if (st & PERF_SAMPLE_RAW) {
@@ -114,6 +119,17 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
             return;
         c.raw = p + 4;
         c.raw_len = n;
+        p += 4 + n;
+    }
+    if (st & PERF_SAMPLE_STACK_USER) {   /* u64 size, data[size], u64 dyn_size (if size) */
+        uint64_t n, dyn = 0;
+        if (p + 8 <= end) {
+            memcpy(&n, p, 8);
+            if (n && n <= (uint64_t)(end - p - 8) && p + 16 + n <= end)
+                memcpy(&dyn, p + 8 + n, 8);
+            c.ustack = p + 8;
+            c.nustack = (ft_i64)(dyn < n ? dyn : n);
+        }
     }
     c.pid = pt[0];
     c.tid = pt[1];
@@ -122,7 +138,8 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     c.time_ns = (ft_i64)t;
     c.comm[0] = '\0';
     c.probe = e->probe;
-    c.flags = FT_CTX_EVENT | ((e->flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0);
+    c.flags = FT_CTX_EVENT | ((e->flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0) |
+              ((st & PERF_SAMPLE_CALLCHAIN) ? FT_CTX_CHAIN : 0);
     R->samples++;
     ft_vm_run_probe(vm, e->probe, &c);
 }
@@ -155,14 +172,21 @@ static void on_record(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
         memcpy(pt, body, 8);
         int n = (int)(size - sizeof *h - 8);
         ft_comms_set(R->comms, (int)pt[1], body + 8, n > 16 ? 16 : n);
+        if ((h->misc & PERF_RECORD_MISC_COMM_EXEC) && vm->bt)
+            ft_bt_task_changed(vm, (int)pt[0]);   /* new mappings: backtrace.c rereads them */
         break;
     }
+    case PERF_RECORD_MMAP2:          /* executable mappings for user backtraces (backtrace.c) */
+        ft_bt_mmap2(vm, body, size - sizeof *h);
+        break;
     case PERF_RECORD_FORK: {         /* u32 pid, ppid, tid, ptid; u64 time */
         uint32_t f[4];
         if (size < sizeof *h + 16)
             break;
         memcpy(f, body, 16);
         ft_comms_fork(R->comms, (int)f[3], (int)f[2]);
+        if (f[0] == f[2] && vm->bt)
+            ft_bt_task_changed(vm, (int)f[0]);    /* a new process: its pid may be reused */
         break;
     }
     default:

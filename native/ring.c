@@ -31,6 +31,7 @@
 #include "ftstap.h"
 #include "vm.h"
 #include "ring.h"
+#include "backtrace.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -144,6 +145,7 @@ static int ring_for(ft_rings *R, int cpu, int pid, ft_i64 ring_bytes, int inheri
     a.comm = 1;                      /* execname() of events: the pid -> comm table */
     a.comm_exec = 1;
     a.task = 1;                      /* FORK: a child starts with its parent's comm */
+    a.mmap = a.mmap2 = R->track_maps;   /* MMAP2: executable mappings, for user backtraces */
     a.inherit = inherit ? 1 : 0;
     int fd = perf_open(&a, pid, cpu);
     if (fd < 0)
@@ -191,6 +193,7 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
         return seterr(err, errlen, -EBUSY, "events are already enabled");
     if (flags & FT_EV_COUNT)         /* counting mode: no ring (counters.c) */
         return ft_counter_open(vm, R, probe, type, config, flags, pid, cpu, err, errlen);
+    R->track_maps = vm->bt && vm->bt->track_maps;
     int ri = ring_for(R, cpu, pid, ring_bytes, flags & FT_EV_INHERIT, err, errlen);
     if (ri < 0)
         return ri;
@@ -210,8 +213,9 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
     if (!(flags & FT_EV_NORAW))
         a.sample_type |= PERF_SAMPLE_RAW;
     if (flags & FT_EV_CALLCHAIN) {
-        a.sample_type |= PERF_SAMPLE_CALLCHAIN;
+        a.sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER;
         a.sample_max_stack = 127;
+        a.sample_stack_user = 16;    /* the caller of a function stopped at its entry (backtrace.c) */
     }
     a.inherit = (flags & FT_EV_INHERIT) ? 1 : 0;
     int fd = perf_open(&a, pid, cpu);

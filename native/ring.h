@@ -63,6 +63,7 @@ struct ft_rings {
     ft_comms *comms;
     int ep, tfd;                     /* epoll over the rings, the drain timer */
     int enabled, stopped;
+    int track_maps;                  /* tracking events report MMAP2 (backtrace.c) */
 };
 
 /* counters.c: counting-mode events (FT_EV_COUNT) */

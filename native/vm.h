@@ -93,6 +93,8 @@ struct ft_vm {
     int nwatch;
     /* live events (ring.c): NULL until the first ft_event_open */
     struct ft_rings *rings;
+    /* backtraces (backtrace.c): symbol tables, NULL until first needed */
+    struct ft_bt *bt;
     /* -t: per probe hits, handler ns total/min/max (allocated in ft_vm_new) */
     ft_i64 *hits, *htime;
     int timing;

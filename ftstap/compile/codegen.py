@@ -357,6 +357,19 @@ class CodeGen:
         self.b.probe(inst.pp, kind, fb.id, priority=inst.source.priority,
                      interval_ns=d.get("interval_ns", 0), randomize_ns=d.get("randomize_ns", 0), event=event)
 
+    def stack_needs(self) -> dict:
+        """{event id: True} for events whose handler reads a backtrace, and
+        "ksyms": some probe names kernel addresses (compile/needs.py)."""
+        from .needs import Needs
+        needs, out, ids = Needs(self.program), {}, {id(src): i for i, src in enumerate(self.events)}
+        for inst in self.program.probes:
+            got = needs(inst)
+            if "callchain" in got and id(inst.source) in ids:
+                out[ids[id(inst.source)]] = True
+            if "ksyms" in got:
+                out["ksyms"] = True
+        return out
+
     def build(self) -> bytes:
         # Globals enter the image as code refers to them (unused library
         # globals stay out); user globals set by -G are declared first.
@@ -365,8 +378,10 @@ class CodeGen:
         # The events go into the image (after every fetch plan is complete), so
         # `--run IMAGE` on another machine knows what to create and open.
         from ..runtime.session import spec_from_source
+        self.stacks = stacks = self.stack_needs()
         for i, src in enumerate(self.events):
-            spec = spec_from_source(src)
+            spec = spec_from_source(src, callchain=i in stacks)
+            spec.ksyms = spec.callchain and stacks.get("ksyms", False)
             spec.filter = self.filters.get(i, "")
             spec.counting = i in self.counted
             spec.task = i in self.task_events

@@ -82,7 +82,7 @@ def builtin(name: str) -> BuiltinInfo | None:
 # stap's -D names for the fields of ft_limits
 LIMIT_FIELDS = {"MAXACTION": "maxaction", "MAXNESTING": "maxnesting", "MAXSTRINGLEN": "maxstringlen",
                 "MAXMAPENTRIES": "maxmapentries", "MAXERRORS": "maxerrors", "MAXSKIPPED": "maxskipped",
-                "HIST_ELISION": "hist_elision"}
+                "HIST_ELISION": "hist_elision", "MAXBACKTRACE": "maxbacktrace"}
 
 
 def make_limits(defines: dict | None = None, suppress_handler_errors: bool = False, target_pid: int = 0):
@@ -208,6 +208,29 @@ class Session:
     def samples(self) -> int:
         """Event samples handled so far."""
         return lib.ft_events_samples(self.vm)
+
+    def load_kallsyms(self, text: bytes) -> int:
+        """Kernel text symbols for print_backtrace & co. (native/ksyms.c), from
+        the text of /proc/kallsyms; returns how many."""
+        n = lib.ft_bt_load_kallsyms(self.vm, text, len(text))
+        if n < 0:
+            raise FtstapError("out of memory for the kernel symbol table")
+        return n
+
+    def track_maps(self) -> None:
+        """Before opening events: report executable mmaps for user backtraces."""
+        if lib.ft_bt_track_maps(self.vm) != lib.FT_OK:
+            raise FtstapError("out of memory")
+
+    def backtrace_line(self, addr: int, pid: int | None = None) -> str:
+        """One address as print_backtrace (pid None) or print_ubacktrace of pid writes it."""
+        buf = ffi.new("char[]", 1024)
+        addr = (addr + (1 << 63)) % (1 << 64) - (1 << 63)      # the same bits as a signed ft_i64
+        if pid is None:
+            lib.ft_bt_kernel_line(self.vm, addr, buf, 1024)
+        else:
+            lib.ft_bt_user_line(self.vm, pid, addr, buf, 1024)
+        return _s(buf)
 
     def set_timing(self, on: bool = True) -> None:
         lib.ft_vm_set_timing(self.vm, int(bool(on)))

@@ -64,6 +64,7 @@ class EventSpec:
     sample_period: int = 0
     sample_freq: int = 0
     callchain: bool = False
+    ksyms: bool = False       # its backtraces are printed with kernel symbols (compile/needs.py)
     filter: str = ""
     counting: bool = False    # a counter, no samples: the probe runs once at stop (compile/counting.py)
     task: bool = False        # the handler acts only for target(): may be opened on -c's process (taskscope.py)
@@ -256,6 +257,10 @@ class LiveSession:
         if self.command is not None:
             self.child_pid, fd = _fork_command(self.command)
             self.session.set_child(self.child_pid, fd)      # also sets target()
+        if any(self.specs[e].ksyms for e in used):
+            self._load_kallsyms()
+        if any(self.specs[e].callchain for e in used):
+            self.session.track_maps()         # user stacks of processes gone by the time we read them
         ids = {e: self._event_id(root, e) for e in used}
         # every handler acts only for target(): open on -c's process (and what it
         # starts), not system-wide (compile/taskscope.py)
@@ -264,6 +269,11 @@ class LiveSession:
             self._open(probe, self.specs[e], ids[e])
         self.session.enable_events()
         return self
+
+    def _load_kallsyms(self) -> None:
+        """The kernel's text symbols for print_backtrace & co. (native/ksyms.c)."""
+        from ..kernel.symbols import Kallsyms
+        self.session.load_kallsyms(Kallsyms.load().text.encode())
 
     def _event_id(self, root: str, e: int) -> int | None:
         spec = self.specs[e]

@@ -11,6 +11,7 @@ pp:s pn:s ppfunc:s probefunc:s probemod:s is_return:l
 gettimeofday_s:l gettimeofday_ms:l gettimeofday_us:l gettimeofday_ns:l get_cycles:l jiffies:l
 local_clock_ns:l local_clock_us:l local_clock_ms:l local_clock_s:l cpu_clock_ns:l
 backtrace:s print_backtrace:v sprint_backtrace:s ubacktrace:s print_ubacktrace:v sprint_ubacktrace:s
+print_stack:sv sprint_stack:ss print_ustack:sv sprint_ustack:ss stack:ll ustack:ll caller:s caller_addr:l
 user_string:ls user_string_n:lls user_string_quoted:ls user_string_n_quoted:lls
 kernel_string:ls kernel_string_n:lls kernel_string_quoted:ls
 user_int:ll user_long:ll user_short:ll user_char:ll user_uint:ll user_ulong:ll

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NATIVE = os.path.join(ROOT, "native")
-SOURCES = ["map.c", "stat.c", "fmt.c", "out.c", "program.c", "vm.c", "ctx.c", "builtins.c", "loop.c", "ring.c", "records.c", "counters.c", "comm.c", "evfuncs.c"]
+SOURCES = ["map.c", "stat.c", "fmt.c", "out.c", "program.c", "vm.c", "ctx.c", "builtins.c", "loop.c", "ring.c", "records.c", "counters.c", "comm.c", "evfuncs.c", "backtrace.c", "ksyms.c", "usyms.c"]
 CFLAGS = ["-std=gnu11", "-g", "-O1", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror",
           "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
 
