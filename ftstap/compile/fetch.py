@@ -80,6 +80,9 @@ def base_expr(var, loc) -> str:
         return spec[1]
     if isinstance(spec, tuple) and spec and spec[0] == "retval":
         return "$retval"
+    if isinstance(spec, tuple) and spec and spec[0] == "entry":
+        raise SemanticError(f"'${var.name}' in a .return probe means its value at entry, which a "
+                            "return probe cannot fetch: save it in a global from the entry probe", loc)
     raise SemanticError(f"'${var.name}' cannot be fetched by this probe", loc)
 
 

@@ -82,7 +82,7 @@ def test_return_maxactive(kfeatures):
 
 def test_return_probe_cannot_fetch_entry_params(kfeatures):
     _needs_btf(kfeatures, "vfs_read")
-    with pytest.raises(FtstapError, match=r"\$count"):
+    with pytest.raises(FtstapError, match=r"\$count. in a .return probe means its value at entry"):
         plan_of('probe kernel.function("vfs_read").return { println($count) }', kfeatures)
 
 
