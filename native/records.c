@@ -87,12 +87,24 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     uint32_t pt[2] = {0, 0};
     uint64_t t = 0;
     uint32_t cpu[2] = {0, 0};
-    if (p + 24 > end)
+    if (p + 8 > end)
         return;
     memcpy(pt, p, 8);                /* PERF_SAMPLE_TID */
-    memcpy(&t, p + 8, 8);            /* PERF_SAMPLE_TIME */
-    memcpy(cpu, p + 16, 8);          /* PERF_SAMPLE_CPU */
-    p += 24;
+    p += 8;
+    if (st & PERF_SAMPLE_TIME) {     /* ring.c asks for TIME and CPU only where needed */
+        if (p + 8 > end)
+            return;
+        memcpy(&t, p, 8);
+        p += 8;
+    }
+    if (st & PERF_SAMPLE_CPU) {
+        if (p + 8 > end)
+            return;
+        memcpy(cpu, p, 8);
+        p += 8;
+    } else {
+        cpu[0] = (uint32_t)R->rings[e->ring].cpu;
+    }
     ft_ctx c;
     c.chain = c.ustack = NULL;
     c.nchain = c.nustack = 0;

@@ -209,7 +209,11 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
     } else {
         a.sample_period = (uint64_t)(period_or_freq > 0 ? period_or_freq : 1);
     }
-    a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
+    /* the smallest sample that serves the handlers: TID (pid(), tid(),
+       execname()); CPU only on per-task rings (a CPU's ring knows its CPU);
+       no TIME (nothing reads a sample's time).  16 bytes less per record:
+       ~15% more getppid calls/s while traced here (issue 6) */
+    a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | (cpu < 0 ? PERF_SAMPLE_CPU : 0);
     if (!(flags & FT_EV_NORAW))
         a.sample_type |= PERF_SAMPLE_RAW;
     if (flags & FT_EV_CALLCHAIN) {
