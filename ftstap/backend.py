@@ -87,9 +87,11 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
     from .runtime import native
     out_fd = native.output_fd(opts.output)
     try:
-        from .runtime import session
-        if opts.command or opts.timing or session.has_events(image):
+        from .compile.image import PROBE_KINDS, read_image
+        has_events = any(p.kind == PROBE_KINDS["event"] for p in read_image(image).probes)
+        if opts.command or opts.timing or has_events:
             # kernel events, -c or -t: runtime/session.py (creates and tears down events)
+            from .runtime import session
             return session.run_live(image, globals_, defines=opts.defines, out_fd=out_fd,
                                     timeout_s=opts.timeout,
                                     suppress_handler_errors=opts.suppress_handler_errors,
