@@ -377,8 +377,9 @@ class CodeGen:
             self.probe(inst)
         # The events go into the image (after every fetch plan is complete), so
         # `--run IMAGE` on another machine knows what to create and open.
-        from ..runtime.session import spec_from_source
         self.stacks = stacks = self.stack_needs()
+        if self.events:
+            from ..runtime.session import spec_from_source
         for i, src in enumerate(self.events):
             spec = spec_from_source(src, callchain=i in stacks)
             spec.ksyms = spec.callchain and stacks.get("ksyms", False)
