@@ -21,6 +21,7 @@ import pytest
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 VMRUN = os.environ.get("FTSTAP_VMRUN") or os.path.normpath(
     os.path.join(ROOT, "..", "shared", "tools", "vmrun.sh"))
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RESULT = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+?)(?: - (.*))?$")
 
 
@@ -35,6 +36,7 @@ class Guest:
     the outcome of each guest test by node id."""
 
     def __init__(self, argv: list[str], rc: int, output: str):
+        output = ANSI.sub("", output)
         self.argv, self.rc, self.output = argv, rc, output
         self.results: dict[str, tuple[str, str]] = {}
         for line in output.splitlines():
@@ -86,7 +88,8 @@ def boot(argv: list[str], env: dict | None = None, timeout: float = 600) -> Gues
 
 def boot_pytest(*paths: str, env: dict | None = None, timeout: float = 600) -> Guest:
     """Run pytest on `paths` inside a guest; -rA lists every outcome."""
-    return boot([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", *paths],
+    return boot([sys.executable, "-m", "pytest", "-q", "-rA", "--color=no",
+                 "-p", "no:cacheprovider", *paths],
                 env=env, timeout=timeout)
 
 
