@@ -1,5 +1,7 @@
-"""Build and run the C unit tests of native/ (maps, statistics, printf,
-output sink) under AddressSanitizer and UBSan.
+"""Build and run the C unit tests of native/ under AddressSanitizer and UBSan:
+the data layer (maps, statistics, printf, output sink), the VM (loader,
+verifier, interpreter, loop) and the symbol tables (kallsyms text, user
+addresses through /proc/PID/maps and ELF symbols).
 
 gcc is needed only here, never at run time.  Without gcc the tests skip,
 except under CI (env CI set), where a missing compiler is a failure.
@@ -12,8 +14,12 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NATIVE = os.path.join(ROOT, "native")
-SOURCES = ["map.c", "stat.c", "fmt.c", "out.c"]
-TESTS = ["test_map", "test_map_fast", "test_stat", "test_fmt", "test_out"]
+DATA = ["map.c", "stat.c", "fmt.c", "out.c"]
+RUNTIME = DATA + ["program.c", "vm.c", "ctx.c", "builtins.c", "loop.c", "ring.c", "records.c",
+                  "counters.c", "comm.c", "evfuncs.c", "backtrace.c", "ksyms.c", "usyms.c"]
+# each C test program and the native sources it links with
+TESTS = {"test_map": DATA, "test_map_fast": DATA, "test_stat": DATA, "test_fmt": DATA, "test_out": DATA,
+         "test_vm": RUNTIME, "test_symbols": ["ksyms.c", "usyms.c"]}
 CFLAGS = ["-std=gnu11", "-g", "-O1", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror",
           "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
           "-fno-sanitize-recover=undefined"]
@@ -29,12 +35,12 @@ def gcc():
     return cc
 
 
-@pytest.mark.parametrize("name", TESTS)
+@pytest.mark.parametrize("name", sorted(TESTS))
 def test_native_c(gcc, name, tmp_path):
     exe = tmp_path / name
     cmd = [gcc, *CFLAGS, "-I", NATIVE, "-o", str(exe),
            os.path.join(NATIVE, "tests", name + ".c"),
-           *(os.path.join(NATIVE, s) for s in SOURCES)]
+           *(os.path.join(NATIVE, s) for s in TESTS[name])]
     build = subprocess.run(cmd, capture_output=True, text=True)
     assert build.returncode == 0, f"compile failed:\n{build.stderr}"
     env = dict(os.environ, ASAN_OPTIONS="abort_on_error=0:detect_leaks=1",
