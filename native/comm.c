@@ -108,16 +108,26 @@ void ft_comms_fork(ft_comms *c, int ptid, int tid)
     }
 }
 
-static int read_proc_comm(int pid, int tid, char out[16])
+int ft_proc_read(long long pid, long long tid, const char *file, char *buf, int cap)
 {
-    char path[64], buf[32];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%lld/task/%lld/%s", pid, tid, file);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t n = read(fd, buf, (size_t)cap - 1);
     close(fd);
     if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return (int)n;
+}
+
+static int read_proc_comm(int pid, int tid, char out[16])
+{
+    char buf[32];
+    int n = ft_proc_read(pid, tid, "comm", buf, sizeof buf);
+    if (n < 0)
         return -1;
     while (n > 0 && buf[n - 1] == '\n')
         n--;
@@ -154,16 +164,9 @@ int ft_comms_get(ft_comms *c, int pid, int tid, char out[16])
    per thread and cached next to its comm.  -1 when the thread is gone. */
 static int read_proc_uid(int pid, int tid)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[2048];
+    if (ft_proc_read(pid, tid, "status", buf, sizeof buf) < 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
     const char *u = strstr(buf, "\nUid:");
     return u ? atoi(u + 5) : -1;
 }

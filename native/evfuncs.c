@@ -103,16 +103,9 @@ EB(is_return) { UNUSED; *iret = (vm->ctx.flags & FT_CTX_RETURN) != 0; return 0; 
 /* Field `key` (e.g. "PPid:") of /proc/PID/task/TID/status, column col. */
 static int status_field(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64 *out)
 {
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%lld/task/%lld/status", (long long)pid, (long long)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[4096];
+    if (ft_proc_read((long long)pid, (long long)tid, "status", buf, sizeof buf) < 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
     size_t kl = strlen(key);
     for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
         if (strncmp(l, key, kl) != 0)

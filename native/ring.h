@@ -23,6 +23,9 @@ void ft_comms_fork(ft_comms *c, int ptid, int tid);
 /* comm of (pid, tid) into out[16]; /proc/PID/task/TID/comm when unknown.
    Returns 0, or -1 when the thread is gone and was never seen. */
 int ft_comms_get(ft_comms *c, int pid, int tid, char out[16]);
+/* Read a small /proc file of thread tid of pid (e.g. "comm", "status")
+   into buf, NUL-terminated; returns its length, -1 if it cannot be read. */
+int ft_proc_read(long long pid, long long tid, const char *file, char *buf, int cap);
 /* effective uid of (pid, tid) from /proc, cached; -1 when gone. */
 int ft_comms_uid(ft_comms *c, int pid, int tid);
 
