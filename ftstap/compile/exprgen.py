@@ -384,10 +384,11 @@ class ExprGen:
         expr = base_expr(var, e.loc)
         btf, tid = None, getattr(var, "btf_type", None)
         if e.members:
-            if any(m.name is None for m in e.members) or tid is None:
+            if tid is None:
                 raise SemanticError(f"'{e.base}' has no type to take members of here", e.loc)
             btf = self.cg.features.btf_reader()
-            chain = btf.member_chain(tid, [m.name for m in e.members])
+            chain = btf.member_chain(tid, [m.name if m.name is not None else self.fixed_index(m, e)
+                                           for m in e.members])
             expr, tid = chain.fetch_expr(expr), chain.type
             if string_type is not None and not btf.describe(tid).endswith("]"):
                 expr = f"+0({expr})"       # a char * member: the string is where it points
@@ -403,6 +404,16 @@ class ExprGen:
             return load_field(self, ContextVar(var.name, STRING, fetch=f), e)
         f = plan.add(expr, int_type(btf, tid))
         return load_field(self, ContextVar(var.name, LONG, fetch=f), e)
+
+    def fixed_index(self, m, e) -> int:
+        """An index a fetch-arg can apply: the kernel reads the element at
+        the event, so it must be known now."""
+        from .shape import literal
+        v = literal(m.index)
+        if v is None or v[1] != "long":
+            raise SemanticError(f"an index into '{e.base}' must be a number literal here: the "
+                                "element is read by the kernel when the probe fires", m.loc or e.loc)
+        return v[0]
 
     def g_Target(self, e, want):
         from ..sema.program import ProbeInst

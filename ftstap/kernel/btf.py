@@ -101,11 +101,11 @@ class MemberChain:
         for s in self.steps:
             if s.deref:
                 if acc is not None:
-                    expr = f"+{acc}({expr})"   # load the pointer member first
+                    expr = f"{acc:+d}({expr})"   # load the pointer member first
                 acc = s.offset
             else:
                 acc = (acc or 0) + s.offset
-        return f"+{acc or 0}({expr})"
+        return f"{acc or 0:+d}({expr})"
 
 
 class BTF:
@@ -285,6 +285,19 @@ class BTF:
         ids += [t for t in found if kind is None or self.type(t).kind == kind]
         return ids
 
+    def pointer_to(self, tid: int) -> int | None:
+        """The id of an unnamed `tid *` type already in the blob, if any."""
+        raw, offs = self._types_raw, self._offs
+        pat = struct.pack(self._endian + "III", 0, PTR << 24, tid)
+        pos = raw.find(pat)
+        while pos >= 0:
+            if pos % 4 == 0:
+                k = bisect.bisect_left(offs, pos // 4)
+                if k < len(offs) and offs[k] == pos // 4:
+                    return k + self._first_id
+            pos = raw.find(pat, pos + 1)
+        return None
+
     def find_one(self, name: str, kind: int | None = None) -> int | None:
         ids = self.find(name, kind)
         return ids[0] if ids else None
@@ -427,14 +440,26 @@ class BTF:
                     return sub._replace(bit_offset=sub.bit_offset + m.bit_offset)
         return None
 
-    def member_chain(self, tid: int, names: list[str]) -> MemberChain:
-        """Resolve `$v->a->b` for a value of type `tid`.  Going through a
-        pointer is a dereference (a new object); through an embedded
-        struct just adds the offset."""
+    def member_chain(self, tid: int, names: list) -> MemberChain:
+        """Resolve `$v->a->b[2]` for a value of type `tid`: each step is a
+        member name or an int index.  Going through a pointer is a
+        dereference (a new object); through an embedded struct or array
+        element just adds the offset."""
         steps: list[Step] = []
         cur, bit_off, bf = tid, 0, 0
         for name in names:
             t = self.type(self.resolve(cur))
+            if isinstance(name, int):
+                if t.kind == ARRAY:
+                    elem = t.extra[0]
+                    steps.append(Step(False, name * self.size(elem)))
+                elif t.kind == PTR:
+                    elem = t.type
+                    steps.append(Step(True, name * self.size(elem)))
+                else:
+                    raise KernelError(f"cannot index {self.describe(cur)}: not an array or pointer")
+                bit_off, bf, cur = 0, 0, elem
+                continue
             deref = t.kind == PTR
             target = self.resolve(t.type) if deref else t.id
             if self.type(target).kind not in (STRUCT, UNION):

@@ -276,6 +276,7 @@ class ElfFile:
                 base = elf.get_section_by_name(".stapsdt.base")
                 self._sdt_base = base["sh_addr"] if base is not None else None
                 self.build_id = self._read_build_id(elf)
+                self.dynamic_functions = self._read_dynamic_functions(elf)
         except FileNotFoundError:
             raise KernelError(f"no such file: {path}") from None
         except (ELFError, struct.error) as e:
@@ -315,6 +316,17 @@ class ElfFile:
                 if off is not None:
                     out.append(ElfSymbol(name, value, sym_size, off, binds.get(info >> 4, "STB_OTHER")))
         return out
+
+    @staticmethod
+    def _read_dynamic_functions(elf) -> dict[str, int]:
+        """`_init` and `_fini` from DT_INIT/DT_FINI: the dynamic section keeps
+        their addresses even in a stripped binary."""
+        sec = elf.get_section_by_name(".dynamic")
+        if sec is None or sec["sh_type"] == "SHT_NOBITS":
+            return {}
+        names = {"DT_INIT": "_init", "DT_FINI": "_fini"}
+        return {names[t.entry.d_tag]: t.entry.d_val for t in sec.iter_tags()
+                if t.entry.d_tag in names and t.entry.d_val}
 
     @staticmethod
     def _read_build_id(elf) -> str | None:

@@ -20,14 +20,37 @@ def _args_context(is_return: bool) -> dict[str, ContextVar]:
     return ctx
 
 
+def _main_params(features) -> dict[str, ContextVar]:
+    """main(int argc, char **argv, char **envp): C fixes these, so a binary
+    without DWARF has them too.  They are typed with the kernel BTF's own
+    int and char (the same types in this ABI) so `$argv[1]` can be read."""
+    ids = {}
+    try:
+        from ..kernel.btf import INT
+        btf = features.btf_reader()
+        char = btf.find_one("char", INT)
+        ids["int"] = btf.find_one("int", INT)
+        ids["char **"] = btf.pointer_to(btf.pointer_to(char)) if char else None
+    except Exception:          # no BTF: the parameters are plain numbers
+        pass
+    return {name: ContextVar(name, "long", ctype, ("reg", reg), btf_type=ids.get(ctype))
+            for name, ctype, reg in (("argc", "int", ARG_REGS[0]), ("argv", "char **", ARG_REGS[1]),
+                                     ("envp", "char **", ARG_REGS[2]))}
+
+
 def entry_symbols(path: str, elf) -> dict:
-    """`_start` (the ELF entry point) and, on x86-64, `main` found from the
-    first argument _start hands to __libc_start_main (`lea main(%rip),%rdi`
-    or `mov $main,%rdi`): stripped binaries such as /bin/ls have neither
-    in their symbol table."""
+    """`_start` (the ELF entry point), `_init`/`_fini` (DT_INIT/DT_FINI)
+    and, on x86-64, `main` found from the first argument _start hands to
+    __libc_start_main (`lea main(%rip),%rdi` or `mov $main,%rdi`):
+    stripped binaries such as /bin/ls have none of them in their symbol
+    table."""
     import struct
     from ..kernel.symbols import ElfSymbol
     out = {}
+    for name, addr in elf.dynamic_functions.items():
+        off = elf.vaddr_to_offset(addr, strict=False)
+        if off is not None:
+            out[name] = ElfSymbol(name, addr, 0, off, "STB_GLOBAL")
     try:
         with open(path, "rb") as f:
             head = f.read(64)
@@ -97,12 +120,15 @@ class UprobeProvider(Provider):
             return out
         fname, _, off = arg.partition("+")
         syms = elf.glob(fname) if has_wildcard(fname) else [s for s in [elf.function(fname)] if s]
-        if not syms and fname in ("main", "_start"):
+        if not syms and fname in ("main", "_start", "_init", "_fini"):
             syms = [s for n, s in entry_symbols(path, elf).items() if n == fname]
         for s in syms:
             extra = int(off, 0) if off else 0
             pp = f'process("{path}").{what}("{s.name}{"+" + off if off else ""}")' + \
                  (".return" if is_return else "")
+            context = _args_context(is_return)
+            if s.name == "main" and what == "function" and not is_return:
+                context.update(_main_params(features))
             out.append(EventSource("uprobe", pp, {"path": path, "offset": s.offset + extra, "symbol": s.name},
-                                   _args_context(is_return), is_return=is_return))
+                                   context, is_return=is_return))
         return out

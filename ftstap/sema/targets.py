@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..errors import FtstapError, SemanticError
 from ..lang import ast as A
+from .program import LONG
 
 _KERNEL_MODULES = (None, "", "kernel", "vmlinux")
 
@@ -101,6 +102,12 @@ class TargetTyper:
         cur = start
         for m in e.members:
             if m.name is None:
+                self.checker.expect(m.index, LONG)
+                t = btf.type(btf.resolve(cur))
+                if t.kind not in (B.ARRAY, PTR):
+                    raise SemanticError(f"cannot index {btf.describe(cur)} in {what}: "
+                                        f"not an array or pointer", m.loc or e.loc)
+                cur = t.extra[0] if t.kind == B.ARRAY else t.type
                 continue
             t = btf.type(btf.resolve(cur))
             target = btf.resolve(t.type) if t.kind == PTR else t.id

@@ -201,6 +201,25 @@ def test_member_chain(btf):
         t.member_chain(ids["pouter"], ["self", "x"])
 
 
+def test_member_chain_indexes(btf):
+    t, ids = btf
+    c = t.member_chain(ids["pouter"], ["name", 3])          # char name[16] at 32: same object
+    assert (c.offset, c.type, c.fetch_expr("%di")) == (35, ids["char"], "+35(%di)")
+    c = t.member_chain(ids["pouter"], ["next", -1])         # a pointer indexed: load, then step
+    assert (c.type, c.fetch_expr("%di")) == (ids["inner"], "-8(+16(%di))")
+    c = t.member_chain(ids["pouter"], [2, "in", "b"])       # o[2].in.b: 2 * sizeof(struct outer) + 8
+    assert c.fetch_expr("%di") == "+136(%di)"
+    with pytest.raises(KernelError, match="cannot index int"):
+        t.member_chain(ids["pouter"], ["x", 0])
+
+
+def test_pointer_to(btf):
+    t, ids = btf
+    assert t.pointer_to(ids["inner"]) == ids["pinner"]
+    assert t.pointer_to(ids["cchar"]) == ids["pcchar"]
+    assert t.pointer_to(ids["ulong"]) is None
+
+
 def test_big_endian_blob():
     b, ids = build(">")
     t = BTF(b.blob())
