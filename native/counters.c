@@ -10,7 +10,8 @@
  * rings are drained and before the end probes, each such probe's counters
  * are read (read(2) of a counter gives its u64 value), summed over CPUs,
  * and the probe runs once with that sum -- only when it is not zero, so an
- * array never gains a key no event made.
+ * array never gains a key no event made.  Its context is the probe's own
+ * (pp(), probefunc(), is_return() as for a sample); it has no task or CPU.
  */
 #define _GNU_SOURCE 1
 #include "ftstap.h"
@@ -103,7 +104,7 @@ void ft_counters_apply(ft_vm *vm, ft_rings *R)
         c.raw_len = sizeof n;
         c.probe = p;
         c.cpu = -1;
-        c.flags = FT_CTX_EVENT;
+        c.flags = FT_CTX_EVENT | ((R->ev[i].flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0);   /* is_return() */
         ft_vm_run_probe(vm, p, &c);
     }
     free(seen);

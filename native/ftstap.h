@@ -85,6 +85,8 @@ void ft_stat_free(ft_stat *st);
 void ft_stat_clear(ft_stat *st);
 /* x <<< v: allocation-free. */
 void ft_stat_add(ft_stat *st, ft_i64 v);
+/* n copies of v (n <= 0: none), as n calls of ft_stat_add give, in O(1) when v is all it holds. */
+void ft_stat_add_n(ft_stat *st, ft_i64 v, ft_i64 n);
 /* Number of values added (@count). */
 ft_i64 ft_stat_count(const ft_stat *st);
 /* @count/@sum/@min/@max/@avg/@variance into *out; FT_EEMPTY when count is 0 (except count, sum). */

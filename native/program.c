@@ -363,9 +363,9 @@ static int check_global(vctx *v, uint32_t pc, int op, const ft_glob *g)
             return vfail(v, pc, "AREF on a statistics array");
         break;
     case FT_OP_GCLR: want_arr = arr; break;
-    case FT_OP_STADD: case FT_OP_STGET: want_arr = 0; want_t = FT_T_STAT; break;
+    case FT_OP_STADD: case FT_OP_STADDN: case FT_OP_STGET: want_arr = 0; want_t = FT_T_STAT; break;
     case FT_OP_STHIST: case FT_OP_STHISTS: case FT_OP_STBKT: want_arr = 0; want_t = FT_T_STAT; hist = 1; break;
-    case FT_OP_ASTADD: case FT_OP_ASTGET: case FT_OP_FESTAT: want_t = FT_T_STAT; break;
+    case FT_OP_ASTADD: case FT_OP_ASTADDN: case FT_OP_ASTGET: case FT_OP_FESTAT: want_t = FT_T_STAT; break;
     case FT_OP_ASTHIST: case FT_OP_ASTHISTS: case FT_OP_ASTBKT: want_t = FT_T_STAT; hist = 1; break;
     default: break;    /* any array */
     }
@@ -436,6 +436,7 @@ static int effect(vctx *v, uint32_t pc, int op, const uint8_t *a, int e[4])
     case FT_OP_ADEL: case FT_OP_ASTHIST: e[0] = ki; e[2] = ks; return 0;
     case FT_OP_ASTHISTS: e[0] = ki; e[2] = ks; e[3] = 1; return 0;
     case FT_OP_ASTADD: e[0] = ki + 1; e[2] = ks; return 0;
+    case FT_OP_ASTADDN: e[0] = ki + 2; e[2] = ks; return 0;
     case FT_OP_ASTBKT: e[0] = ki + 1; e[2] = ks; e[1] = 1; return 0;
     case FT_OP_AIN: case FT_OP_ADELM: {
         uint32_t mask = ft_rd_u32(a + 2);

@@ -100,6 +100,11 @@ static int linear_bucket(const ft_stat_cfg *c, ft_i64 v)
     return (int)i;
 }
 
+static int bucket(const ft_stat_cfg *c, ft_i64 v)
+{
+    return c->hist_type == FT_HIST_LOG ? log_bucket(v) : linear_bucket(c, v);
+}
+
 void ft_stat_add(ft_stat *st, ft_i64 v)
 {
     const ft_stat_cfg *c = st->cfg;
@@ -121,10 +126,33 @@ void ft_stat_add(ft_stat *st, ft_i64 v)
         uint64_t d2 = (uint64_t)x - (uint64_t)st->avg_s;
         st->m2 = (ft_i64)((uint64_t)st->m2 + (uint64_t)delta * d2);
     }
-    if (c->hist_type == FT_HIST_LOG)
-        st->buckets[log_bucket(v)]++;
-    else if (c->hist_type == FT_HIST_LINEAR)
-        st->buckets[linear_bucket(c, v)]++;
+    if (c->nbuckets)
+        st->buckets[bucket(c, v)]++;
+}
+
+/* n copies of v at once, exactly as n calls of ft_stat_add (counting mode
+ * adds a probe's total, compile/counting.py).  Once truncating division
+ * stops moving the running mean (|x - mean| < count: at once when v was the
+ * only value so far), each further copy adds (x - mean)^2 to M2 and nothing
+ * else changes but count, sum and one bucket: closed form.  Until then one
+ * copy at a time -- never more than n, and only after other values. */
+void ft_stat_add_n(ft_stat *st, ft_i64 v, ft_i64 n)
+{
+    if (n <= 0)
+        return;
+    const ft_stat_cfg *c = st->cfg;
+    ft_i64 x = (ft_i64)((uint64_t)v << c->shift), delta;
+    ft_stat_add(st, v);
+    while (--n > 0 && (delta = (ft_i64)((uint64_t)x - (uint64_t)st->avg_s)) / (st->count + 1) != 0)
+        ft_stat_add(st, v);
+    if (n <= 0)
+        return;
+    uint64_t d = (uint64_t)x - (uint64_t)st->avg_s;
+    st->count += n;
+    st->sum = (ft_i64)((uint64_t)st->sum + (uint64_t)n * (uint64_t)v);
+    st->m2 = (ft_i64)((uint64_t)st->m2 + (uint64_t)n * d * d);
+    if (c->nbuckets)
+        st->buckets[bucket(c, v)] += n;
 }
 
 /* A standalone statistic (a scalar global, from ft_stat_new) keeps its

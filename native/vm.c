@@ -522,6 +522,16 @@ L_ASTADD: {
     ft_stat_add(ft_map_get_stat(MAP, id), v);
     NEXT_(7);
 }
+L_STADDN: isp -= 2; ft_stat_add_n(vm->g[U16(1)].st, isp[0], isp[1]); NEXT_(3);
+L_ASTADDN: {
+    ft_i64 n = *--isp, v = *--isp;
+    ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, n > 0);
+    if (n > 0 && id < 0)
+        FAIL(U32(3), "Array overflow, check MAXMAPENTRIES");
+    if (n > 0)
+        ft_stat_add_n(ft_map_get_stat(MAP, id), v, n);
+    NEXT_(7);
+}
 L_STGET: {
     ft_i64 v;
     if (ft_stat_get(vm->g[U16(1)].st, pc[3], &v) != FT_OK)

@@ -1,4 +1,5 @@
 """Arrays, foreach, statistics and histograms, and autoprinted globals."""
+import pytest
 from test_vm_asm import asm, begin, probe, run
 from ftstap._native import ffi, lib
 from ftstap.compile.image import ImageBuilder
@@ -272,3 +273,68 @@ def test_autoprint_formats():
     st, out, err = run(b)
     assert out == ('end\nx=5\ns="a\\tb"\na[2,"two"]=30\na[1,"one"]=3\n'
                    't @count=2 @min=4 @max=8 @sum=12 @avg=6\ne @count=0x0\n')
+
+
+def _stat_state(st):
+    """Every aggregate and bucket of a statistic (errors as None)."""
+    out = []
+    v = ffi.new("ft_i64 *")
+    for agg in range(lib.FT_AGG_COUNT, lib.FT_AGG_VARIANCE + 1):
+        out.append(v[0] if lib.ft_stat_get(st, agg, v) == 0 else None)
+    return out + [lib.ft_stat_hist_bucket(st, i) for i in range(lib.ft_stat_hist_nbuckets(st))]
+
+
+@pytest.mark.parametrize("kind, shift", [(lib.FT_HIST_NONE, 0), (lib.FT_HIST_LOG, 0),
+                                         (lib.FT_HIST_LINEAR, 0), (lib.FT_HIST_NONE, 8)])
+@pytest.mark.parametrize("before, v, n", [
+    ((), 1, 1), ((), 1, 100000), ((), -7, 5), ((), 3, 0),
+    ((1000, 2, -50), 3, 5000),            # the running mean moves one add at a time, then stops
+    ((1 << 40,), 1, 3000), ((5,), 5, 10), ((0, 0), -(1 << 62), 20000),
+])
+def test_stat_add_n_is_n_adds(kind, shift, before, v, n):
+    """ft_stat_add_n (counting mode's STADDN/ASTADDN) leaves a statistic --
+    standalone or an array element, whose @variance differ -- exactly as n
+    calls of ft_stat_add do, truncating Welford update and all."""
+    cfg = ffi.new("ft_stat_cfg *")
+    assert lib.ft_stat_cfg_init(cfg, kind, -10, 100, 10, shift) == 0
+    key = ffi.new("ft_val[1]")
+    states = []
+    for bulk in (True, False):
+        st = ffi.gc(lib.ft_stat_new(cfg), lib.ft_stat_free)
+        m = ffi.gc(lib.ft_map_new(b"i", lib.FT_T_STAT, 10, 0, 64, cfg), lib.ft_map_free)
+        elem = lib.ft_map_get_stat(m, lib.ft_map_insert(m, key))
+        for s in (st, elem):
+            for b in before:
+                lib.ft_stat_add(s, b)
+            if bulk:
+                lib.ft_stat_add_n(s, v, n)
+            else:
+                for _ in range(n):
+                    lib.ft_stat_add(s, v)
+        states.append((_stat_state(st), _stat_state(elem)))
+    assert states[0] == states[1]
+
+
+def test_staddn_opcodes():
+    st, out, err = prog("""
+        PUSHI 3
+        PUSHI 4
+        STADDN x
+        PUSHS "k"
+        PUSHI 5
+        PUSHI 2
+        ASTADDN s -
+        PUSHS "none"
+        PUSHI 5
+        PUSHI 0
+        ASTADDN s -
+        STGET x @sum -
+        PRINTI
+        PUSHS "k"
+        ASTGET s @sum -
+        PRINTI
+        PUSHS "none"
+        AEXISTS s
+        PRINTI          # 0: adding no copies inserts no key
+    """, [("x", "stat", ""), ("s", "stat", "s")])
+    assert (st, out, err) == (0, "12100", "")
