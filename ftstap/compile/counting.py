@@ -4,15 +4,21 @@ the kernel when the script allows").
 A tracepoint probe whose handler (compile/shape.py) ends in
 
     g++   ++g   g += K   g[k1, ...]++   g[k1, ...] += K
+    s <<< V   s[k1, ...] <<< V
 
 or in `if (COND) STMT` where STMT is one of those and COND becomes the
-event's kernel filter in full (compile/kfilter.py), with g a global number, K a number literal and every key a literal or a
-prologue local set to one (`syscalls[name]++` on syscall.*: name is fixed
-per expansion), adds a count fixed per event.  Its event is opened as a
-plain counter (EventSpec.counting, native/counters.c): the kernel only
-counts, no record is written or read.  At stop the runtime runs the
-probe's "apply" handler once with the total in its context record; the
-handler is the prologue then `g += COUNT * K` (COUNT is `LDFI 0 8`).
+event's kernel filter in full (compile/kfilter.py), with g a global number,
+s a global statistic, K a number literal, and V and every key fixed per
+probe expansion (`fixed` below: a literal, a prologue local set to one --
+`syscalls[name]++` on syscall.* -- or pp(), probefunc() and the other
+builtins that read only the probe point), adds the same thing for every
+event.  Its event is opened as a plain counter (EventSpec.counting,
+native/counters.c): the kernel only counts, no record is written or read.
+At stop the runtime runs the probe's "apply" handler once with the total
+COUNT in its context record (`LDFI 0 8`) and the probe's own context (so
+pp() and the rest give what a sample gives): the prologue, then
+`g += COUNT * K`, or V added COUNT times to s at once (STADDN/ASTADDN,
+native/stat.c: every aggregate and histogram exactly as COUNT `<<< V`).
 
 Only when the totals cannot be observed early: g must be used by nothing
 but such probes and begin/end/error probes (a timer or another event
@@ -23,11 +29,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..lang import ast as A
-from ..sema.program import LONG
+from ..sema.program import LONG, STAT
 from .kfilter import kernel_filter, pushdown_enabled
 from .shape import _flatten, handler_shape, literal, resolve
 
 QUIET_KINDS = ("begin", "end", "error", "never")
+
+
+# Builtins that read only the probe point (native/builtins.c pp, evfuncs.c
+# pn/ppfunc/probefunc/probemod: the probe's name in the image) or the event's
+# flags (is_return: counters.c sets them for the apply handler as records.c
+# does for a sample): one value per probe expansion.
+FIXED_BUILTINS = frozenset({"pp", "pn", "ppfunc", "probefunc", "probemod", "is_return"})
 
 
 @dataclass
@@ -37,24 +50,53 @@ class Counter:
     scale: int             # K
     shape: object
     filter: str = ""       # the kernel filter that stands for the handler's `if`
+    keys: tuple = ()       # the index expressions, prologue locals resolved
+    value: object = None   # V of `s <<< V` (a statistic), else None
 
     def describe(self) -> str:
+        name = self.var.name
         if isinstance(self.target, A.Index):
-            keys = ", ".join(_key_text(k) for k in self.keys)
-            name = f"{self.var.name}[{keys}]"
+            name += "[" + ", ".join(_text(k) for k in self.keys) + "]"
+        if self.value is not None:
+            what = f"{name} <<< {_text(self.value)}, count times"
         else:
-            name = self.var.name
-        return (f"{name} += count" + (f" * {self.scale}" if self.scale != 1 else "")
-                + (" of the filtered events" if self.filter else ""))
-
-    @property
-    def keys(self):
-        return self.resolved
+            what = f"{name} += count" + (f" * {self.scale}" if self.scale != 1 else "")
+        return what + (" of the filtered events" if self.filter else "")
 
 
-def _key_text(k) -> str:
-    v = literal(k)
-    return repr(v[0]).replace("'", '"') if v else "?"
+def _text(e) -> str:
+    v = literal(e)
+    if v is not None:
+        return repr(v[0]).replace("'", '"')
+    return f"{e.name}()" if isinstance(e, A.Call) else "?"
+
+
+def fixed(inst, shape, program, e):
+    """e, prologue locals resolved, if its value is the same for every event of
+    inst: a literal or a call of a FIXED_BUILTINS builtin (not shadowed by a
+    script or tapset function); else None."""
+    e = resolve(inst, shape, e) if e is not None else None
+    if e is None or literal(e) is not None:
+        return e
+    if (isinstance(e, A.Call) and not e.args and e.name in FIXED_BUILTINS
+            and not any(f.name == e.name and not f.params for f in program.functions)):
+        return e
+    return None
+
+
+def _update(stmt, inst, shape, program):
+    """(target, K, V) of a counting statement, else None."""
+    if not isinstance(stmt, A.ExprStmt):
+        return None
+    e = stmt.expr
+    if isinstance(e, A.Crement) and e.op == "++":
+        return e.operand, 1, None
+    if isinstance(e, A.Assign) and e.op == "+=" and isinstance(e.value, A.Number):
+        return e.target, literal(e.value)[0], None
+    if isinstance(e, A.Assign) and e.op == "<<<":
+        v = fixed(inst, shape, program, e.value)
+        return (e.target, 1, v) if v is not None else None
+    return None
 
 
 def _candidate(inst, program) -> Counter | None:
@@ -73,30 +115,23 @@ def _candidate(inst, program) -> Counter | None:
         if not flt or len(body) != 1:
             return None
         stmt = body[0]
-    if not isinstance(stmt, A.ExprStmt):
+    update = _update(stmt, inst, shape, program)
+    if update is None:
         return None
-    e = stmt.expr
-    if isinstance(e, A.Crement) and e.op == "++":
-        target, scale = e.operand, 1
-    elif isinstance(e, A.Assign) and e.op == "+=" and isinstance(e.value, A.Number):
-        target, scale = e.target, literal(e.value)[0]
-    else:
-        return None
+    target, scale, value = update
     if isinstance(target, A.Symbol):
         var = inst.vars.get(id(target))
-        resolved = ()
+        keys = ()
     elif isinstance(target, A.Index) and isinstance(target.base, A.Symbol):
         var = program.globals.get(target.base.name)
-        resolved = tuple(resolve(inst, shape, k) if k is not None else None for k in target.indexes)
-        if any(k is None or literal(k) is None for k in resolved):
+        keys = tuple(fixed(inst, shape, program, k) for k in target.indexes)
+        if any(k is None for k in keys):
             return None
     else:
         return None
-    if var is None or var.kind != "global" or var.type != LONG:
+    if var is None or var.kind != "global" or var.type != (LONG if value is None else STAT):
         return None
-    c = Counter(var, target, scale, shape, flt)
-    c.resolved = resolved
-    return c
+    return Counter(var, target, scale, shape, flt, keys, value)
 
 
 def _nodes(node):
@@ -142,12 +177,22 @@ def plan(program) -> dict[int, Counter]:
 
 
 def emit_apply(gen, inst, counter: Counter) -> None:
-    """The apply handler: the prologue, then g += COUNT * K."""
+    """The apply handler: the prologue, then g += COUNT * K or s <<< V COUNT times."""
     for s in counter.shape.prologue:
         gen.stmt(s)
     gen.emit("ACTION", 1, gen.loc(counter.shape.last, "statement"))
     target = counter.target
-    if isinstance(target, A.Index):
+    if counter.value is not None:
+        if isinstance(target, A.Index):
+            gen.push_key(target.indexes)
+        gen.gen(counter.value)
+        gen.emit("LDFI", 0, 8, 1)
+        gid = gen.cg.global_id(counter.var)
+        if isinstance(target, A.Index):
+            gen.emit("ASTADDN", gid, gen.ident_loc(target))
+        else:
+            gen.emit("STADDN", gid)
+    elif isinstance(target, A.Index):
         gid = gen.cg.global_id(counter.var)
         gen.push_key(target.indexes)
         _count(gen, counter.scale)

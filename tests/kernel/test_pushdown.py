@@ -134,6 +134,51 @@ def test_counting_mode_2m_getppid_exact(cc, need, tfs):
     assert (rc, out, err) == (0, "2000000\n", "")
 
 
+# Keys from the probe point's builtins and statistics (z gets two values from
+# two probes: the sampled path interleaves them, so only the aggregates that
+# do not depend on order are printed for it).
+COUNTING_KEYS_STATS = """
+global calls, hits, x, y, z
+probe syscall.getppid, syscall.write { if (execname() == "pushwork") calls[probefunc(), pp(), probemod()]++ }
+probe kernel.trace("syscalls:sys_enter_getppid") { if (execname() == "pushwork") hits[pp(), ppfunc(), pn()] += 3 }
+probe syscall.getppid { if (execname() == "pushwork") x <<< 1 }
+probe syscall.getppid.return, syscall.write.return { if (execname() == "pushwork") y[name, is_return()] <<< 5 }
+probe syscall.write { if (execname() == "pushwork") z <<< 2 }
+probe syscall.getppid { if (execname() == "pushwork") z <<< 7 }
+probe end {
+    foreach ([a, b, c] in calls+) printf("%s|%s|%s: %d\\n", a, b, c, calls[a, b, c])
+    foreach ([a, b, c] in hits) printf("%s|%s|%s: %d\\n", a, b, c, hits[a, b, c])
+    printf("x %d %d %d %d %d %d\\n", @count(x), @sum(x), @min(x), @max(x), @avg(x), @variance(x))
+    print(@hist_linear(x, 0, 3, 1))
+    foreach ([n+, r] in y) printf("y %s %d: %d %d %d %d\\n", n, r, @count(y[n, r]), @sum(y[n, r]), @avg(y[n, r]), @variance(y[n, r]))
+    print(@hist_log(y["write", 1]))
+    printf("z %d %d %d %d %d\\n", @count(z), @sum(z), @min(z), @max(z), @avg(z))
+}
+"""
+
+
+def test_counting_keys_and_stats_shown_at_p3():
+    rc, out, err = ftstap("-p3", "-e", COUNTING_KEYS_STATS)
+    assert rc == 0, err
+    assert out.count("#   counting mode (no samples)") == 8, out
+    assert "#   counting mode (no samples): calls[probefunc(), pp(), probemod()] += count of the filtered events" in out
+    assert '#   counting mode (no samples): y["write", is_return()] <<< 5, count times of the filtered events' in out
+
+
+def test_counting_keys_and_stats_equal_sampled(workload):
+    runs = [ftstap("-e", COUNTING_KEYS_STATS, "-c", f"{workload} 20000", pushdown=p) for p in (True, False)]
+    for rc, out, err in runs:
+        assert (rc, err) == (0, "")
+    assert runs[0][1] == runs[1][1]
+    lines = runs[0][1].splitlines()
+    assert lines[:3] == ["|syscall.write|kernel: 2200", "|syscall.getppid|kernel: 20000",
+                         'kernel.trace("syscalls:sys_enter_getppid")|sys_enter_getppid|'
+                         'kernel.trace("syscalls:sys_enter_getppid"): 60000']
+    assert lines[3] == "x 20000 20000 1 1 1 0"
+    assert "y getppid 1: 20000 100000 5 0" in lines and "y write 1: 2200 11000 5 0" in lines
+    assert lines[-1] == "z 22200 144400 2 7 6"
+
+
 TASK = """
 global n, m
 probe syscall.getppid { if (pid() == target()) n++ }

@@ -1,4 +1,5 @@
-"""Pass 3: handler conditions that become kernel event filters (compile/kfilter.py)."""
+"""Pass 3: handler conditions that become kernel event filters (compile/kfilter.py),
+and handlers compiled in counting mode (compile/counting.py)."""
 import pytest
 
 from ftstap.compile.codegen import CodeGen
@@ -97,7 +98,7 @@ def test_counting_mode(text, expect):
     "global n; function f() { return n } probe syscall.getppid { n++ } probe end { println(f()) }",
     "global n; probe syscall.getppid { if (pid() == 3) n++ }",          # not a kernel filter
     "global n; probe syscall.getppid { if (tid() == 3) { n++; n++ } }",
-    "global n; probe syscall.getppid { x <<< 1 } global x",              # statistics: not yet
+    "global n; probe syscall.getppid { n[execname()] <<< 1 }",
 ])
 def test_not_counting_mode(text):
     assert counted(text) == {}
@@ -106,3 +107,57 @@ def test_not_counting_mode(text):
 def test_counting_switch_off(monkeypatch):
     monkeypatch.setenv("FTSTAP_NO_PUSHDOWN", "1")
     assert counted("global n; probe syscall.getppid { n++ }") == {}
+
+
+@pytest.mark.parametrize("text, expect", [
+    # keys and values fixed per probe expansion: builtins that read the probe point
+    ("global calls; probe syscall.getppid, syscall.getpid { calls[probefunc()]++ }",
+     {0: "calls[probefunc()] += count", 1: "calls[probefunc()] += count"}),
+    ("global c; probe syscall.getppid { c[pp(), pn(), ppfunc(), probemod(), is_return(), 7]++ }",
+     {0: "c[pp(), pn(), ppfunc(), probemod(), is_return(), 7] += count"}),
+    ('global c; probe syscall.getppid { if (execname() == "a") c[pp()] += 2 }',
+     {0: "c[pp()] += count * 2 of the filtered events"}),
+    # statistics: V added count times
+    ("global x; probe syscall.getppid { x <<< 1 } probe end { println(@count(x)) }",
+     {0: "x <<< 1, count times"}),
+    ("global x; probe syscall.getppid, syscall.getpid { x[name] <<< -3 } "
+     "probe end { foreach (k in x) println(@variance(x[k])) print(@hist_log(x[\"getpid\"])) }",
+     {0: 'x["getppid"] <<< -3, count times', 1: 'x["getpid"] <<< -3, count times'}),
+    ("global x; probe syscall.getppid.return { x[probefunc()] <<< is_return() } probe begin { x[\"\"] <<< 9 }",
+     {0: "x[probefunc()] <<< is_return(), count times"}),
+    ('global x; probe syscall.getppid { if (tid() == 5) x <<< 4 }',
+     {0: "x <<< 4, count times of the filtered events"}),
+])
+def test_counting_mode_keys_and_stats(text, expect):
+    assert counted(text) == expect
+
+
+@pytest.mark.parametrize("text", [
+    "global calls; probe syscall.getppid { calls[execname()]++ }",       # per event, not per probe
+    "global calls; probe syscall.getppid { calls[probefunc(), tid()]++ }",
+    "global calls; probe syscall.write { calls[fd]++ }",                   # a local set from a field
+    'function pp() { return "mine" } global c; probe syscall.getppid { c[pp()]++ }',   # not the builtin
+    "global x; probe syscall.getppid { x <<< tid() }",
+    "global x; probe syscall.write { x <<< fd }",
+    "global x; probe syscall.write { x <<< $count }",
+    "global x; probe syscall.getppid { x <<< 1; x <<< 1 }",
+    "global x; probe syscall.getppid { x <<< 1 } probe timer.s(1) { println(@count(x)) }",   # seen early
+    "global x; probe syscall.getppid { x <<< 1 } probe timer.s(1) { delete x }",
+    "global x; function f() { return @sum(x) } probe syscall.getppid { x <<< 1 } probe end { println(f()) }",
+    "global x; probe syscall.getppid { x[pp()] <<< 1 } probe syscall.getpid { x[execname()] <<< 1 }",
+    "global x; probe syscall.getppid { if (pid() == 3) x <<< 1 }",        # not a kernel filter
+])
+def test_not_counting_mode_keys_and_stats(text):
+    assert counted(text) == {}
+
+
+def test_apply_handler_opcodes(monkeypatch):
+    """The apply handler adds the count (LDFI 0 8) in one instruction; the
+    key's builtin runs in it, in the probe's own context."""
+    from codegen_support import ops
+    assert ops("global x; probe syscall.getppid { x[probefunc()] <<< 3 }") == [
+        "CALLB", "PUSHI", "LDFI", "ASTADDN", "RET"]
+    assert ops("global x; probe syscall.getppid { x <<< 1 }") == ["PUSHI", "LDFI", "STADDN", "RET"]
+    assert ops("global c; probe syscall.getppid { c[pp()]++ }") == ["CALLB", "LDFI", "AADDI", "RET"]
+    monkeypatch.setenv("FTSTAP_NO_PUSHDOWN", "1")
+    assert ops("global x; probe syscall.getppid { x <<< 1 }") == ["PUSHI", "STADD", "RET"]
