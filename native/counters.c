@@ -106,6 +106,7 @@ void ft_counters_apply(ft_vm *vm, ft_rings *R)
         c.cpu = -1;
         c.flags = FT_CTX_EVENT | ((R->ev[i].flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0);   /* is_return() */
         ft_vm_run_probe(vm, p, &c);
+        vm->hits[p] += n - 1;         /* -t counts the events, as for samples */
     }
     free(seen);
 }

@@ -179,6 +179,17 @@ def test_counting_keys_and_stats_equal_sampled(workload):
     assert lines[-1] == "z 22200 144400 2 7 6"
 
 
+def test_counting_probe_hits_count_events(workload):
+    """-t reports a counting probe's events as its hits, as the sampled path does."""
+    script = 'global x; probe syscall.getppid { if (execname() == "pushwork") x <<< 1 } probe end { println(@count(x)) }'
+    hits = []
+    for p in (True, False):
+        rc, out, err = ftstap("-t", "-e", script, "-c", f"{workload} 3000", pushdown=p)
+        assert rc == 0, err
+        hits.append([l.split(", ns:")[0] for l in out.splitlines() if ", hits: " in l])
+    assert hits[0] == hits[1] == ["syscall.getppid, hits: 3000", "end, hits: 1"]
+
+
 TASK = """
 global n, m
 probe syscall.getppid { if (pid() == target()) n++ }
