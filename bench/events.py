@@ -14,6 +14,8 @@ round-robin so machine noise hits all of them alike, medians of RUNS:
                                   records it drains: the floor of sampling
   ftstap n[execname()]++          probe syscall.getppid { n[execname()]++ }
   ftstap n++                      probe syscall.getppid { n++ }
+  ftstap c[probefunc()]++         probe syscall.getppid { calls[probefunc()]++ }
+                                  (counting mode, key from the probe point)
   ftstap seed if(execname)        probe syscall.* { if (execname() == "syslogd")
                                   syscalllist[name]++ }   (the seed script)
   perf stat                       perf stat -a -e syscalls:sys_enter_getppid
@@ -59,6 +61,7 @@ STARTUP_BUDGET, ATTACH_BUDGET, RSS_BUDGET_MB = 0.150, 0.500, 60
 
 FT_COMM = 'global n; probe syscall.getppid { n[execname()]++ }'
 FT_COUNT = 'global n; probe syscall.getppid { n++ }'
+FT_PROBEFUNC = 'global calls; probe syscall.getppid { calls[probefunc()]++ }'
 FT_SEED = 'global syscalllist; probe syscall.* { if (execname() == "syslogd") syscalllist[name]++ }'
 BT_COMM = 'tracepoint:syscalls:sys_enter_getppid { @[comm] = count(); }'
 BT_COUNT = 'tracepoint:syscalls:sys_enter_getppid { @ = count(); }'
@@ -146,6 +149,8 @@ def overhead_rows(exe: dict, tp_id: int) -> list[Row]:
         Row("ftstap n[execname()]++", lambda g: ftstap("-e", FT_COMM, "-c", shlex.join(g)),
             r'n\["getppid_loop"\]=(\d+)', True),
         Row("ftstap n++", lambda g: ftstap("-e", FT_COUNT, "-c", shlex.join(g)), r"n=(\d+)", True),
+        Row("ftstap c[probefunc()]++", lambda g: ftstap("-e", FT_PROBEFUNC, "-c", shlex.join(g)),
+            r'calls\[[^\]]*\]=(\d+)', True),
         Row("ftstap seed if(execname)", lambda g: ftstap("-e", FT_SEED, "-c", shlex.join(g)), None, True),
     ]
     perf = shutil.which("perf")

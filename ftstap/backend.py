@@ -85,7 +85,9 @@ def finish(program, opts: Options) -> int:
 
 def run(image: bytes, globals_: dict, opts: Options) -> int:
     from .runtime import native
-    out_fd = native.output_fd(opts.output)
+    from .runtime.outputs import open_outputs
+    outs = open_outputs(opts.output, opts.bulk)
+    out_fd, bulk_fds = outs.out_fd, outs.bulk_fds
     try:
         from .compile.image import PROBE_KINDS, read_image
         has_events = any(p.kind == PROBE_KINDS["event"] for p in read_image(image).probes)
@@ -97,13 +99,12 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
                                     suppress_handler_errors=opts.suppress_handler_errors,
                                     target_pid=opts.target_pid or 0, command=opts.command,
                                     buffer_mb=opts.buffer_mb, timing=opts.timing,
-                                    warnings_errors=opts.warnings_errors)
+                                    warnings_errors=opts.warnings_errors, bulk_fds=bulk_fds)
         return native.run_image(image, opts.defines, globals_, out_fd=out_fd, timeout_s=opts.timeout,
                                 suppress_handler_errors=opts.suppress_handler_errors,
-                                target_pid=opts.target_pid or 0)
+                                target_pid=opts.target_pid or 0, bulk_fds=bulk_fds)
     finally:
-        if out_fd != 1:
-            os.close(out_fd)
+        outs.close()
 
 
 def run_image_file(path: str, opts: Options) -> int:

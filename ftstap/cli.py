@@ -21,6 +21,7 @@ Examples:
   ftstap -e 'global n; probe syscall.* { n[name]++ }' -T 5
   ftstap script.stp arg1 arg2           # $1/@1 in the script are arg1
   echo 'probe begin { exit() }' | ftstap -
+  ftstap -b -o trace -T 5 script.stp    # trace_0, trace_1, ...: stap-merge trace_*
 """
 
 _NOT_FOR_FTSTAP = {
@@ -60,12 +61,14 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("-D", "defines", multiple=True, metavar="NAME=VALUE", help="Set a limit, e.g. -D MAXACTION=10000.")
 @click.option("-I", "include", multiple=True, metavar="DIR", help="Also look for tapsets in DIR.")
 @click.option("-G", "globals_", multiple=True, metavar="VAR=VALUE", help="Set a global variable.")
-@click.option("-o", "output", metavar="FILE", help="Write output to FILE.")
+@click.option("-o", "output", metavar="FILE", help="Write output to FILE (strftime(3) formats expanded).")
 @click.option("-c", "command", metavar="CMD", help="Run CMD once probes are armed; exit when it exits.")
 @click.option("-x", "target_pid", type=int, metavar="PID", help="Set target() to PID.")
 @click.option("-T", "timeout", type=float, metavar="SECONDS", help="Exit after SECONDS.")
 @click.option("-s", "buffer_mb", type=int, metavar="MB", help="Per-CPU buffer size in MB.")
-@click.option("-b", "bulk", is_flag=True, help="Bulk mode: per-CPU output files.")
+@click.option("-b", "bulk", is_flag=True,
+              help="Bulk mode: one output file per CPU, FILE_N with -o FILE, else stpd_cpuN; "
+                   "each handler's output goes to its CPU's file, framed for stap-merge.")
 @click.option("-t", "timing", is_flag=True, help="Report per-probe hit counts and handler time.")
 @click.option("-m", "module_name", metavar="NAME", help="Name the program image.")
 @click.option("-l", "list_probes", metavar="PROBE", help="List probe points matching PROBE.")

@@ -184,6 +184,10 @@ int ft_out_flush(ft_out *o);
 ft_i64 ft_out_pending(const ft_out *o);
 /* print(@hist_*(x)) into the sink. */
 int ft_out_hist(ft_out *o, const ft_stat *st, int elision);
+/* -b: from now on, output goes to fds[cpu] (n entries, -1 where none) framed
+   as staprun writes bulk files for stap-merge; *cpu_of is the CPU the
+   output being written is for (read at each write).  The fds stay open. */
+int ft_out_set_bulk(ft_out *o, const int *fds, int n, const ft_i64 *cpu_of);
 /* ==== end of runtime data section ======================================== */
 
 /* ==== VM, program image, event loop =====================================
@@ -280,6 +284,9 @@ ft_i64 ft_vm_error_count(const ft_vm *vm);
 int ft_vm_exit_requested(const ft_vm *vm);
 /* Flush script output. */
 int ft_vm_flush(ft_vm *vm);
+/* -b: script output to fds[cpu] (n entries, -1 where none), each handler's
+   to the file of the CPU it ran for (ctx.cpu); see ft_out_set_bulk. */
+int ft_vm_set_bulk(ft_vm *vm, const int *fds, int n);
 
 /* -- event loop (loop.c) -- */
 /* The whole session: begin probes by priority, then timers/events until
@@ -287,6 +294,9 @@ int ft_vm_flush(ft_vm *vm);
    then end (or error) probes and autoprinted globals.  Returns the exit
    status (0 ok, 1 errors). */
 int ft_run(ft_vm *vm, ft_i64 timeout_ns);
+/* Text for the script's output written as a handler running now would
+   write it (on this CPU's file under -b), then flushed: -t's report. */
+int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n);
 /* ==== end of VM section ================================================= */
 
 /* ==== live events: perf events, rings, event context ====================

@@ -299,8 +299,10 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
     if (!vm->error_state) {
         n = probes_of(p, FT_PROBE_END, list);
         run_list(vm, list, n, 1, INT64_MIN, 0);
-        if (!vm->error_state)
+        if (!vm->error_state) {
+            vm->ctx.cpu = here(vm).cpu;     /* stap's autoprint is an end probe */
             ft_autoprint(vm);
+        }
         run_list(vm, list, n, 1, 1, INT64_MAX);
     }
     if (vm->error_state) {
@@ -316,6 +318,13 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
         ft_vm_diag(vm, "WARNING", msg);
     }
     return vm->nerrors || vm->error_state ? 1 : 0;
+}
+
+int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n)
+{
+    vm->ctx.cpu = here(vm).cpu;
+    ft_out_write(vm->out, s, n);
+    return ft_out_flush(vm->out);
 }
 
 /* ---- autoprint: stap's display of globals written but never read ---- */

@@ -1,13 +1,39 @@
 /* Output sink: script output is collected in one preallocated buffer and
  * written to stdout or the -o file when the buffer fills or at flush, so the
- * per-event path makes no system call unless the buffer is full. */
+ * per-event path makes no system call unless the buffer is full.
+ *
+ * -b (bulk mode) routes it to one file per CPU instead, framed the way
+ * staprun (SystemTap >= 5.0, runtime/print_flush.c + staprun/relay.c)
+ * writes bulk files for stap-merge: each message is
+ *     struct _stp_trace { char magic[4]; uint32_t sequence, pdu_len; }
+ * in host byte order, magic F0 9F A9 BA, then pdu_len bytes of output.
+ * Sequence numbers count from 1 across all the files, in the order the
+ * output was produced, so stap-merge restores the single-stream order.
+ * A message is the output buffered for one CPU: it ends when output for
+ * another CPU starts, at a flush, or when the buffer fills.  Each CPU's
+ * framed messages collect in that CPU's own preallocated sink, written to
+ * its file when full and at every flush of the main sink. */
+#define _GNU_SOURCE 1   /* sched_getcpu */
 #include "ftstap.h"
 #include "out.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define STAP_TRACE_MAGIC "\xF0\x9F\xA9\xBA"
+#define FRAME_HEADER 12
+
+struct ft_bulk {
+    ft_out **sink;          /* per CPU id; NULL where the CPU has no file */
+    ft_out *first;          /* the lowest CPU's: output for an unknown CPU */
+    int n;
+    const ft_i64 *cpu_of;   /* the CPU output is written for now */
+    ft_i64 cpu;             /* the CPU whose output the main buffer holds */
+    uint32_t seq;           /* sequence number of the last message */
+};
 
 ft_out *ft_out_new(int fd, ft_i64 bufsize)
 {
@@ -41,19 +67,59 @@ static int write_all(int fd, const char *p, ft_i64 n)
     return FT_OK;
 }
 
+/* -b: the sink of a CPU; a CPU without a file (offline when the session
+   started, or -1) uses the file of the CPU ftstap runs on, else the first. */
+static ft_out *sink_of(const struct ft_bulk *b, ft_i64 cpu)
+{
+    if (cpu >= 0 && cpu < b->n && b->sink[cpu])
+        return b->sink[cpu];
+    int here = sched_getcpu();
+    return here >= 0 && here < b->n && b->sink[here] ? b->sink[here] : b->first;
+}
+
+/* Hand the buffered bytes on: to the fd, or (-b) as one message to the
+   sink of the CPU they were written for. */
+static void spill(ft_out *o)
+{
+    if (o->len > 0 && !o->failed) {
+        if (!o->bulk) {
+            if (write_all(o->fd, o->buf, o->len) != FT_OK)
+                o->failed = 1;
+        } else {
+            ft_out *s = sink_of(o->bulk, o->bulk->cpu);
+            uint32_t seq = ++o->bulk->seq, len = (uint32_t)o->len;
+            char h[FRAME_HEADER];
+            memcpy(h, STAP_TRACE_MAGIC, 4);
+            memcpy(h + 4, &seq, 4);
+            memcpy(h + 8, &len, 4);
+            if (ft_out_write(s, h, FRAME_HEADER) != FT_OK || ft_out_write(s, o->buf, o->len) != FT_OK)
+                o->failed = 1;
+        }
+    }
+    o->len = 0;
+}
+
 int ft_out_flush(ft_out *o)
 {
-    if (o->len > 0 && !o->failed && write_all(o->fd, o->buf, o->len) != FT_OK)
-        o->failed = 1;
-    o->len = 0;
+    spill(o);
+    for (int i = 0; o->bulk && i < o->bulk->n; i++)
+        if (o->bulk->sink[i] && ft_out_flush(o->bulk->sink[i]) != FT_OK)
+            o->failed = 1;
     return o->failed ? FT_EIO : FT_OK;
 }
 
 int ft_out_write(ft_out *o, const char *p, ft_i64 n)
 {
+    if (o->bulk && *o->bulk->cpu_of != o->bulk->cpu) {   /* output for another CPU */
+        spill(o);
+        o->bulk->cpu = *o->bulk->cpu_of;
+    }
     while (n > 0) {
-        if (o->len == o->cap && ft_out_flush(o) != FT_OK)
-            return FT_EIO;
+        if (o->len == o->cap) {
+            spill(o);
+            if (o->failed)
+                return FT_EIO;
+        }
         ft_i64 k = o->cap - o->len;
         if (k > n)
             k = n;
@@ -67,11 +133,53 @@ int ft_out_write(ft_out *o, const char *p, ft_i64 n)
 
 ft_i64 ft_out_pending(const ft_out *o) { return o->len; }
 
+static void free_bulk(struct ft_bulk *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; b->sink && i < b->n; i++)
+        ft_out_free(b->sink[i]);
+    free(b->sink);
+    free(b);
+}
+
+int ft_out_set_bulk(ft_out *o, const int *fds, int n, const ft_i64 *cpu_of)
+{
+    if (o->bulk || n <= 0 || !cpu_of)
+        return FT_EINVAL;
+    struct ft_bulk *b = calloc(1, sizeof *b);
+    if (!b || !(b->sink = calloc((size_t)n, sizeof *b->sink))) {
+        free(b);
+        return FT_ENOMEM;
+    }
+    b->n = n;
+    for (int i = 0; i < n; i++) {
+        if (fds[i] < 0)
+            continue;
+        if (!(b->sink[i] = ft_out_new(fds[i], o->cap))) {
+            free_bulk(b);
+            return FT_ENOMEM;
+        }
+        if (!b->first)
+            b->first = b->sink[i];
+    }
+    if (!b->first) {
+        free_bulk(b);
+        return FT_EINVAL;
+    }
+    ft_out_flush(o);            /* what came before goes where it was meant to */
+    b->cpu_of = cpu_of;
+    b->cpu = *cpu_of;
+    o->bulk = b;
+    return FT_OK;
+}
+
 int ft_out_free(ft_out *o)
 {
     if (!o)
         return FT_OK;
     int rc = ft_out_flush(o);
+    free_bulk(o->bulk);
     free(o->buf);
     free(o);
     return rc;

@@ -14,6 +14,7 @@ struct ft_out {
     int failed;          /* a write failed: keep dropping output, report FT_EIO */
     char *buf;
     ft_i64 len, cap;
+    struct ft_bulk *bulk;  /* -b: one framed sink per CPU instead of fd (out.c) */
 };
 
 /* Where formatted bytes go: a bounded string (out == NULL; bytes past

@@ -7,7 +7,6 @@ images, applies stap's -D limits, and runs sessions.
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 
 from ..errors import FtstapError, KernelError
@@ -136,6 +135,17 @@ class Session:
         if vm == ffi.NULL:
             raise ImageLoadError(_s(err))
         self.vm = vm
+
+    def set_bulk(self, fds: list[int]) -> None:
+        """-b: output to fds[cpu] (-1 where none), each handler's to the file
+        of the CPU it ran for, framed for stap-merge (native/out.c)."""
+        if lib.ft_vm_set_bulk(self.vm, ffi.new("int[]", fds), len(fds)) != lib.FT_OK:
+            raise FtstapError("-b: no per-CPU output file to write to")
+
+    def write_output(self, text: str) -> None:
+        """Text into the script's output, as a handler running now writes it."""
+        data = text.encode()
+        lib.ft_vm_write_output(self.vm, data, len(data))
 
     def set_global(self, index: int, value) -> None:
         """-G NAME=VALUE (scalar globals only)."""
@@ -276,19 +286,15 @@ class Session:
 
 def run_image(image: bytes, defines: dict | None = None, globals_: dict | None = None,
               out_fd: int | None = None, err_fd: int | None = None, timeout_s: float | None = None,
-              suppress_handler_errors: bool = False, target_pid: int = 0) -> int:
+              suppress_handler_errors: bool = False, target_pid: int = 0,
+              bulk_fds: list[int] | None = None) -> int:
     """Run an image to the end, as pass 5 does; returns the exit status.
-    globals_ maps global index to a -G value."""
+    globals_ maps global index to a -G value; bulk_fds: -b's per-CPU files."""
     out_fd = 1 if out_fd is None else out_fd
     err_fd = 2 if err_fd is None else err_fd
     with Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
+        if bulk_fds:
+            s.set_bulk(bulk_fds)
         for index, value in (globals_ or {}).items():
             s.set_global(index, value)
         return s.run(timeout_s)
-
-
-def output_fd(path: str | None) -> int:
-    """-o FILE: the fd to write script output to (stdout when None)."""
-    if path is None:
-        return 1
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

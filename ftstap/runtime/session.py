@@ -379,13 +379,15 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
              err_fd: int = 2, timeout_s: float | None = None, suppress_handler_errors: bool = False,
              target_pid: int = 0, command: str | None = None, buffer_mb: int | None = None,
              timing: bool = False, warnings_errors: bool = False, ring_bytes: int = 0,
-             specs: list[EventSpec] | None = None) -> int:
+             specs: list[EventSpec] | None = None, bulk_fds: list[int] | None = None) -> int:
     """Run an image whose probes include kernel events; returns the exit status
     (1 on errors, and under -W when records were lost).  specs: the events
-    by id, when the image does not carry them."""
+    by id, when the image does not carry them; bulk_fds: -b's per-CPU files."""
     image_specs, probes = image_events(image)
     specs = image_specs if specs is None else specs
     with native.Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
+        if bulk_fds:
+            s.set_bulk(bulk_fds)
         for index, value in (globals_ or {}).items():
             s.set_global(index, value)
         if timing:
@@ -396,8 +398,7 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
             lost = s.lost()
         if timing:
             from ..compile.image import read_image
-            s.flush()
-            os.write(out_fd, hit_report(s, [p.name for p in read_image(image).probes]).encode())
+            s.write_output(hit_report(s, [p.name for p in read_image(image).probes]))
         if warnings_errors and lost:
             status = status or 1
         return status

@@ -75,10 +75,62 @@ static void test_write_error(void)
     CHECK_EQ(ft_out_free(o), FT_EIO);
 }
 
+/* One stap-merge frame: magic, sequence, length (host order), payload. */
+static ft_i64 frame(char *at, uint32_t seq, const char *text)
+{
+    uint32_t len = (uint32_t)strlen(text);
+    memcpy(at, "\xF0\x9F\xA9\xBA", 4);
+    memcpy(at + 4, &seq, 4);
+    memcpy(at + 8, &len, 4);
+    memcpy(at + 12, text, len);
+    return 12 + len;
+}
+
+static void test_bulk(void)
+{
+    /* -b: output is routed by the CPU it is written for, one message per
+       run of one CPU's output, sequence numbers shared by all the files */
+    int p0[2], p2[2];
+    CHECK_EQ(pipe(p0), 0);
+    CHECK_EQ(pipe(p2), 0);
+    int fds[3] = {p0[1], -1, p2[1]};
+    ft_i64 cpu = 0;
+    ft_out *o = ft_out_new(-1, 64);                 /* its own fd is never written under -b */
+    CHECK_EQ(ft_out_set_bulk(o, fds, 3, &cpu), FT_OK);
+    CHECK_EQ(ft_out_set_bulk(o, fds, 3, &cpu), FT_EINVAL);
+    ft_out_write(o, "a0\n", 3);
+    cpu = 2;
+    ft_out_write(o, "b2\n", 3);
+    ft_out_write(o, "c2\n", 3);
+    CHECK_EQ(ft_out_pending(o), 6);                 /* framed only when the CPU changes or at flush */
+    cpu = 0;
+    ft_out_write(o, "d0\n", 3);
+    CHECK_EQ(ft_out_flush(o), FT_OK);
+    ft_out_write(o, "e0\n", 3);
+    CHECK_EQ(ft_out_free(o), FT_OK);
+    close(p0[1]);
+    close(p2[1]);
+    char want[256];
+    ft_i64 n = frame(want, 1, "a0\n");
+    n += frame(want + n, 3, "d0\n");
+    n += frame(want + n, 4, "e0\n");
+    CHECK_MEM(got, drain(p0[0]), want, n);
+    n = frame(want, 2, "b2\nc2\n");
+    CHECK_MEM(got, drain(p2[0]), want, n);
+    close(p0[0]);
+    close(p2[0]);
+
+    int none[2] = {-1, -1};
+    o = ft_out_new(-1, 64);
+    CHECK_EQ(ft_out_set_bulk(o, none, 2, &cpu), FT_EINVAL);   /* no file at all */
+    ft_out_free(o);
+}
+
 int main(void)
 {
     test_buffering();
     test_large_output();
     test_write_error();
+    test_bulk();
     CHECK_DONE();
 }
