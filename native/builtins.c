@@ -7,6 +7,7 @@
 #include "vm.h"
 #include "ring.h"
 #include "backtrace.h"
+#include "tapfuncs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -328,6 +329,7 @@ const ft_builtin ft_builtins[] = {
     ENTRY(abs, "i", 'i'),
     FT_EV_BUILTINS            /* event probes: native/evfuncs.c */
     FT_BT_BUILTINS            /* backtraces: native/backtrace.c */
+    FT_TAP_BUILTINS           /* tapset support: native/tapfuncs.h */
 };
 const int ft_nbuiltins = (int)(sizeof ft_builtins / sizeof ft_builtins[0]);
 

@@ -19,7 +19,6 @@
 #include "vm.h"
 #include "ring.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -192,88 +191,22 @@ static ft_i64 read_user(ft_vm *vm, uint64_t addr, char *dst, ft_i64 n, int stop_
     return got > 0 || n == 0 ? got : -1;
 }
 
-static int user_str(ft_vm *vm, ft_i64 addr, ft_i64 max, ft_str *sret, const ft_str *errmsg)
+static int user_str(ft_vm *vm, ft_i64 addr, ft_i64 max, ft_str *sret)
 {
     ft_i64 cap = ft_vm_limits(vm)->maxstringlen - 1;
     if (max < 0 || max > cap)
         max = cap;
     ft_i64 n = addr ? read_user(vm, (uint64_t)addr, sret->s, max, 1) : -1;
-    if (n < 0) {
-        if (errmsg) {
-            ft_str_set(vm, sret, errmsg->s, errmsg->len);
-            return 0;
-        }
+    if (n < 0)
         return ft_vm_fail(vm, "user string copy fault %d at 0x%llx [man error::fault]", -14,
                           (unsigned long long)addr);
-    }
     sret->s[n] = '\0';
     sret->len = (uint32_t)strlen(sret->s);
     return 0;
 }
 
-static void quote(ft_vm *vm, ft_str *s)
-{
-    /* in place, through a stack copy bounded by MAXSTRINGLEN */
-    ft_i64 cap = ft_vm_limits(vm)->maxstringlen - 1;
-    char tmp[4096];
-    ft_i64 len = s->len < (ft_i64)sizeof tmp ? s->len : (ft_i64)sizeof tmp - 1;
-    memcpy(tmp, s->s, (size_t)len);
-    ft_i64 n = 0;
-    s->s[n++] = '"';
-    for (ft_i64 i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)tmp[i];
-        char e[5];
-        int k = 0;
-        if (c == '\n') e[k++] = '\\', e[k++] = 'n';
-        else if (c == '\t') e[k++] = '\\', e[k++] = 't';
-        else if (c == '\r') e[k++] = '\\', e[k++] = 'r';
-        else if (c == '"' || c == '\\') e[k++] = '\\', e[k++] = (char)c;
-        else if (!isprint(c)) {
-            e[k++] = '\\';
-            e[k++] = (char)('0' + (c >> 6));
-            e[k++] = (char)('0' + ((c >> 3) & 7));
-            e[k++] = (char)('0' + (c & 7));
-        } else e[k++] = (char)c;
-        if (n + k + 1 > cap)
-            break;
-        memcpy(s->s + n, e, (size_t)k);
-        n += k;
-    }
-    s->s[n++] = '"';
-    s->s[n] = '\0';
-    s->len = (uint32_t)n;
-}
-
-EB(user_string) { UNUSED; return user_str(vm, ia[0], -1, sret, NULL); }
-EB(user_string2) { UNUSED; return user_str(vm, ia[0], -1, sret, sa[0]); }
-EB(user_string_n) { UNUSED; return user_str(vm, ia[0], ia[1], sret, NULL); }
-EB(user_string_quoted)
-{
-    UNUSED;
-    if (!ia[0] || user_str(vm, ia[0], -1, sret, NULL) != 0) {
-        ft_str_set(vm, sret, "0x0", -1);   /* stap prints the address when it cannot read */
-        if (ia[0]) {
-            char b[32];
-            snprintf(b, sizeof b, "0x%llx", (unsigned long long)ia[0]);
-            ft_str_set(vm, sret, b, -1);
-        }
-        return 0;
-    }
-    quote(vm, sret);
-    return 0;
-}
-EB(user_string_n_quoted)
-{
-    UNUSED;
-    if (!ia[0] || user_str(vm, ia[0], ia[1], sret, NULL) != 0) {
-        char b[32];
-        snprintf(b, sizeof b, "0x%llx", (unsigned long long)ia[0]);
-        ft_str_set(vm, sret, b, -1);
-        return 0;
-    }
-    quote(vm, sret);
-    return 0;
-}
+EB(user_string) { UNUSED; return user_str(vm, ia[0], -1, sret); }
+EB(user_string_n) { UNUSED; return user_str(vm, ia[0], ia[1], sret); }
 
 static int user_num(ft_vm *vm, ft_i64 addr, int size, int sgn, ft_i64 *iret)
 {
@@ -289,12 +222,12 @@ static int user_num(ft_vm *vm, ft_i64 addr, int size, int sgn, ft_i64 *iret)
     *iret = (ft_i64)v;
     return 0;
 }
-EB(user_char) { UNUSED; return user_num(vm, ia[0], 1, 1, iret); }
-EB(user_short) { UNUSED; return user_num(vm, ia[0], 2, 1, iret); }
-EB(user_int) { UNUSED; return user_num(vm, ia[0], 4, 1, iret); }
-EB(user_uint) { UNUSED; return user_num(vm, ia[0], 4, 0, iret); }
-EB(user_long) { UNUSED; return user_num(vm, ia[0], 8, 1, iret); }
-EB(user_ulong) { UNUSED; return user_num(vm, ia[0], 8, 0, iret); }
+EB(user_char_error) { UNUSED; return user_num(vm, ia[0], 1, 1, iret); }
+EB(user_short_error) { UNUSED; return user_num(vm, ia[0], 2, 1, iret); }
+EB(user_int_error) { UNUSED; return user_num(vm, ia[0], 4, 1, iret); }
+EB(user_uint_error) { UNUSED; return user_num(vm, ia[0], 4, 0, iret); }
+EB(user_long_error) { UNUSED; return user_num(vm, ia[0], 8, 1, iret); }
+EB(user_ulong_error) { UNUSED; return user_num(vm, ia[0], 8, 0, iret); }
 
 /* ---- kernel memory: not readable from user space ---- */
 

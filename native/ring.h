@@ -109,16 +109,13 @@ FT_EVB(pexecname);
 FT_EVB(pid2execname);
 FT_EVB(num_online_cpus);
 FT_EVB(user_string);
-FT_EVB(user_string2);
 FT_EVB(user_string_n);
-FT_EVB(user_string_quoted);
-FT_EVB(user_string_n_quoted);
-FT_EVB(user_char);
-FT_EVB(user_short);
-FT_EVB(user_int);
-FT_EVB(user_uint);
-FT_EVB(user_long);
-FT_EVB(user_ulong);
+FT_EVB(user_char_error);
+FT_EVB(user_short_error);
+FT_EVB(user_int_error);
+FT_EVB(user_uint_error);
+FT_EVB(user_long_error);
+FT_EVB(user_ulong_error);
 FT_EVB(kernel_string);
 FT_EVB(kernel_string_n);
 FT_EVB(kernel_string_quoted);
@@ -141,16 +138,13 @@ FT_EVB(kernel_pointer);
     {"pid2execname", "i", 's', ft_b_pid2execname}, \
     {"num_online_cpus", "", 'i', ft_b_num_online_cpus}, \
     {"user_string", "i", 's', ft_b_user_string}, \
-    {"user_string2", "is", 's', ft_b_user_string2}, \
     {"user_string_n", "ii", 's', ft_b_user_string_n}, \
-    {"user_string_quoted", "i", 's', ft_b_user_string_quoted}, \
-    {"user_string_n_quoted", "ii", 's', ft_b_user_string_n_quoted}, \
-    {"user_char", "i", 'i', ft_b_user_char}, \
-    {"user_short", "i", 'i', ft_b_user_short}, \
-    {"user_int", "i", 'i', ft_b_user_int}, \
-    {"user_uint", "i", 'i', ft_b_user_uint}, \
-    {"user_long", "i", 'i', ft_b_user_long}, \
-    {"user_ulong", "i", 'i', ft_b_user_ulong}, \
+    {"user_char_error", "i", 'i', ft_b_user_char_error}, \
+    {"user_short_error", "i", 'i', ft_b_user_short_error}, \
+    {"user_int_error", "i", 'i', ft_b_user_int_error}, \
+    {"user_uint_error", "i", 'i', ft_b_user_uint_error}, \
+    {"user_long_error", "i", 'i', ft_b_user_long_error}, \
+    {"user_ulong_error", "i", 'i', ft_b_user_ulong_error}, \
     {"kernel_string", "i", 's', ft_b_kernel_string}, \
     {"kernel_string_n", "ii", 's', ft_b_kernel_string_n}, \
     {"kernel_string_quoted", "i", 's', ft_b_kernel_string_quoted}, \

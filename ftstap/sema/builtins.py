@@ -9,23 +9,25 @@ _SIGS = """
 pid:l tid:l ppid:l uid:l gid:l euid:l egid:l cpu:l execname:s target:l pexecname:s
 pp:s pn:s ppfunc:s probefunc:s probemod:s is_return:l
 gettimeofday_s:l gettimeofday_ms:l gettimeofday_us:l gettimeofday_ns:l get_cycles:l jiffies:l
-local_clock_ns:l local_clock_us:l local_clock_ms:l local_clock_s:l cpu_clock_ns:l
+local_clock_ns:l local_clock_us:l local_clock_ms:l local_clock_s:l
 backtrace:s print_backtrace:v sprint_backtrace:s ubacktrace:s print_ubacktrace:v sprint_ubacktrace:s
 print_stack:sv sprint_stack:ss print_ustack:sv sprint_ustack:ss stack:ll ustack:ll caller:s caller_addr:l
-user_string:ls user_string_n:lls user_string_quoted:ls user_string_n_quoted:lls
+user_string:ls user_string_n:lls
 kernel_string:ls kernel_string_n:lls kernel_string_quoted:ls
-user_int:ll user_long:ll user_short:ll user_char:ll user_uint:ll user_ulong:ll
+user_int_error:ll user_long_error:ll user_short_error:ll user_char_error:ll user_uint_error:ll
+user_ulong_error:ll
 kernel_int:ll kernel_long:ll kernel_short:ll kernel_char:ll kernel_pointer:ll
 register:sl u_register:sl int_arg:ll uint_arg:ll long_arg:ll ulong_arg:ll pointer_arg:ll
 s32_arg:ll u32_arg:ll s64_arg:ll u64_arg:ll
-returnval:l returnstr:ls errno_str:ls return_str:lls
+returnval:l returnstr:ls errno_str:ls errno_p:ll
 strlen:sl substr:slls isinstr:ssl str_replace:ssss tokenize:sss strtol:sll text_str:ss
 text_strn:slls stringat:sll matched:ls matched_str:s ngroups:l string_quoted:ss
 toupper:ss tolower:ss isdigit:sl strpos:ssl print_char:lv
 exit:v error:sv warn:sv log:sv abort:v printk:lsv
-randint:ll ctime:ls env_var:ss cmdline_str:s kernel_v:s num_online_cpus:l
+randint:ll ctime:ls env_var:ss kernel_v:s num_online_cpus:l stp_pid:l
+tz_gmtoff:l tz_name:s HZ:l pgrp:l sid:l _proc_statm:lll mem_page_size:l
 usymname:ls symname:ls usymdata:ls symdata:ls addr:l uaddr:l
-cmdline_arg:ls cmdline_args:llss syscall_name:ls pid2execname:ls pid2task:ll
+cmdline_args:llss syscall_name:ls pid2execname:ls pid2task:ll
 set_kernel_long:llv set_kernel_int:llv set_kernel_short:llv set_kernel_char:llv
 set_kernel_pointer:llv set_kernel_string:lsv set_kernel_string_n:llsv
 """
