@@ -275,6 +275,20 @@ class CodeGen:
             plan = self.plans[id(source)] = source.detail["fetch"] = FetchPlan(source)
         return plan
 
+    @staticmethod
+    def check_tracepoint_reads(inst) -> None:
+        """A tracepoint carries its record, nothing more: a handler reading
+        through one of its pointer fields fails here, once, saying why
+        (compile/kread.py)."""
+        from .kread import reads_kernel_memory
+        if inst.source.kind == "tracepoint" and reads_kernel_memory(inst):
+            raise SemanticError(
+                f"probe point {inst.pp} reads kernel memory through a pointer: a tracepoint "
+                "takes no fetch-args, and the kernel's event probes (eprobes), which could, deliver "
+                "only to the ftrace ring buffer, which ftstap does not read yet",
+                getattr(inst.point, "loc", None),
+                hint="on a kernel with kprobes, probe the function that fires the tracepoint instead")
+
     def global_id(self, var) -> int:
         gid = self.gids.get(id(var))
         if gid is None:
@@ -329,6 +343,7 @@ class CodeGen:
             event = len(self.events)
             self.events.append(inst.source)
             from .kfilter import kernel_filter
+            self.check_tracepoint_reads(inst)
             flt = kernel_filter(inst)
             if flt:
                 self.filters[event] = flt

@@ -323,11 +323,10 @@ class ExprGen:
     def g_Call(self, e, want):
         from ..sema.program import ProbeInst
         if e.name in ("kernel_string", "user_string") and len(e.args) == 1 \
-                and isinstance(e.args[0], A.Target) and isinstance(e.args[0].base, str) \
-                and isinstance(self.ctx, ProbeInst) and self.ctx.source.kind in ("kprobe", "uprobe"):
+                and isinstance(e.args[0], (A.Target, A.Cast)) and self.kernel_reads():
             # Read the string in the kernel, at the event: a :string/:ustring fetch-arg.
-            t = self.fetched_target(e.args[0], self.ctx.source,
-                                    "string" if e.name == "kernel_string" else "ustring")
+            from .kread import kernel_read
+            t = kernel_read(self, e.args[0], "string" if e.name == "kernel_string" else "ustring")
             if not want:
                 self.pop(t)
             return t
@@ -370,40 +369,10 @@ class ExprGen:
         return VOID
 
     # ---- target variables and friends ------------------------------------------
-    def fetched_target(self, e, source, string_type: str | None = None) -> str:
-        """`$param`, `$param->a->b`, `$return` of a kprobe/uprobe: a fetch-arg
-        of the event definition, loaded from the record like any field."""
-        from .fetch import base_expr, int_type
-        from .fields import load_field
-        if e.suffix or e.addr or e.base.startswith("$$"):
-            raise SemanticError(f"'{e.base}{e.suffix}' is not supported on kprobes/uprobes yet", e.loc)
-        var = source.context.get(e.base[1:])
-        if var is None:
-            raise SemanticError(f"unknown context variable '{e.base}'", e.loc)
-        plan = self.cg.fetch_plan(source)
-        expr = base_expr(var, e.loc)
-        btf, tid = None, getattr(var, "btf_type", None)
-        if e.members:
-            if tid is None:
-                raise SemanticError(f"'{e.base}' has no type to take members of here", e.loc)
-            btf = self.cg.features.btf_reader()
-            chain = btf.member_chain(tid, [m.name if m.name is not None else self.fixed_index(m, e)
-                                           for m in e.members])
-            expr, tid = chain.fetch_expr(expr), chain.type
-            if string_type is not None and not btf.describe(tid).endswith("]"):
-                expr = f"+0({expr})"       # a char * member: the string is where it points
-        elif string_type is not None:
-            expr = f"+0({expr})"
-        elif tid is not None:
-            btf = self.cg.features.btf_reader()
-        if string_type is None and btf is not None and btf.describe(tid).startswith("char["):
-            string_type = "string"
-        from ..probes.base import ContextVar
-        if string_type is not None:
-            f = plan.add(expr, string_type)
-            return load_field(self, ContextVar(var.name, STRING, fetch=f), e)
-        f = plan.add(expr, int_type(btf, tid))
-        return load_field(self, ContextVar(var.name, LONG, fetch=f), e)
+    def kernel_reads(self) -> bool:
+        """Can this handler's event read kernel memory through fetch-args?"""
+        from ..sema.program import ProbeInst
+        return isinstance(self.ctx, ProbeInst) and self.ctx.source.kind in ("kprobe", "uprobe")
 
     def fixed_index(self, m, e) -> int:
         """An index a fetch-arg can apply: the kernel reads the element at
@@ -418,12 +387,18 @@ class ExprGen:
     def g_Target(self, e, want):
         from ..sema.program import ProbeInst
         from .fields import load_field, pretty_vars
-        if not isinstance(self.ctx, ProbeInst) or not isinstance(getattr(e, "base", None), str):
-            raise SemanticError("@cast, @var and autocasts need kernel memory reads, which are "
-                                "not implemented yet", e.loc)
+        if not isinstance(self.ctx, ProbeInst) or isinstance(e, A.VarRef):
+            raise SemanticError("@var and @cast outside an event probe need kernel memory reads, "
+                                "which only an event's fetch-args can do", e.loc)
+        if isinstance(e, A.Cast):       # a cast alone is its operand's value, typed
+            return self.gen(e.operand, want)
         source = self.ctx.source
         if source.kind in ("kprobe", "uprobe"):
-            t = self.fetched_target(e, source)
+            from .kread import kernel_read
+            t = kernel_read(self, e)
+        elif not isinstance(e, A.Target) or not isinstance(e.base, str):
+            raise SemanticError(f"@cast and autocasts need kernel memory reads, which probe point "
+                                f"{source.pp} cannot do", e.loc)
         elif len(e.members) == 1 and e.members[0].index is not None and not e.addr and not e.suffix:
             from .fields import load_element
             t = load_element(self, source.context.get(e.base[1:]), e.members[0].index, e)

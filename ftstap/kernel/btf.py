@@ -440,28 +440,29 @@ class BTF:
                     return sub._replace(bit_offset=sub.bit_offset + m.bit_offset)
         return None
 
-    def member_chain(self, tid: int, names: list) -> MemberChain:
-        """Resolve `$v->a->b[2]` for a value of type `tid`: each step is a
+    def member_chain(self, tid: int, names: list, pointee: bool = False) -> MemberChain:
+        """Resolve `$v->a->b[2]` for a value of type `tid` (pointee: a value
+        that points at a `tid`, as `@cast(v, "tid")` makes): each step is a
         member name or an int index.  Going through a pointer is a
         dereference (a new object); through an embedded struct or array
         element just adds the offset."""
         steps: list[Step] = []
         cur, bit_off, bf = tid, 0, 0
-        for name in names:
-            t = self.type(self.resolve(cur))
+        for k, name in enumerate(names):
+            if pointee and k == 0:           # the value is a `tid *`
+                kind, ref, elem = PTR, tid, tid
+            else:
+                t = self.type(self.resolve(cur))
+                kind, ref = t.kind, t.type
+                elem = t.extra[0] if kind == ARRAY else ref
             if isinstance(name, int):
-                if t.kind == ARRAY:
-                    elem = t.extra[0]
-                    steps.append(Step(False, name * self.size(elem)))
-                elif t.kind == PTR:
-                    elem = t.type
-                    steps.append(Step(True, name * self.size(elem)))
-                else:
+                if kind not in (ARRAY, PTR):
                     raise KernelError(f"cannot index {self.describe(cur)}: not an array or pointer")
+                steps.append(Step(kind == PTR, name * self.size(elem)))
                 bit_off, bf, cur = 0, 0, elem
                 continue
-            deref = t.kind == PTR
-            target = self.resolve(t.type) if deref else t.id
+            deref = kind == PTR
+            target = self.resolve(ref) if deref else self.resolve(cur)
             if self.type(target).kind not in (STRUCT, UNION):
                 raise KernelError(f"cannot take member '{name}' of {self.describe(cur)}: "
                                   "not a struct, union or pointer to one")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from ..errors import FtstapError, SemanticError
 from ..lang import ast as A
-from .program import LONG
 
 _KERNEL_MODULES = (None, "", "kernel", "vmlinux")
 
@@ -94,15 +93,18 @@ class TargetTyper:
             seen.add(t)
         var.ctype = t if var.ctype_seen == {t} else None
 
-    def member_chain(self, e: A.Target, start: int, what: str):
-        """Walk e.members from a value pointing at type `start`."""
+    def member_chain(self, e: A.Target, start: int, what: str, pointee: bool = False):
+        """Walk e.members from a value of type `start` (pointee: a value
+        pointing at a `start`, as @cast and `&` make; btf.member_chain
+        computes the same walk's offsets in pass 3)."""
         from ..kernel import btf as B
         btf = self.btf(e.loc)
         from ..kernel.btf import PTR
         cur = start
-        for m in e.members:
+        for k, m in enumerate(e.members):
             if m.name is None:
-                self.checker.expect(m.index, LONG)
+                if pointee and k == 0:        # (T *)v indexed: an element of type T
+                    continue
                 t = btf.type(btf.resolve(cur))
                 if t.kind not in (B.ARRAY, PTR):
                     raise SemanticError(f"cannot index {btf.describe(cur)} in {what}: "
@@ -125,9 +127,10 @@ class TargetTyper:
             cur = mem.type
         return cur
 
-    def target(self, e: A.Target, base_tid: int | None, what: str) -> None:
-        """Check e's member steps from a value pointing at base_tid (None:
-        unknown).  Records the result's pointed-to type for `&...`."""
+    def target(self, e: A.Target, base_tid: int | None, what: str, pointee: bool = False) -> None:
+        """Check e's member steps from a value of type base_tid (pointee: a
+        value pointing at one; None: unknown).  Records the result's
+        pointed-to type for `&...`."""
         if not e.members:
             if e.addr and base_tid is not None:
                 self.ctypes()[id(e)] = base_tid
@@ -136,6 +139,6 @@ class TargetTyper:
             first = next((m.name for m in e.members if m.name), "?")
             raise SemanticError(f"the type of {what} is unknown, so it has no member '{first}'", e.loc,
                                 hint="give it a type with @cast(value, \"struct_name\")->member")
-        end = self.member_chain(e, base_tid, what)
+        end = self.member_chain(e, base_tid, what, pointee)
         if e.addr:
             self.ctypes()[id(e)] = end

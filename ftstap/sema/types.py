@@ -315,7 +315,7 @@ class Checker:
                 if m.index is not None:
                     self.expect(m.index, LONG)
             what = "the @cast" if isinstance(e.base, A.Cast) else "this expression"
-            self.targets.target(e, self.targets.of(e.base), what)
+            self.targets.target(e, self.targets.of(e.base), what, pointee=True)
             return STRING if e.suffix else LONG
         for m in e.members:
             if m.index is not None:

@@ -1,0 +1,118 @@
+"""Kernel memory reads at the event: `$p->a->b`, `@cast(v, "T")->f[2]` and
+nestings of them become one fetch-arg of a kprobe/uprobe definition, which
+the kernel evaluates when the probe fires (the memory may have changed by
+the time user space reads the record).
+
+A tracepoint takes no fetch-args.  The kernel's event probes (`e:` in
+dynamic_events) could read through a tracepoint field, but they deliver
+only to the ftrace ring buffer, never to perf (eprobe_register ignores
+TRACE_REG_PERF_*), and ftstap reads perf rings: such handlers get an
+error saying so (see reads_kernel_memory)."""
+from __future__ import annotations
+
+from ..errors import SemanticError
+from ..lang import ast as A
+from ..sema.program import LONG, STRING
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+            continue
+        fields = getattr(type(n), "_fields", None)
+        if fields is None:
+            continue
+        yield n
+        stack.extend(getattr(n, f, None) for f in fields if f != "loc")
+
+
+def reads_kernel_memory(inst) -> bool:
+    """Does this tracepoint handler read through a pointer?  `$array[i]` of
+    a fixed-size record field does not."""
+    for n in _walk(inst.body):
+        if not isinstance(n, A.Target) or not (n.members or n.addr):
+            continue
+        if isinstance(n.base, str):
+            var = inst.source.context.get(n.base[1:])
+            dims = getattr(getattr(var, "fetch", None), "dims", None)
+            if dims and len(n.members) == 1 and n.members[0].index is not None and not n.addr:
+                continue
+        return True
+    return False
+
+
+class Chain:
+    """Walks a target expression into (fetch expression of its value, the
+    BTF type id, whether the value points at that type)."""
+
+    def __init__(self, gen, source):
+        from ..kernel.features import KernelFeatures
+        self.gen, self.source = gen, source
+        self.features = gen.cg.features or KernelFeatures.current()
+        self._btf = self._typer = None
+
+    @property
+    def btf(self):
+        if self._btf is None:
+            self._btf = self.features.btf_reader()
+        return self._btf
+
+    def base(self, e: A.Target) -> tuple[str, int | None]:
+        from .fetch import base_expr
+        var = self.source.context.get(e.base[1:])
+        if var is None:
+            raise SemanticError(f"unknown context variable '{e.base}'", e.loc)
+        return base_expr(var, e.loc), getattr(var, "btf_type", None)
+
+    def __call__(self, e) -> tuple[str, int | None, bool]:
+        if isinstance(e, A.Cast):
+            expr, _tid, _p = self(e.operand)
+            if self._typer is None:
+                from ..sema.targets import TargetTyper
+                self._typer = TargetTyper(None, self.features)
+            return expr, self._typer.lookup(e.type, e.module, e.loc), True
+        if not isinstance(e, A.Target):
+            raise SemanticError("only $variables, their members and @cast of them can be read "
+                                "by the kernel at the event", e.loc)
+        if e.suffix or e.addr or (isinstance(e.base, str) and e.base.startswith("$$")):
+            raise SemanticError(f"'{e.base if isinstance(e.base, str) else '@cast'}"
+                                f"{e.suffix}' is not supported on kernel reads yet", e.loc)
+        if isinstance(e.base, str):
+            expr, tid = self.base(e)
+            pointee = False
+        else:
+            expr, tid, pointee = self(e.base)
+        if not e.members:
+            return expr, tid, pointee
+        if tid is None:
+            raise SemanticError(f"'{e.base if isinstance(e.base, str) else 'this value'}' has no type "
+                                "to take members of here", e.loc,
+                                hint='give it one with @cast(value, "struct_name")->member')
+        steps = [m.name if m.name is not None else self.gen.fixed_index(m, e) for m in e.members]
+        chain = self.btf.member_chain(tid, steps, pointee)
+        return chain.fetch_expr(expr), chain.type, False
+
+
+def kernel_read(gen, e, string_type: str | None = None) -> str:
+    """Emit the load of target expression e read by the kernel at the event
+    (string_type: "string"/"ustring" for kernel_string()/user_string())."""
+    from .fetch import int_type
+    from .fields import load_field
+    from ..probes.base import ContextVar
+    source = gen.ctx.source
+    chain = Chain(gen, source)
+    expr, tid, pointee = chain(e)
+    plan = gen.cg.fetch_plan(source)
+    btf = chain.btf if tid is not None else None
+    is_array = btf is not None and not pointee and btf.describe(tid).endswith("]")
+    if string_type is not None and not is_array:
+        expr = f"+0({expr})"          # a char *: the string is where it points
+    if string_type is None and is_array and btf.describe(tid).startswith("char["):
+        string_type = "string"
+    name = e.base if isinstance(e, A.Target) and isinstance(e.base, str) else "@cast"
+    if string_type is not None:
+        return load_field(gen, ContextVar(name, STRING, fetch=plan.add(expr, string_type)), e)
+    return load_field(gen, ContextVar(name, LONG, fetch=plan.add(expr, int_type(btf, None if pointee else tid))), e)
