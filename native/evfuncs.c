@@ -100,7 +100,7 @@ EB(is_return) { UNUSED; *iret = (vm->ctx.flags & FT_CTX_RETURN) != 0; return 0; 
 /* ---- task facts from /proc ---- */
 
 /* Field `key` (e.g. "PPid:") of /proc/PID/task/TID/status, column col. */
-static int status_field(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64 *out)
+int ft_proc_status(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64 *out)
 {
     char buf[4096];
     if (ft_proc_read((long long)pid, (long long)tid, "status", buf, sizeof buf) < 0)
@@ -128,7 +128,7 @@ static int status_field(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64
 static int task_field(ft_vm *vm, const char *key, int col, ft_i64 *iret)
 {
     ft_i64 v = -1;
-    if (status_field(vm->ctx.pid, vm->ctx.tid ? vm->ctx.tid : vm->ctx.pid, key, col, &v) != 0)
+    if (ft_proc_status(vm->ctx.pid, vm->ctx.tid ? vm->ctx.tid : vm->ctx.pid, key, col, &v) != 0)
         v = -1;                          /* the task is gone (best effort) */
     *iret = v;
     return 0;
@@ -139,7 +139,7 @@ EB(gid) { UNUSED; return task_field(vm, "Gid:", 0, iret); }
 EB(egid) { UNUSED; return task_field(vm, "Gid:", 1, iret); }
 EB(euid) { UNUSED; return task_field(vm, "Uid:", 1, iret); }
 
-static void comm_of(ft_vm *vm, ft_i64 pid, ft_str *sret)
+void ft_proc_comm(ft_vm *vm, ft_i64 pid, ft_str *sret)
 {
     char path[64], buf[32];
     snprintf(path, sizeof path, "/proc/%lld/comm", (long long)pid);
@@ -156,11 +156,11 @@ EB(pexecname)
 {
     UNUSED;
     ft_i64 pp = -1;
-    if (status_field(vm->ctx.pid, vm->ctx.pid, "PPid:", 0, &pp) == 0 && pp > 0)
-        comm_of(vm, pp, sret);
+    if (ft_proc_status(vm->ctx.pid, vm->ctx.pid, "PPid:", 0, &pp) == 0 && pp > 0)
+        ft_proc_comm(vm, pp, sret);
     return 0;
 }
-EB(pid2execname) { UNUSED; comm_of(vm, ia[0], sret); return 0; }
+EB(pid2execname) { UNUSED; ft_proc_comm(vm, ia[0], sret); return 0; }
 EB(num_online_cpus) { UNUSED; *iret = sysconf(_SC_NPROCESSORS_ONLN); return 0; }
 
 /* ---- user memory ---- */

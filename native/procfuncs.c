@@ -2,7 +2,7 @@
  * mm, read here from /proc/PID after the fact (best effort, like the other
  * task facts in evfuncs.c: a process that has exited since the event gives
  * "" or 0): env_var, cmdline_args, pgrp, sid, the proc_mem_* page counts
- * (_proc_statm), mem_page_size.
+ * (_proc_statm), task times (_proc_cputime), mem_page_size.
  *
  * In begin/end/timer probes the "current process" is ftstap itself, as it
  * is stapio for stap. */
@@ -106,8 +106,9 @@ int ft_b_cmdline_args(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *ir
     return 0;
 }
 
-/* Field col (1-based, after the command) of /proc/PID/stat, or -1. */
-static ft_i64 stat_field(ft_i64 pid, int col)
+/* Field col of /proc/PID/stat counted after the command (1 is the state,
+   proc(5)'s field 3), or -1. */
+ft_i64 ft_proc_stat(ft_i64 pid, int col)
 {
     char buf[1024];
     if (ft_proc_read((long long)pid, (long long)pid, "stat", buf, sizeof buf) < 0)
@@ -122,14 +123,14 @@ static ft_i64 stat_field(ft_i64 pid, int col)
 int ft_b_pgrp(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str *sret)
 {
     UNUSED;
-    *iret = stat_field(vm->ctx.pid, 3);
+    *iret = ft_proc_stat(vm->ctx.pid, 3);
     return 0;
 }
 
 int ft_b_sid(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str *sret)
 {
     UNUSED;
-    *iret = stat_field(vm->ctx.pid, 4);
+    *iret = ft_proc_stat(vm->ctx.pid, 4);
     return 0;
 }
 
@@ -148,6 +149,20 @@ int ft_b__proc_statm(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *ire
     for (int c = 0; c < ia[1] && p; c++)
         p = strchr(p + 1, ' ');
     *iret = p ? strtoll(p, NULL, 10) : 0;
+    return 0;
+}
+
+/* _proc_cputime(tid, which): thread tid's user (0) or system (1) time, or
+   its start time since boot (2), in nanoseconds (/proc counts clock ticks);
+   tid 0 is the current thread; 0 when it is gone. */
+int ft_b__proc_cputime(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str *sret)
+{
+    UNUSED;
+    static const int col[] = {12, 13, 20};     /* proc(5)'s fields 14, 15, 22 */
+    ft_i64 tid = ia[0] ? ia[0] : (vm->ctx.tid ? vm->ctx.tid : vm->ctx.pid);
+    ft_i64 ticks = ia[1] >= 0 && ia[1] <= 2 ? ft_proc_stat(tid, col[ia[1]]) : -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    *iret = ticks > 0 && hz > 0 ? ticks * (1000000000 / hz) : 0;
     return 0;
 }
 

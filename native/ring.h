@@ -26,6 +26,11 @@ int ft_comms_get(ft_comms *c, int pid, int tid, char out[16]);
 /* Read a small /proc file of thread tid of pid (e.g. "comm", "status")
    into buf, NUL-terminated; returns its length, -1 if it cannot be read. */
 int ft_proc_read(long long pid, long long tid, const char *file, char *buf, int cap);
+/* evfuncs.c: column col of the line starting with key ("Uid:") of
+   /proc/PID/task/TID/status into *out; 0, or -1 when it cannot be read. */
+int ft_proc_status(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64 *out);
+/* evfuncs.c: the command name of process pid into *sret ("" when gone). */
+void ft_proc_comm(ft_vm *vm, ft_i64 pid, struct ft_str *sret);
 /* effective uid of (pid, tid) from /proc, cached; -1 when gone. */
 int ft_comms_uid(ft_comms *c, int pid, int tid);
 

@@ -1,10 +1,10 @@
 /* Builtins behind stap's tapset library that need C but not the VM's
  * internals: the kernel ABI's name tables (abinames.c), wall-clock text and
- * kernel clocks (timefuncs.c), and facts about processes and the system
- * read from /proc and uname (procfuncs.c).  builtins.c lists them in
- * ft_builtins[] through the FT_TAP_BUILTINS macro; what the stap language
- * can do on top of them lives in tapsets/ (errno.stp, ctime.stp,
- * context.stp, proc_mem.stp...). */
+ * kernel clocks (timefuncs.c), facts about processes read from /proc
+ * (procfuncs.c) and stap's task_* functions over thread handles
+ * (taskfuncs.c).  builtins.c lists them in ft_builtins[] through the
+ * FT_TAP_BUILTINS macro; what the stap language can do on top of them lives
+ * in tapsets/ (errno.stp, ctime.stp, context.stp, proc_mem.stp, task.stp...). */
 #ifndef FT_TAPFUNCS_H
 #define FT_TAPFUNCS_H
 
@@ -14,8 +14,16 @@ TFB(errno_str); TFB(errno_p); TFB(syscall_name);
 /* timefuncs.c */
 TFB(ctime); TFB(tz_gmtoff); TFB(tz_name); TFB(HZ); TFB(jiffies);
 /* procfuncs.c */
-TFB(env_var); TFB(cmdline_args); TFB(pgrp); TFB(sid); TFB(_proc_statm); TFB(mem_page_size);
-#undef TFB
+TFB(env_var); TFB(cmdline_args); TFB(pgrp); TFB(sid); TFB(_proc_statm); TFB(_proc_cputime);
+TFB(mem_page_size);
+/* taskfuncs.c */
+TFB(task_current); TFB(pid2task); TFB(task_parent); TFB(task_pid); TFB(task_tid); TFB(task_uid);
+TFB(task_euid); TFB(task_gid); TFB(task_egid); TFB(task_max_file_handles); TFB(task_prio);
+TFB(task_nice); TFB(task_cpu); TFB(task_execname); TFB(task_state); TFB(task_open_file_handles);
+
+/* procfuncs.c: field col of /proc/PID/stat counted after the command (1 is
+   the state letter, proc(5)'s field 3), or -1 when it cannot be read */
+ft_i64 ft_proc_stat(ft_i64 pid, int col);
 
 #define FT_TAP_BUILTINS \
     {"errno_str", "i", 's', ft_b_errno_str}, \
@@ -31,7 +39,24 @@ TFB(env_var); TFB(cmdline_args); TFB(pgrp); TFB(sid); TFB(_proc_statm); TFB(mem_
     {"pgrp", "", 'i', ft_b_pgrp}, \
     {"sid", "", 'i', ft_b_sid}, \
     {"_proc_statm", "ii", 'i', ft_b__proc_statm}, \
-    {"mem_page_size", "", 'i', ft_b_mem_page_size},
+    {"_proc_cputime", "ii", 'i', ft_b__proc_cputime}, \
+    {"mem_page_size", "", 'i', ft_b_mem_page_size}, \
+    {"task_current", "", 'i', ft_b_task_current}, \
+    {"pid2task", "i", 'i', ft_b_pid2task}, \
+    {"task_parent", "i", 'i', ft_b_task_parent}, \
+    {"task_pid", "i", 'i', ft_b_task_pid}, \
+    {"task_tid", "i", 'i', ft_b_task_tid}, \
+    {"task_uid", "i", 'i', ft_b_task_uid}, \
+    {"task_euid", "i", 'i', ft_b_task_euid}, \
+    {"task_gid", "i", 'i', ft_b_task_gid}, \
+    {"task_egid", "i", 'i', ft_b_task_egid}, \
+    {"task_max_file_handles", "i", 'i', ft_b_task_max_file_handles}, \
+    {"task_prio", "i", 'i', ft_b_task_prio}, \
+    {"task_nice", "i", 'i', ft_b_task_nice}, \
+    {"task_cpu", "i", 'i', ft_b_task_cpu}, \
+    {"task_execname", "i", 's', ft_b_task_execname}, \
+    {"task_state", "i", 'i', ft_b_task_state}, \
+    {"task_open_file_handles", "i", 'i', ft_b_task_open_file_handles},
 
 
 #endif

@@ -19,15 +19,18 @@ user_ulong_error:ll
 kernel_int:ll kernel_long:ll kernel_short:ll kernel_char:ll kernel_pointer:ll
 register:sl u_register:sl int_arg:ll uint_arg:ll long_arg:ll ulong_arg:ll pointer_arg:ll
 s32_arg:ll u32_arg:ll s64_arg:ll u64_arg:ll
-returnval:l returnstr:ls errno_str:ls errno_p:ll
+errno_str:ls errno_p:ll
 strlen:sl substr:slls isinstr:ssl str_replace:ssss tokenize:sss strtol:sll text_str:ss
 text_strn:slls stringat:sll matched:ls matched_str:s ngroups:l string_quoted:ss
 toupper:ss tolower:ss isdigit:sl strpos:ssl print_char:lv
 exit:v error:sv warn:sv log:sv abort:v printk:lsv
 randint:ll ctime:ls env_var:ss kernel_v:s num_online_cpus:l stp_pid:l
-tz_gmtoff:l tz_name:s HZ:l pgrp:l sid:l _proc_statm:lll mem_page_size:l
+tz_gmtoff:l tz_name:s HZ:l pgrp:l sid:l _proc_statm:lll _proc_cputime:lll mem_page_size:l
 usymname:ls symname:ls usymdata:ls symdata:ls addr:l uaddr:l
 cmdline_args:llss syscall_name:ls pid2execname:ls pid2task:ll
+task_current:l task_parent:ll task_pid:ll task_tid:ll task_uid:ll task_euid:ll task_gid:ll task_egid:ll
+task_max_file_handles:ll task_prio:ll task_nice:ll task_cpu:ll task_execname:ls task_state:ll
+task_open_file_handles:ll
 set_kernel_long:llv set_kernel_int:llv set_kernel_short:llv set_kernel_char:llv
 set_kernel_pointer:llv set_kernel_string:lsv set_kernel_string_n:llsv
 """

@@ -13,6 +13,7 @@ import re
 from ..errors import SemanticError
 from ..lang import ast as A
 from .builtins import BUILTINS, GURU_ONLY
+from .unsupported import reason as unsupported_reason
 from .checks import Effects
 from .targets import TargetTyper
 from .formats import conversions
@@ -490,6 +491,9 @@ class Checker:
             if arities:
                 raise SemanticError(f"function '{e.name}' takes {' or '.join(map(str, arities))} "
                                     f"argument(s), not {len(e.args)}", e.loc)
+            why = unsupported_reason(e.name)
+            if why:
+                raise SemanticError(f"function '{e.name}' cannot be served: {why}", e.loc)
             raise SemanticError(f"unresolved function '{e.name}'", e.loc)
         params, ret = sig
         if e.name in GURU_ONLY and not self.guru and not (isinstance(self.ctx, Func) and self.ctx.tapset):

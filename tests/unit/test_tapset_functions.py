@@ -137,3 +137,48 @@ def test_string_edges():
                  'println(strtol("-0x10", 16), " ", strtol("z", 36)); '
                  'try { println(stringat(s, 5)) } catch (m) { println(m) }') == [
         "1", "1", "lo", "1", "a/b/c/", "100", "-16 35", "Invalid string position 5"]
+
+
+def test_task_handles_answer_from_proc():
+    out = lines('t = task_current(); println(t == task_current() && t != 0); '
+                'println(task_pid(t) == pid() && task_tid(t) == tid()); println(task_execname(t) == execname()); '
+                'println(task_pid(task_parent(t)) == ppid()); println(task_execname(pid2task(ppid())) == pexecname()); '
+                'println(task_uid(t) == uid() && task_euid(t) == euid() && task_gid(t) == gid()); '
+                'println(task_egid(t) == egid() && task_ns_pid(t) == pid()); '
+                'println(task_state(t)); println(task_nice(t), " ", task_prio(t) - task_nice(t)); '
+                'println(task_cpu(t) >= 0 && task_cpu(t) < num_online_cpus() * 64); '
+                'println(task_open_file_handles(t) >= 3 && task_max_file_handles(t) >= 64); '
+                'println(pid2task(0), " ", pid2task(999999999)); '
+                'try { println(task_pid(12345)) } catch (m) { println(m) }')
+    assert out[:7] == ["1"] * 7
+    assert out[7] == "0"                            # running
+    assert out[8] == f"{os.nice(0)} 20"
+    assert out[9:11] == ["1", "1"] and out[11] == "0 0"
+    assert out[12] == ("task_pid(0x3039): not a task from task_current(), pid2task() or task_parent(); "
+                       "ftstap cannot read a task_struct from kernel memory")
+
+
+def test_durations_and_task_times():
+    out = lines('println(msecs_to_string(12908)); println(msecs_to_string(66851)); println(usecs_to_string(1500000)); '
+                'println(nsecs_to_string(63000000005)); println(msecs_to_string(0)); '
+                'println(cputime_to_msecs(2500000000), " ", cputime_to_usecs(1500)); '
+                'println(cputime_to_string(61001000000)); '
+                'println(task_utime() >= 0 && task_stime(tid()) >= 0 && task_utime(999999999) == 0); '
+                'println(task_start_time(pid()) > 0); '
+                'println(task_time_string())')
+    assert out[:9] == ["0m12.908s", "1m6.851s", "0m1.500000s", "1m3.000000005s", "0m0.000s", "2500 1",
+                       "1m1.001s", "1", "1"]
+    assert re.fullmatch(r"usr: \d+m\d+\.\d{3}s, sys: \d+m\d+\.\d{3}s", out[9])
+
+
+@pytest.mark.parametrize("call, why", [
+    ("task_cwd_path(task_current())", "it reads a file or path through a task's files in kernel memory"),
+    ("returnval()", "it reads the probe's saved registers"),
+    ("stack_used()", "it measures the kernel stack"),
+    ("kernel_buffer_quoted(0, 4)", "it reads a kernel buffer or string in kernel memory"),
+])
+def test_kernel_only_functions_fail_at_pass_2_saying_why(call, why):
+    rc, out, err = ftstap(f"probe begin {{ println({call}) }}", "-p2")
+    name = call.split("(")[0]
+    assert rc == 1 and f"semantic error: function '{name}' cannot be served: {why}" in err
+    assert "Traceback" not in err and "Pass 2: analysis failed." in err
