@@ -322,6 +322,8 @@ class ExprGen:
     # ---- calls and output -------------------------------------------------------
     def g_Call(self, e, want):
         from ..sema.program import ProbeInst
+        if e.name == "kernel_string" and len(e.args) == 1 and self.current_task_field(e.args[0]) == "execname":
+            return self.context_builtin("execname", e, want)       # current->comm
         if e.name in ("kernel_string", "user_string") and len(e.args) == 1 \
                 and isinstance(e.args[0], (A.Target, A.Cast)) and self.kernel_reads():
             # Read the string in the kernel, at the event: a :string/:ustring fetch-arg.
@@ -369,6 +371,20 @@ class ExprGen:
         return VOID
 
     # ---- target variables and friends ------------------------------------------
+    @staticmethod
+    def current_task_field(e):
+        from .kread import current_task_field
+        return current_task_field(e)
+
+    def context_builtin(self, name: str, e, want) -> str:
+        """A field of the current task that the event carries (compile/kread.py)."""
+        self.emit("CALLB", self.b.builtin(name), self.loc(e, f"identifier '{name}'"))
+        t = STRING if name == "execname" else LONG
+        if not want:
+            self.pop(t)
+        return t
+
+
     def kernel_reads(self) -> bool:
         """Can this handler's event read kernel memory through fetch-args?"""
         from ..sema.program import ProbeInst
@@ -392,6 +408,12 @@ class ExprGen:
                                 "which only an event's fetch-args can do", e.loc)
         if isinstance(e, A.Cast):       # a cast alone is its operand's value, typed
             return self.gen(e.operand, want)
+        field = self.current_task_field(e)
+        if field is not None:
+            if field == "execname":
+                raise SemanticError("the current task's comm is an array: read it with "
+                                    "kernel_string(...) (or call execname())", e.loc)
+            return self.context_builtin(field, e, want)
         source = self.ctx.source
         if source.kind in ("kprobe", "uprobe"):
             from .kread import kernel_read

@@ -29,11 +29,31 @@ def _walk(node):
         stack.extend(getattr(n, f, None) for f in fields if f != "loc")
 
 
+# Fields of the current task that every event already carries: the sample's
+# pid/tid and the comm table (execname()) give them without a kernel read.
+CURRENT_TASK_FIELDS = {"pid": "tid", "tgid": "pid", "comm": "execname"}
+
+
+def current_task_field(e) -> str | None:
+    """The context builtin standing for `@cast(task_current(),
+    "task_struct")->pid|tgid|comm`, else None."""
+    if not (isinstance(e, A.Target) and isinstance(e.base, A.Cast) and len(e.members) == 1
+            and not e.addr and not e.suffix):
+        return None
+    cast, m = e.base, e.members[0]
+    if not (isinstance(cast.operand, A.Call) and cast.operand.name == "task_current" and not cast.operand.args
+            and cast.type.strip() in ("task_struct", "struct task_struct")
+            and cast.module in (None, "", "kernel")):
+        return None
+    return CURRENT_TASK_FIELDS.get(m.name)
+
+
 def reads_kernel_memory(inst) -> bool:
     """Does this tracepoint handler read through a pointer?  `$array[i]` of
-    a fixed-size record field does not."""
+    a fixed-size record field does not, nor do the current task's fields
+    the event carries (current_task_field)."""
     for n in _walk(inst.body):
-        if not isinstance(n, A.Target) or not (n.members or n.addr):
+        if not isinstance(n, A.Target) or not (n.members or n.addr) or current_task_field(n):
             continue
         if isinstance(n.base, str):
             var = inst.source.context.get(n.base[1:])
