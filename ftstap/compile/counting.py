@@ -23,7 +23,9 @@ native/stat.c: every aggregate and histogram exactly as COUNT `<<< V`).
 Only when the totals cannot be observed early: g must be used by nothing
 but such probes and begin/end/error probes (a timer or another event
 probe reading or clearing g would see the counts late), and by no
-function.  FTSTAP_NO_PUSHDOWN=1 turns it off (compile/kfilter.py)."""
+function.  Not on the few tracepoints whose perf count is a weight rather
+than one per event (WEIGHTED).  FTSTAP_NO_PUSHDOWN=1 turns it off
+(compile/kfilter.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,6 +43,11 @@ QUIET_KINDS = ("begin", "end", "error", "never")
 # flags (is_return: counters.c sets them for the apply handler as records.c
 # does for a sample): one value per probe expansion.
 FIXED_BUILTINS = frozenset({"pp", "pn", "ppfunc", "probefunc", "probemod", "is_return"})
+
+# Tracepoints whose perf count grows by a value of the event, not by one
+# (TP_ARGS(__perf_count(x)) in include/trace/events/sched.h: the counter of
+# sched_stat_runtime adds nanoseconds).  Their format files do not say so.
+WEIGHTED = frozenset(f"sched:sched_stat_{e}" for e in ("runtime", "wait", "sleep", "iowait", "blocked"))
 
 
 @dataclass
@@ -100,7 +107,8 @@ def _update(stmt, inst, shape, program):
 
 
 def _candidate(inst, program) -> Counter | None:
-    if inst.source.kind != "tracepoint":
+    d = inst.source.detail
+    if inst.source.kind != "tracepoint" or f"{d.get('system')}:{d.get('event')}" in WEIGHTED:
         return None
     shape = handler_shape(inst)
     if shape is None:

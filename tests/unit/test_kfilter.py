@@ -161,3 +161,14 @@ def test_apply_handler_opcodes(monkeypatch):
     assert ops("global c; probe syscall.getppid { c[pp()]++ }") == ["CALLB", "LDFI", "AADDI", "RET"]
     monkeypatch.setenv("FTSTAP_NO_PUSHDOWN", "1")
     assert ops("global x; probe syscall.getppid { x <<< 1 }") == ["PUSHI", "STADD", "RET"]
+
+
+def test_weighted_tracepoints_are_not_counted():
+    """sched_stat_runtime's perf count adds nanoseconds (__perf_count), not events."""
+    import os
+    from ftstap.kernel.tracefs import find_tracefs
+    if not os.path.exists(os.path.join(find_tracefs(), "events", "sched", "sched_stat_runtime")):
+        pytest.skip("no sched:sched_stat_runtime")
+    text = ('global n, m; probe kernel.trace("sched:sched_stat_runtime") { n[pp()]++ } '
+            'probe kernel.trace("sched:sched_switch") { m[pp()]++ }')
+    assert counted(text) == {1: "m[pp()] += count"}
