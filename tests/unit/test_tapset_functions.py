@@ -182,3 +182,12 @@ def test_kernel_only_functions_fail_at_pass_2_saying_why(call, why):
     name = call.split("(")[0]
     assert rc == 1 and f"semantic error: function '{name}' cannot be served: {why}" in err
     assert "Traceback" not in err and "Pass 2: analysis failed." in err
+
+
+def test_tapset_locals_do_not_collide_with_script_globals():
+    # A name a tapset function assigns would be the script's global of that name.
+    rc, out, err = ftstap('global i[1], s[1], n[1], u[1], bt[1], now[1], secs[1], msg[1], frac[1]; '
+                          'probe begin { println(bytes_to_string(2048), " ", msecs_to_string(61500), " ", '
+                          'callers(-1) == backtrace(), " ", ucallers(0) == "", " ", user_string_n_quoted(0, 1, 9), " ", '
+                          'thread_indent_depth(1)); print_usyms(""); print(sprint_syms("")); exit() }')
+    assert (rc, out) == (0, "2.00K 1m1.500s 1 1 0x0 0\n"), err
