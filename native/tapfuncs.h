@@ -1,8 +1,8 @@
 /* Builtins behind stap's tapset library that need C but not the VM's
  * internals: the kernel ABI's name tables (abinames.c), wall-clock text and
  * kernel clocks (timefuncs.c), facts about processes read from /proc
- * (procfuncs.c) and stap's task_* functions over thread handles
- * (taskfuncs.c).  builtins.c lists them in ft_builtins[] through the
+ * (procfuncs.c), stap's task_* functions over thread handles (taskfuncs.c)
+ * and system() (spawn.c).  builtins.c lists them in ft_builtins[] through the
  * FT_TAP_BUILTINS macro; what the stap language can do on top of them lives
  * in tapsets/ (errno.stp, ctime.stp, context.stp, proc_mem.stp, task.stp...). */
 #ifndef FT_TAPFUNCS_H
@@ -20,6 +20,8 @@ TFB(mem_page_size);
 TFB(task_current); TFB(pid2task); TFB(task_parent); TFB(task_pid); TFB(task_tid); TFB(task_uid);
 TFB(task_euid); TFB(task_gid); TFB(task_egid); TFB(task_max_file_handles); TFB(task_prio);
 TFB(task_nice); TFB(task_cpu); TFB(task_execname); TFB(task_state); TFB(task_open_file_handles);
+/* spawn.c */
+TFB(system);
 
 /* procfuncs.c: field col of /proc/PID/stat counted after the command (1 is
    the state letter, proc(5)'s field 3), or -1 when it cannot be read */
@@ -56,7 +58,8 @@ ft_i64 ft_proc_stat(ft_i64 pid, int col);
     {"task_cpu", "i", 'i', ft_b_task_cpu}, \
     {"task_execname", "i", 's', ft_b_task_execname}, \
     {"task_state", "i", 'i', ft_b_task_state}, \
-    {"task_open_file_handles", "i", 'i', ft_b_task_open_file_handles},
+    {"task_open_file_handles", "i", 'i', ft_b_task_open_file_handles}, \
+    {"system", "s", 'v', ft_b_system},
 
 
 #endif

@@ -191,3 +191,15 @@ def test_tapset_locals_do_not_collide_with_script_globals():
                           'callers(-1) == backtrace(), " ", ucallers(0) == "", " ", user_string_n_quoted(0, 1, 9), " ", '
                           'thread_indent_depth(1)); print_usyms(""); print(sprint_syms("")); exit() }')
     assert (rc, out) == (0, "2.00K 1m1.500s 1 1 0x0 0\n"), err
+
+
+def test_endian():
+    assert lines('printf("%x %x %x %x %x %x\\n", big_endian2(0x1234), big_endian4(0x12345678), '
+                 'big_endian8(0x0102030405060708), little_endian2(0x123456), little_endian4(-1), '
+                 'big_endian2(-2))') == ["3412 78563412 807060504030201 3456 ffffffff feff"]
+
+
+def test_system_runs_the_command_after_the_output_so_far():
+    rc, out, err = ftstap('probe begin { println("before"); system("echo from-shell; exit 3") } '
+                          'probe timer.ms(500) { println("after"); exit() }')
+    assert (rc, out) == (0, "before\nfrom-shell\nafter\n"), err
