@@ -203,3 +203,7 @@ def test_system_runs_the_command_after_the_output_so_far():
     rc, out, err = ftstap('probe begin { println("before"); system("echo from-shell; exit 3") } '
                           'probe timer.ms(500) { println("after"); exit() }')
     assert (rc, out) == (0, "before\nfrom-shell\nafter\n"), err
+
+
+def test_is_myproc_and_registers_valid():
+    assert lines('println(is_myproc(), registers_valid())') == ["10"]
