@@ -313,6 +313,7 @@ int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n);
 #define FT_EV_INHERIT 16       /* per-task events follow the task's children */
 #define FT_EV_DEFER_CLOSE 32   /* a static tracepoint: may be closed in the background at teardown */
 #define FT_EV_COUNT 64         /* counting mode: a counter, no samples; the probe runs once at stop (counters.c) */
+#define FT_EV_PERIOD 128       /* PERF_SAMPLE_PERIOD: one sample per event of a weighted tracepoint (__perf_count) */
 
 #define FT_RING_DEFAULT 4194304   /* bytes of one ring: no loss at full rate here (KERNEL.md) */
 

@@ -105,6 +105,11 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     } else {
         cpu[0] = (uint32_t)R->rings[e->ring].cpu;
     }
+    if (st & PERF_SAMPLE_PERIOD) {   /* weighted tracepoints (FT_EV_PERIOD): skipped */
+        if (p + 8 > end)
+            return;
+        p += 8;
+    }
     ft_ctx c;
     c.chain = c.ustack = NULL;
     c.nchain = c.nustack = 0;

@@ -216,6 +216,11 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
     a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | (cpu < 0 ? PERF_SAMPLE_CPU : 0);
     if (!(flags & FT_EV_NORAW))
         a.sample_type |= PERF_SAMPLE_RAW;
+    /* A tracepoint that counts a value of the event (sched_stat_runtime adds
+       nanoseconds) writes that many samples unless each sample carries its
+       period: then it is one sample per event, as a probe hit should be. */
+    if (flags & FT_EV_PERIOD)
+        a.sample_type |= PERF_SAMPLE_PERIOD;
     if (flags & FT_EV_CALLCHAIN) {
         a.sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER;
         a.sample_max_stack = 127;

@@ -44,10 +44,7 @@ QUIET_KINDS = ("begin", "end", "error", "never")
 # does for a sample): one value per probe expansion.
 FIXED_BUILTINS = frozenset({"pp", "pn", "ppfunc", "probefunc", "probemod", "is_return"})
 
-# Tracepoints whose perf count grows by a value of the event, not by one
-# (TP_ARGS(__perf_count(x)) in include/trace/events/sched.h: the counter of
-# sched_stat_runtime adds nanoseconds).  Their format files do not say so.
-WEIGHTED = frozenset(f"sched:sched_stat_{e}" for e in ("runtime", "wait", "sleep", "iowait", "blocked"))
+from ..kernel.tracefs import WEIGHTED_TRACEPOINTS as WEIGHTED
 
 
 @dataclass

@@ -17,6 +17,12 @@ CANDIDATES = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 # Entries of events/ that are control files, not systems.
 _NOT_SYSTEMS = frozenset({"enable", "filter", "header_page", "header_event"})
 
+# Tracepoints whose perf count grows by a value of the event, not by one
+# (TP_ARGS(__perf_count(x)) in include/trace/events/sched.h: sched_stat_runtime
+# adds nanoseconds).  Their format files do not say so.  Counted, they give
+# that sum; sampled without PERF_SAMPLE_PERIOD, that many samples.
+WEIGHTED_TRACEPOINTS = frozenset(f"sched:sched_stat_{e}" for e in ("runtime", "wait", "sleep", "iowait", "blocked"))
+
 _found: str | None = None
 
 

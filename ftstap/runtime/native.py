@@ -97,9 +97,9 @@ def make_limits(defines: dict | None = None, suppress_handler_errors: bool = Fal
     return lim
 
 
-EV_FREQ, EV_CALLCHAIN, EV_RETURN, EV_NORAW, EV_INHERIT, EV_DEFER_CLOSE, EV_COUNT = (
+EV_FREQ, EV_CALLCHAIN, EV_RETURN, EV_NORAW, EV_INHERIT, EV_DEFER_CLOSE, EV_COUNT, EV_PERIOD = (
     lib.FT_EV_FREQ, lib.FT_EV_CALLCHAIN, lib.FT_EV_RETURN, lib.FT_EV_NORAW, lib.FT_EV_INHERIT,
-    lib.FT_EV_DEFER_CLOSE, lib.FT_EV_COUNT)
+    lib.FT_EV_DEFER_CLOSE, lib.FT_EV_COUNT, lib.FT_EV_PERIOD)
 RING_DEFAULT = lib.FT_RING_DEFAULT
 
 

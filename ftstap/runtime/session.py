@@ -311,6 +311,9 @@ class LiveSession:
             typ, config, period = PERF_TYPE_TRACEPOINT, event_id, 1
             if spec.kind == "tracepoint":
                 flags |= native.EV_DEFER_CLOSE      # nothing to remove after it: close in the background
+                from ..kernel.tracefs import WEIGHTED_TRACEPOINTS
+                if f"{spec.system}:{spec.event}" in WEIGHTED_TRACEPOINTS:
+                    flags |= native.EV_PERIOD       # one sample per event (native/ring.c)
             if spec.counting:
                 flags |= native.EV_COUNT
         pid = self.task_pid
