@@ -15,20 +15,6 @@ from ..lang import ast as A
 from ..sema.program import LONG, STRING
 
 
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-            continue
-        fields = getattr(type(n), "_fields", None)
-        if fields is None:
-            continue
-        yield n
-        stack.extend(getattr(n, f, None) for f in fields if f != "loc")
-
-
 # Fields of the current task that every event already carries: the sample's
 # pid/tid and the comm table (execname()) give them without a kernel read.
 CURRENT_TASK_FIELDS = {"pid": "tid", "tgid": "pid", "comm": "execname"}
@@ -52,7 +38,7 @@ def reads_kernel_memory(inst) -> bool:
     """Does this tracepoint handler read through a pointer?  `$array[i]` of
     a fixed-size record field does not, nor do the current task's fields
     the event carries (current_task_field)."""
-    for n in _walk(inst.body):
+    for n in A.walk(inst.body):
         if not isinstance(n, A.Target) or not (n.members or n.addr) or current_task_field(n):
             continue
         if isinstance(n.base, str):

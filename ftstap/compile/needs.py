@@ -21,20 +21,7 @@ symdata""".split())
 
 def _calls(node, out: set) -> None:
     """Every (name, nargs) called anywhere under an AST node."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-            continue
-        fields = getattr(type(n), "_fields", None)
-        if fields is None:
-            continue
-        if isinstance(n, A.Call):
-            out.add((n.name, len(n.args)))
-        for f in fields:
-            if f != "loc":
-                stack.append(getattr(n, f, None))
+    out.update((n.name, len(n.args)) for n in A.walk(node) if isinstance(n, A.Call))
 
 
 class Needs:

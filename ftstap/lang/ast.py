@@ -369,3 +369,19 @@ class Script:
 
     def of(self, kind):
         return [i for i in self.items if isinstance(i, kind)]
+
+
+def walk(node):
+    """Every AST node under `node` (lists and tuples looked into), itself
+    included, in no particular order."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+            continue
+        fields = getattr(type(n), "_fields", None)
+        if fields is None:
+            continue
+        yield n
+        stack.extend(getattr(n, f, None) for f in fields if f != "loc")
