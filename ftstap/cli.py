@@ -79,7 +79,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--compatible", metavar="VERSION", help="Behave like SystemTap VERSION.")
 @click.option("--suppress-handler-errors", is_flag=True, help="Ignore run-time errors in handlers.")
 @click.option("--probe-support", is_flag=True, help="Print what this kernel can serve.")
-@click.option("--list-active", is_flag=True, help="Show the kernel events ftstap sessions hold.")
+@click.option("--list-active", is_flag=True, help="Show the kernel events ftstap sessions hold: address, type (k kprobe, r return probe, u uprobe, t tracepoint, e eprobe), place, owning pid.")
 @click.option("--run", "run_image", metavar="IMAGE", help="Run a program image made by -p4.")
 @click.option("--prologue-searching", is_flag=False, flag_value="auto", default=None, callback=_prologue,
               metavar="[WHEN]", help="Accepted for stap compatibility (always/never/auto).")

@@ -57,7 +57,7 @@ def run(opts: Options) -> int:
     if opts.list_active:
         from .kernel.tracefs import list_active
         for row in list_active():
-            print(" ".join(str(c) for c in row))
+            print(row.row())
         return 0
     if opts.run_image:
         from .backend import run_image_file

@@ -336,6 +336,13 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
                   int pid, int cpu, ft_i64 ring_bytes, char *err, int errlen);
 /* PERF_EVENT_IOC_SET_FILTER on an event (a tracepoint filter expression). */
 int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int errlen);
+/* Events that reach only the ftrace ring buffer (eprobes, native/ftrace.c):
+   hand over one O_NONBLOCK per_cpu/cpuN/trace_pipe_raw fd per CPU (closed
+   with the events), and map each event's type id (its format's ID) to the
+   probe it fires.  Read by the drain timer, before timer/end probes and at
+   stop.  FT_OK or FT_ENOMEM. */
+int ft_ftrace_add(ft_vm *vm, int fd, int cpu);
+int ft_ftrace_map(ft_vm *vm, int type, int probe, int flags);
 /* Enable every event at once (after all are open) and watch the rings in
    the event loop.  0, or < 0 with a message. */
 int ft_events_enable(ft_vm *vm, char *err, int errlen);

@@ -281,6 +281,7 @@ void ft_rings_drain(ft_vm *vm)
         return;
     for (int i = 0; i < R->nring; i++)
         ft_ring_drain_one(vm, R, &R->rings[i], !vm->exit_requested && !vm->error_state);
+    ft_ftrace_drain(vm, R, !vm->exit_requested && !vm->error_state);
 }
 
 /* ---- lazily filled context ---- */

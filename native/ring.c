@@ -69,7 +69,7 @@ static int perf_open(struct perf_event_attr *a, int pid, int cpu)
     return (int)syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-static ft_rings *rings_of(ft_vm *vm)
+ft_rings *ft_rings_of(ft_vm *vm)
 {
     if (vm->rings)
         return vm->rings;
@@ -89,7 +89,7 @@ static ft_rings *rings_of(ft_vm *vm)
     return R;
 }
 
-static int grow(void **p, int *cap, int n, size_t each)
+int ft_grow(void **p, int *cap, int n, size_t each)
 {
     if (n < *cap)
         return 0;
@@ -131,8 +131,8 @@ static int ring_for(ft_rings *R, int cpu, int pid, ft_i64 ring_bytes, int inheri
     for (int i = 0; i < R->nring; i++)
         if (R->rings[i].cpu == cpu && (cpu >= 0 || R->rings[i].pid == pid))
             return i;
-    if (grow((void **)&R->rings, &R->ringcap, R->nring, sizeof(ft_ring)) ||
-        grow((void **)&R->ev, &R->evcap, R->nev, sizeof(ft_event)))
+    if (ft_grow((void **)&R->rings, &R->ringcap, R->nring, sizeof(ft_ring)) ||
+        ft_grow((void **)&R->ev, &R->evcap, R->nev, sizeof(ft_event)))
         return seterr(err, errlen, -ENOMEM, "out of memory");
     uint64_t pages = ring_pages(ring_bytes);
     long page = sysconf(_SC_PAGESIZE);
@@ -186,7 +186,7 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
 {
     if (probe < 0 || (uint32_t)probe >= vm->prog->nprobes)
         return seterr(err, errlen, -EINVAL, "no probe %d", probe);
-    ft_rings *R = rings_of(vm);
+    ft_rings *R = ft_rings_of(vm);
     if (!R)
         return seterr(err, errlen, -ENOMEM, "out of memory");
     if (R->enabled)
@@ -197,7 +197,7 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
     int ri = ring_for(R, cpu, pid, ring_bytes, flags & FT_EV_INHERIT, err, errlen);
     if (ri < 0)
         return ri;
-    if (grow((void **)&R->ev, &R->evcap, R->nev, sizeof(ft_event)))
+    if (ft_grow((void **)&R->ev, &R->evcap, R->nev, sizeof(ft_event)))
         return seterr(err, errlen, -ENOMEM, "out of memory");
     struct perf_event_attr a;
     base_attr(&a, R->rings[ri].size);
@@ -263,7 +263,7 @@ int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int er
 int ft_events_enable(ft_vm *vm, char *err, int errlen)
 {
     ft_rings *R = vm->rings;
-    if (!R || R->nev == 0)
+    if (!R || (R->nev == 0 && ft_ftrace_fd_count(R) == 0))
         return 0;
     if (R->enabled)
         return seterr(err, errlen, -EBUSY, "events are already enabled");
@@ -355,6 +355,7 @@ void ft_rings_stop(ft_vm *vm)
     for (int i = 0; i < R->nev; i++)
         if (R->ev[i].probe < 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
+    ft_ftrace_drain(vm, R, run);
     ft_counters_apply(vm, R);        /* counting-mode probes, before timers/end see the globals */
     report_lost(vm, R);
 }
@@ -421,6 +422,7 @@ void ft_events_close(ft_vm *vm)
         if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
     close_deferred(R);
+    ft_ftrace_close(R);
     for (int i = 0; i < R->nev; i++)
         if (R->ev[i].probe >= 0 && R->ev[i].fd >= 0) {
             close(R->ev[i].fd);
@@ -457,6 +459,7 @@ void ft_rings_free(ft_vm *vm)
     if (!R)
         return;
     ft_events_close(vm);
+    ft_ftrace_free(R);
     free(R->ev);
     free(R->rings);
     free(R->hkey);

@@ -72,7 +72,19 @@ struct ft_rings {
     int ep, tfd;                     /* epoll over the rings, the drain timer */
     int enabled, stopped;
     int track_maps;                  /* tracking events report MMAP2 (backtrace.c) */
+    struct ft_ftrace *ftrace;        /* ftrace-only events (ftrace.c), NULL if none */
 };
+
+/* ring.c: the session's event state, created on first use (NULL: no memory) */
+ft_rings *ft_rings_of(ft_vm *vm);
+/* ring.c: make room for element n of a growable array (*p, *cap): 0, or -1 */
+int ft_grow(void **p, int *cap, int n, size_t each);
+
+/* ftrace.c: events read from the ftrace ring buffer (eprobes) */
+void ft_ftrace_drain(ft_vm *vm, ft_rings *R, int run);
+void ft_ftrace_close(ft_rings *R);
+void ft_ftrace_free(ft_rings *R);
+int ft_ftrace_fd_count(const ft_rings *R);
 
 /* counters.c: counting-mode events (FT_EV_COUNT) */
 int ft_counter_open(ft_vm *vm, ft_rings *R, int probe, int type, ft_i64 config, int flags, int pid, int cpu,

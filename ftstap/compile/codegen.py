@@ -275,19 +275,23 @@ class CodeGen:
             plan = self.plans[id(source)] = source.detail["fetch"] = FetchPlan(source)
         return plan
 
-    @staticmethod
-    def check_tracepoint_reads(inst) -> None:
-        """A tracepoint carries its record, nothing more: a handler reading
-        through one of its pointer fields fails here, once, saying why
-        (compile/kread.py)."""
-        from .kread import reads_kernel_memory
-        if inst.source.kind == "tracepoint" and reads_kernel_memory(inst):
-            raise SemanticError(
-                f"probe point {inst.pp} reads kernel memory through a pointer: a tracepoint "
-                "takes no fetch-args, and the kernel's event probes (eprobes), which could, deliver "
-                "only to the ftrace ring buffer, which ftstap does not read yet",
-                getattr(inst.point, "loc", None),
-                hint="on a kernel with kprobes, probe the function that fires the tracepoint instead")
+    def serve_by_eprobe(self, inst) -> bool:
+        """A tracepoint handler reading through a pointer is served by an
+        eprobe on that tracepoint (compile/kread.py); its record is the
+        eprobe's fetch-args, so kernel filters on the tracepoint's fields
+        do not apply to it."""
+        src = inst.source
+        if src.kind != "tracepoint":
+            return False
+        if "eprobe" not in src.detail:
+            from .kread import reads_kernel_memory
+            reads = reads_kernel_memory(inst)
+            if reads and not (self.features and self.features.has_eprobes):
+                raise SemanticError(f"probe point {inst.pp} reads kernel memory through a pointer, which on "
+                                    "a tracepoint needs event probes (CONFIG_EPROBE_EVENTS): this kernel "
+                                    "lacks them", getattr(inst.point, "loc", None))
+            src.detail["eprobe"] = reads
+        return src.detail["eprobe"]
 
     def global_id(self, var) -> int:
         gid = self.gids.get(id(var))
@@ -343,8 +347,7 @@ class CodeGen:
             event = len(self.events)
             self.events.append(inst.source)
             from .kfilter import kernel_filter
-            self.check_tracepoint_reads(inst)
-            flt = kernel_filter(inst)
+            flt = None if self.serve_by_eprobe(inst) else kernel_filter(inst)
             if flt:
                 self.filters[event] = flt
             from .taskscope import task_scoped

@@ -388,7 +388,9 @@ class ExprGen:
     def kernel_reads(self) -> bool:
         """Can this handler's event read kernel memory through fetch-args?"""
         from ..sema.program import ProbeInst
-        return isinstance(self.ctx, ProbeInst) and self.ctx.source.kind in ("kprobe", "uprobe")
+        from .kread import eprobe_mode
+        return isinstance(self.ctx, ProbeInst) and (
+            self.ctx.source.kind in ("kprobe", "uprobe") or eprobe_mode(self))
 
     def fixed_index(self, m, e) -> int:
         """An index a fetch-arg can apply: the kernel reads the element at
@@ -415,8 +417,10 @@ class ExprGen:
                                     "kernel_string(...) (or call execname())", e.loc)
             return self.context_builtin(field, e, want)
         source = self.ctx.source
-        if source.kind in ("kprobe", "uprobe"):
-            from .kread import kernel_read
+        from .kread import eprobe_mode, field_arg, kernel_read
+        eprobe = eprobe_mode(self)
+        plain = isinstance(e.base, str) and not (e.members or e.addr or e.suffix)
+        if source.kind in ("kprobe", "uprobe") or (eprobe and not plain):
             t = kernel_read(self, e)
         elif not isinstance(e, A.Target) or not isinstance(e.base, str):
             raise SemanticError(f"@cast and autocasts need kernel memory reads, which probe point "
@@ -427,14 +431,14 @@ class ExprGen:
         elif e.members or e.addr:
             raise SemanticError(f"'{e.base}' is a tracepoint field: it has no members to read", e.loc)
         elif e.base in ("$$vars", "$$parms", "$$locals"):
-            t = pretty_vars(self, source, e)
+            t = pretty_vars(self, source, e, field_arg if eprobe else load_field)
         elif e.suffix:
             raise SemanticError(f"pretty-printing '{e.base}{e.suffix}' is not implemented yet", e.loc)
         else:
             var = source.context.get(e.base[1:])
             if var is None:
                 raise SemanticError(f"unknown context variable '{e.base}'", e.loc)
-            t = load_field(self, var, e)
+            t = (field_arg if eprobe else load_field)(self, var, e)
         if not want:
             self.pop(t)
         return t

@@ -47,6 +47,8 @@ class FetchPlan:
 
     @property
     def first_offset(self) -> int:
+        if self.source.kind == "tracepoint":       # an eprobe: common fields, then the args
+            return 8
         return 24 if self.source.is_return else 16
 
     def add(self, expr: str, type_: str) -> Fetched:
@@ -66,7 +68,9 @@ class FetchPlan:
     def definition(self, group: str, event: str) -> str:
         """The kprobe_events/uprobe_events line (group is the session's)."""
         d = self.source.detail
-        if self.source.kind == "kprobe":
+        if self.source.kind == "tracepoint":
+            head = f"e:{group}/{event} {d['system']}.{d['event']}"
+        elif self.source.kind == "kprobe":
             head = f"{'r' if self.source.is_return else 'p'}:{group}/{event} {d['symbol']}"
         else:
             head = f"{'r' if self.source.is_return else 'p'}:{group}/{event} {d['path']}:0x{d['offset']:x}"

@@ -48,7 +48,7 @@ def load_element(gen, var, index, node) -> str:
     return LONG
 
 
-def pretty_vars(gen, source, node) -> str:
+def pretty_vars(gen, source, node, load=load_field) -> str:
     """$$vars / $$parms: "name=value" for every field, stap-style."""
     parts, loads = [], []
     for name, var in source.context.items():
@@ -58,6 +58,6 @@ def pretty_vars(gen, source, node) -> str:
         parts.append(f'{name}="%s"' if var.type == STRING else f"{name}=%#x")
         loads.append(var)
     for var in loads:
-        load_field(gen, var, node)
+        load(gen, var, node)
     gen.emit("SPRINTF", gen.b.format(" ".join(parts)))
     return STRING

@@ -1,13 +1,16 @@
 """Kernel memory reads at the event: `$p->a->b`, `@cast(v, "T")->f[2]` and
-nestings of them become one fetch-arg of a kprobe/uprobe definition, which
-the kernel evaluates when the probe fires (the memory may have changed by
-the time user space reads the record).
+nestings of them become one fetch-arg of the event definition, which the
+kernel evaluates when the probe fires (the memory may have changed by the
+time user space reads the record).
 
-A tracepoint takes no fetch-args.  The kernel's event probes (`e:` in
-dynamic_events) could read through a tracepoint field, but they deliver
-only to the ftrace ring buffer, never to perf (eprobe_register ignores
-TRACE_REG_PERF_*), and ftstap reads perf rings: such handlers get an
-error saying so (see reads_kernel_memory)."""
+kprobes and uprobes take fetch-args directly.  A tracepoint has none, so a
+tracepoint probe whose handler reads through a field (`@cast($timer,
+"timer_list")->function`) is served by an event probe (eprobe, `e:` in
+dynamic_events) on that tracepoint: its record carries only fetch-args, so
+every field the handler reads becomes one (`$field`).  eprobes write only
+to the ftrace ring buffer, never to perf, so the session reads them from a
+tracefs instance of its own (native/ftrace.c).  Kernels without
+CONFIG_EPROBE_EVENTS get an error naming it."""
 from __future__ import annotations
 
 from ..errors import SemanticError
@@ -50,6 +53,32 @@ def reads_kernel_memory(inst) -> bool:
     return False
 
 
+def eprobe_mode(gen) -> bool:
+    return gen.ctx.source.detail.get("eprobe", False)
+
+
+def _field_type(f) -> str:
+    """The eprobe fetch type of a tracepoint record field."""
+    if (f.is_array and f.ctype.startswith("char")) or f.loc in ("data", "rel"):
+        return "string"
+    if f.is_array or f.size not in (1, 2, 4, 8):
+        raise SemanticError(f"field '{f.name}' ({f.decl}) cannot be fetched by an event probe", None)
+    return f"{'s' if f.signed else 'u'}{f.size * 8}"
+
+
+def field_arg(gen, var, node) -> str:
+    """A tracepoint field read in eprobe mode: a `$field` fetch-arg."""
+    from .fields import load_field
+    from ..probes.base import ContextVar
+    f = var.fetch
+    try:
+        typ = _field_type(f)
+    except SemanticError as e:
+        raise SemanticError(e.msg, node.loc) from None
+    fetched = gen.cg.fetch_plan(gen.ctx.source).add(f"${f.name}", typ)
+    return load_field(gen, ContextVar(var.name, STRING if typ == "string" else LONG, fetch=fetched), node)
+
+
 class Chain:
     """Walks a target expression into (fetch expression of its value, the
     BTF type id, whether the value points at that type)."""
@@ -71,6 +100,11 @@ class Chain:
         var = self.source.context.get(e.base[1:])
         if var is None:
             raise SemanticError(f"unknown context variable '{e.base}'", e.loc)
+        if self.source.kind == "tracepoint":          # an eprobe: the field's value
+            f = var.fetch
+            if f is None or not hasattr(f, "offset") or f.is_array or f.loc:
+                raise SemanticError(f"'{e.base}' is not a number, so it cannot be read through", e.loc)
+            return f"${f.name}", None
         return base_expr(var, e.loc), getattr(var, "btf_type", None)
 
     def __call__(self, e) -> tuple[str, int | None, bool]:

@@ -1,4 +1,5 @@
-"""Dynamic tracefs events (kprobe_events / uprobe_events), created per session.
+"""Dynamic tracefs events (kprobe_events / uprobe_events, and event probes
+in dynamic_events), created per session.
 
 Every event ftstap creates lives in the group `ftstap_<pid>`.  A batch of
 definitions is written as one transaction: if the kernel rejects one, the
@@ -26,24 +27,27 @@ from ftstap.kernel.tracefs import find_tracefs, read_error_log, read_format, Eve
 GROUP_PREFIX = "ftstap_"
 MAX_WRITE = 4096
 _GROUP_RE = re.compile(r"^ftstap_(\d+)$")
-# "p:grp/ev PLACE ...", "r16:grp/ev PLACE", "-:grp/ev"
-_HEAD_RE = re.compile(r"^(?P<type>[pr])(?P<maxactive>\d*):(?P<group>[^/\s]+)/(?P<event>\S+)"
+# "p:grp/ev PLACE ...", "r16:grp/ev PLACE", "e:grp/ev SYSTEM.EVENT ...", "-:grp/ev"
+_HEAD_RE = re.compile(r"^(?P<type>[pre])(?P<maxactive>\d*):(?P<group>[^/\s]+)/(?P<event>\S+)"
                       r"\s+(?P<place>\S+)(?P<args>.*)$")
 
 KPROBE_FILE = "kprobe_events"
 UPROBE_FILE = "uprobe_events"
+DYNAMIC_FILE = "dynamic_events"          # every kind; ftstap writes only eprobes here
 _CONFIG = {KPROBE_FILE: "CONFIG_KPROBE_EVENTS (and CONFIG_KPROBES)",
-           UPROBE_FILE: "CONFIG_UPROBE_EVENTS"}
+           UPROBE_FILE: "CONFIG_UPROBE_EVENTS",
+           DYNAMIC_FILE: "CONFIG_EPROBE_EVENTS"}
+_FILES = {"kprobe": KPROBE_FILE, "uprobe": UPROBE_FILE, "eprobe": DYNAMIC_FILE}
 
 
 @dataclass(frozen=True)
 class DynamicEvent:
-    """One definition written to kprobe_events or uprobe_events."""
-    kind: str          # "kprobe" or "uprobe"
-    type: str          # "p" (entry) or "r" (return)
+    """One definition written to kprobe_events, uprobe_events or dynamic_events."""
+    kind: str          # "kprobe", "uprobe" or "eprobe"
+    type: str          # "p" (entry), "r" (return) or "e" (event probe)
     group: str
     event: str
-    place: str         # SYM[+OFF] / 0xADDR / MOD:SYM, or /path:0xOFF[(REF)]
+    place: str         # SYM[+OFF] / 0xADDR / MOD:SYM, /path:0xOFF[(REF)], or SYSTEM.EVENT
     definition: str
     file: str          # absolute path of the *_events file written
 
@@ -55,13 +59,14 @@ class DynamicEvent:
 def parse_definition(text: str) -> tuple[str, str, str, str, str]:
     """Split a definition into (type, group, event, place, kind).
 
-    kind is "uprobe" when PLACE is a path (/bin/x:0x10), else "kprobe"."""
+    kind is "eprobe" for `e:`, "uprobe" when PLACE is a path (/bin/x:0x10),
+    else "kprobe"."""
     m = _HEAD_RE.match(text.strip())
     if not m:
         raise KernelError(f"malformed dynamic event definition {text!r}: expected "
-                          "'p|r[N]:GROUP/EVENT PLACE [ARGS]'")
+                          "'p|r[N]|e:GROUP/EVENT PLACE [ARGS]'")
     place = m.group("place")
-    kind = "uprobe" if place.startswith("/") else "kprobe"
+    kind = "eprobe" if m.group("type") == "e" else "uprobe" if place.startswith("/") else "kprobe"
     return m.group("type"), m.group("group"), m.group("event"), place, kind
 
 
@@ -152,7 +157,7 @@ class EventGroup:
 
     # -- creation -------------------------------------------------------
     def _file_for(self, kind: str) -> str:
-        fname = KPROBE_FILE if kind == "kprobe" else UPROBE_FILE
+        fname = _FILES[kind]
         path = os.path.join(self.root, fname)
         if os.path.exists(path):
             return path
@@ -280,13 +285,15 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _read_definitions(root: str) -> list[tuple[str, str]]:
-    """(file, line) for every kprobe/uprobe definition currently defined."""
+    """(file, line) for every kprobe, uprobe and eprobe currently defined
+    (dynamic_events lists all kinds: only its eprobes are taken from it)."""
     out = []
-    for fname in (KPROBE_FILE, UPROBE_FILE):
+    for fname in (KPROBE_FILE, UPROBE_FILE, DYNAMIC_FILE):
         path = os.path.join(root, fname)
         try:
             with open(path) as f:
-                out.extend((path, line.strip()) for line in f if line.strip())
+                out.extend((path, line.strip()) for line in f
+                           if line.strip() and (fname != DYNAMIC_FILE or line.startswith("e")))
         except OSError:
             continue
     return out
@@ -326,7 +333,7 @@ def remove_stale_groups(root: str | None = None) -> list[str]:
 class ActiveProbe:
     """One row of `ftstap --list-active`."""
     address: str       # hex address, or "-" when it cannot be known
-    type: str          # k kprobe, r return probe, u uprobe, t tracepoint
+    type: str          # k kprobe, r return probe, u uprobe, t tracepoint, e eprobe on a tracepoint
     target: str        # symbol+offset, /path:offset, or system:event
     pid: int           # owning session
     group: str
@@ -364,7 +371,9 @@ def list_active(root: str | None = None, kallsyms=None) -> list[ActiveProbe]:
         if not g or not _pid_alive(int(g.group(1))):
             continue
         place, ret = m.group("place"), m.group("type") == "r"
-        if place.startswith("/"):
+        if m.group("type") == "e":             # an event probe on a tracepoint
+            addr, target, typ = "-", place.replace(".", ":", 1), "e"
+        elif place.startswith("/"):
             path, _, off = place.rpartition(":")
             off = off.split("(")[0]
             try:

@@ -87,6 +87,7 @@ class KernelFeatures:
     btf: bool                           # /sys/kernel/btf/vmlinux present
     kallsyms_addresses: bool            # /proc/kallsyms shows real addresses
     cpus: tuple[int, ...]               # online CPU ids
+    eprobe_events: bool = False         # tracefs README documents `e:` (see has_eprobes)
     snapshot: str | None = None         # set when loaded from a snapshot dir
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -118,6 +119,7 @@ class KernelFeatures:
             kprobe_events=bool(root) and os.path.exists(os.path.join(root, "kprobe_events")),
             uprobe_events=bool(root) and os.path.exists(os.path.join(root, "uprobe_events")),
             dynamic_events=bool(root) and os.path.exists(os.path.join(root, "dynamic_events")),
+            eprobe_events=bool(root) and "e[:[<group>/][<event>]]" in (_read(os.path.join(root, "README")) or ""),
             pmus=pmus, btf=os.path.exists(BTF_VMLINUX),
             kallsyms_addresses=bool(addr) and addr.strip("0") != "", cpus=cpus)
 
@@ -156,6 +158,15 @@ class KernelFeatures:
     @property
     def has_kprobes(self) -> bool:
         return self.kprobe_events or self.kprobe_pmu is not None
+
+    @property
+    def has_eprobes(self) -> bool:
+        """Event probes (`e:` in dynamic_events, CONFIG_EPROBE_EVENTS).  The
+        README documents them even when they are configured out, so a
+        readable kernel config has the last word."""
+        if not (self.eprobe_events and self.dynamic_events):
+            return False
+        return not self.config_known or self.config("CONFIG_EPROBE_EVENTS") == "y"
 
     @property
     def has_uprobes(self) -> bool:
@@ -276,7 +287,8 @@ class KernelFeatures:
                    kprobe_events=d["kprobe_events"], uprobe_events=d["uprobe_events"],
                    dynamic_events=d.get("dynamic_events", False), pmus=dict(d["pmus"]),
                    btf=d["btf"], kallsyms_addresses=d["kallsyms_addresses"],
-                   cpus=tuple(d["cpus"]), snapshot=snapshot)
+                   cpus=tuple(d["cpus"]), eprobe_events=d.get("eprobe_events", False),
+                   snapshot=snapshot)
 
     @classmethod
     def from_snapshot(cls, directory: str) -> "KernelFeatures":

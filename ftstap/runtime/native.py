@@ -6,6 +6,8 @@ images, applies stap's -D limits, and runs sessions.
 """
 from __future__ import annotations
 
+import os
+
 import functools
 from dataclasses import dataclass
 
@@ -190,6 +192,17 @@ class Session:
         err = ffi.new("char[]", 512)
         if lib.ft_event_set_filter(self.vm, ev, text.encode(), err, 512) < 0:
             raise KernelError(_s(err))
+
+    def ftrace_add(self, fd: int, cpu: int) -> None:
+        """A trace_pipe_raw fd of CPU cpu (eprobes, native/ftrace.c); closed with the events."""
+        if lib.ft_ftrace_add(self.vm, fd, cpu) != lib.FT_OK:
+            os.close(fd)
+            raise FtstapError("out of memory")
+
+    def ftrace_map(self, type_id: int, probe: int, flags: int = 0) -> None:
+        """Records of ftrace event type_id fire probe."""
+        if lib.ft_ftrace_map(self.vm, type_id, probe, flags) != lib.FT_OK:
+            raise FtstapError("out of memory")
 
     def enable_events(self) -> None:
         """Enable every opened event at once; the loop then reads their rings."""

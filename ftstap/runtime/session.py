@@ -90,7 +90,9 @@ def spec_from_source(source, args=(), callchain: bool = False, fields: dict | No
     common = dict(pp=source.pp, is_return=bool(source.is_return), callchain=callchain,
                   args=list(args), fields=dict(fields or {}))
     if source.kind == "tracepoint":
-        return EventSpec("tracepoint", system=d["system"], event=d["event"], **common)
+        # an eprobe when pass 3 planned fetch-args on it (compile/kread.py)
+        return EventSpec("eprobe" if plan is not None else "tracepoint", system=d["system"],
+                         event=d["event"], **common)
     if source.kind == "uprobe":
         return EventSpec("uprobe", path=d["path"], offset=int(d["offset"]), symbol=d.get("symbol", ""), **common)
     if source.kind == "kprobe":
@@ -139,6 +141,8 @@ def has_events(image: bytes) -> bool:
 
 def _definition(group: str, name: str, spec: EventSpec) -> str:
     args = "".join(" " + a for a in spec.args)
+    if spec.kind == "eprobe":
+        return f"e:{group}/{name} {spec.system}.{spec.event}{args}"
     if spec.kind == "uprobe":
         return f"{'r' if spec.is_return else 'p'}:{group}/{name} {spec.path}:{spec.offset:#x}{args}"
     place = spec.symbol + (f"+{spec.offset}" if spec.offset else "")
@@ -224,6 +228,7 @@ class LiveSession:
         self.cpus = cpus if cpus is not None else online_cpus()
         self.ring_bytes = ring_bytes or default_ring_bytes(len(self.cpus))
         self.group = None
+        self.instance = None                # tracefs instance of the session's eprobes
         self.child_pid: int | None = None
         self.child_status: int | None = None
         self._old_term = None
@@ -245,9 +250,11 @@ class LiveSession:
                 self.session.set_child(self.child_pid, fd)
             return self
         root = find_tracefs()
+        from ..kernel.instances import remove_stale_instances
+        remove_stale_instances(root)        # before the groups: their eprobes are busy while enabled
         remove_stale_groups(root)
         self.group = EventGroup(root)
-        dyn = [e for e in used if self.specs[e].kind in ("uprobe", "kprobe")]
+        dyn = [e for e in used if self.specs[e].kind in ("uprobe", "kprobe", "eprobe")]
         if dyn:
             self.group.add([_definition(self.group.name, f"e{e}", self.specs[e]) for e in dyn])
         tps = sorted({f"{self.specs[e].system}:{self.specs[e].event}" for e in used
@@ -267,8 +274,25 @@ class LiveSession:
         self.task_pid = self.child_pid if self.child_pid and all(self.specs[e].task for e in used) else -1
         for probe, e in self.probes:
             self._open(probe, self.specs[e], ids[e])
+        self._start_ftrace(root, ids)
         self.session.enable_events()
         return self
+
+    def _start_ftrace(self, root: str, ids: dict) -> None:
+        """eprobes write only to an ftrace ring buffer: enable them in an
+        instance of this session's own and hand its per-CPU readers to
+        native/ftrace.c."""
+        eprobes = [(probe, e) for probe, e in self.probes if self.specs[e].kind == "eprobe"]
+        if not eprobes:
+            return
+        from ..kernel.instances import Instance
+        self.instance = Instance(root)
+        for probe, e in eprobes:
+            self.session.ftrace_map(ids[e], probe, native.EV_RETURN if self.specs[e].is_return else 0)
+        for e in sorted({e for _, e in eprobes}):
+            self.instance.enable(self.group.name, f"e{e}")
+        for cpu in self.cpus:
+            self.session.ftrace_add(self.instance.open_cpu(cpu), cpu)
 
     def _load_kallsyms(self) -> None:
         """The kernel's text symbols for print_backtrace & co. (native/ksyms.c)."""
@@ -285,7 +309,7 @@ class LiveSession:
             except OSError as ex:
                 raise KernelError(f"{spec.pp or spec.system + ':' + spec.event}: no tracepoint "
                                   f"{spec.system}:{spec.event} on this kernel ({ex.strerror})") from None
-        if spec.kind in ("uprobe", "kprobe"):
+        if spec.kind in ("uprobe", "kprobe", "eprobe"):
             name = f"e{e}"
             if spec.fields:
                 fmt = self.group.format(name)
@@ -298,6 +322,8 @@ class LiveSession:
         return None
 
     def _open(self, probe: int, spec: EventSpec, event_id: int | None) -> None:
+        if spec.kind == "eprobe":
+            return                            # read from the ftrace instance (_start_ftrace)
         flags = (native.EV_RETURN if spec.is_return else 0) | (native.EV_CALLCHAIN if spec.callchain else 0)
         if spec.kind == "perf":
             typ, config = spec.type, spec.config
@@ -343,6 +369,12 @@ class LiveSession:
         """Every exit path: close perf fds, remove the group, reap -c."""
         try:
             self.session.close_events()
+            if self.instance is not None:
+                try:
+                    self.instance.close()
+                except KernelError as ex:
+                    print(f"WARNING: {ex}", file=sys.stderr)
+                self.instance = None
             if self.group is not None:
                 try:
                     self.group.close()

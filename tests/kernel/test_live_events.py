@@ -176,6 +176,10 @@ def test_list_active_shows_tracepoints_of_a_live_session(tracepoints, tmp_path):
         assert p.stdout.readline() == "ready\n"
         rows = [r for r in list_active() if r.pid == p.pid]
         assert [(r.type, r.target) for r in rows] == [("t", "syscalls:sys_enter_getppid")]
+        cli = subprocess.run([sys.executable, "-m", "ftstap", "--list-active"], capture_output=True, text=True)
+        assert cli.returncode == 0, cli.stderr
+        line = [l for l in cli.stdout.splitlines() if l.endswith(f" {p.pid}")]
+        assert len(line) == 1 and line[0].split()[:3] == ["-", "t", "syscalls:sys_enter_getppid"], cli.stdout
     finally:
         p.send_signal(2)
         p.communicate(timeout=30)

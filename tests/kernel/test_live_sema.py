@@ -107,3 +107,13 @@ def test_cli_list_vars(kf, need):
     out = subprocess.run([sys.executable, "-m", "ftstap", "-L", "syscall.openat"], capture_output=True,
                          text=True, check=True).stdout
     assert out.startswith("syscall.openat name:string dfd:long filename:long flags:long mode:long")
+
+
+def test_without_eprobes_the_error_names_the_kernel_option(tfs):
+    if KernelFeatures.detect().has_eprobes:
+        pytest.skip("this kernel has event probes")
+    script = 'probe kernel.trace("timer:timer_start") { println(@cast($timer, "timer_list")->expires) }'
+    p = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", script], capture_output=True, text=True)
+    assert p.returncode != 0
+    assert "needs event probes (CONFIG_EPROBE_EVENTS)" in p.stderr.replace("\n", " ")
+    assert p.stderr.count("error:") == 1

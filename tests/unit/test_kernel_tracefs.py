@@ -108,7 +108,7 @@ def test_not_a_format():
 def fake_root(tmp_path, monkeypatch):
     """A directory laid out like tracefs, whose *_events are plain files;
     writes are recorded and lines containing BAD are rejected."""
-    for name in ("uprobe_events", "kprobe_events", "error_log"):
+    for name in ("uprobe_events", "kprobe_events", "dynamic_events", "error_log"):
         (tmp_path / name).write_text("")
     writes = []
 
@@ -128,8 +128,22 @@ def test_parse_definition():
         ("p", "ftstap_1", "a", "/bin/true:0x10", "uprobe")
     assert dynevents.parse_definition("r16:ftstap_1/b do_sys_openat2 $retval") == \
         ("r", "ftstap_1", "b", "do_sys_openat2", "kprobe")
+    assert dynevents.parse_definition("e:ftstap_1/c timer.timer_start a0=+24($timer):u64") == \
+        ("e", "ftstap_1", "c", "timer.timer_start", "eprobe")
     with pytest.raises(KernelError, match="malformed"):
         dynevents.parse_definition("p /bin/true:0x10")
+
+
+def test_eprobes_go_to_dynamic_events(fake_root):
+    root, writes = fake_root
+    g = dynevents.EventGroup(root=str(root), pid=4242)
+    g.add(["e:ftstap_4242/e0 timer.timer_start a0=+24($timer):u64"])
+    g.close()
+    assert writes == [("dynamic_events", "e:ftstap_4242/e0 timer.timer_start a0=+24($timer):u64"),
+                      ("dynamic_events", "-:ftstap_4242/e0")]
+    os.unlink(root / "dynamic_events")
+    with pytest.raises(KernelError, match="CONFIG_EPROBE_EVENTS"):
+        dynevents.EventGroup(root=str(root), pid=7).add("e:ftstap_7/e0 timer.timer_start")
 
 
 def test_group_writes_and_removes(fake_root):
@@ -198,6 +212,9 @@ def test_stale_groups_and_list_active(fake_root):
         f"p:ftstap_{live}/c /bin/true:0x0000000000001200(0x3018)\n"
         "p:uprobes/other /bin/true:0x0000000000000010\n")
     (root / "kprobe_events").write_text(f"r8:ftstap_{live}/k do_sys_openat2+0 ret=$retval\n")
+    (root / "dynamic_events").write_text(f"r8:ftstap_{live}/k do_sys_openat2+0 ret=$retval\n"
+                                         f"e:ftstap_{live}/e sched.sched_switch a0=+0($prev):u64\n"
+                                         f"e:ftstap_{dead}/e sched.sched_switch\n")
     (root / f"ftstap_{live}.json").write_text('{"pid": %d, "tracepoints": ["sched:sched_switch"]}' % live)
     (root / f"ftstap_{dead}.json").write_text('{"pid": %d, "tracepoints": ["x:y"]}' % dead)
 
@@ -207,12 +224,13 @@ def test_stale_groups_and_list_active(fake_root):
 
     rows = dynevents.list_active(str(root), kallsyms=FakeKallsyms())
     assert [(r.type, r.target, r.address, r.pid) for r in rows] == [
+        ("e", "sched:sched_switch", "-", live),
         ("r", "/bin/true:0x1139", "-", live),
         ("r", "do_sys_openat2+0", "ffffffff81000000", live),
         ("t", "sched:sched_switch", "-", live),
         ("u", "/bin/true:0x1200", "-", live)]
     assert dynevents.remove_stale_groups(str(root)) == [f"ftstap_{dead}"]
-    assert writes == [("uprobe_events", f"-:ftstap_{dead}/a")]
+    assert writes == [("uprobe_events", f"-:ftstap_{dead}/a"), ("dynamic_events", f"-:ftstap_{dead}/e")]
     assert not (root / f"ftstap_{dead}.json").exists()
     assert (root / f"ftstap_{live}.json").exists()
 

@@ -1,7 +1,8 @@
 """Pass 3 of kernel memory reads (compile/kread.py): @cast chains and
-indexes planned as fetch-args of a uprobe, and the one clear error for a
-tracepoint handler that reads through a pointer.  Compiled against this
-machine's BTF and tracepoint formats."""
+indexes planned as fetch-args of a uprobe; a tracepoint handler reading
+through a pointer becomes an eprobe, or one clear error on kernels without
+them.  Compiled against this machine's BTF and tracepoint formats."""
+import dataclasses
 import shutil
 
 import pytest
@@ -18,10 +19,20 @@ from ftstap.sema.elaborate import run_pass2
 TRUE = shutil.which("true") or "/bin/true"
 
 
-def events(text: str) -> list[dict]:
-    feats = KernelFeatures.current()
-    if not feats.btf:
+class WithEprobes(KernelFeatures):
+    has_eprobes = True
+
+
+class WithoutEprobes(KernelFeatures):
+    has_eprobes = False
+
+
+def events(text: str, eprobes: bool = False) -> list[dict]:
+    cur = KernelFeatures.current()
+    if not cur.btf:
         pytest.skip("needs the kernel's BTF")
+    cls = WithEprobes if eprobes else WithoutEprobes
+    feats = cls(**{f.name: getattr(cur, f.name) for f in dataclasses.fields(cur) if f.init})
     p1 = frontend.run_pass1(Source("<t>", text), [])
     return read_image(CodeGen(run_pass2(p1.script, p1.tapsets, feats), feats).build()).events
 
@@ -47,10 +58,34 @@ def test_index_must_be_a_literal():
         events(f'probe process("{TRUE}").function("main") {{ i = 2; println(@cast($arg1, "u_int8_t")[i]) }}')
 
 
-def test_tracepoint_reading_through_a_pointer_is_one_clear_error():
+def need_timer_start():
     if not KernelFeatures.current().has_tracepoint("timer", "timer_start"):
         pytest.skip("needs the timer:timer_start tracepoint")
-    with pytest.raises(FtstapError, match="ftrace ring buffer, which ftstap does not read yet"):
-        events('probe kernel.trace("timer:timer_start") { println(@cast($timer, "timer_list")->expires) }')
+
+
+def test_tracepoint_reads_become_eprobe_fetch_args():
+    need_timer_start()
+    exp, fn = offset("timer_list", "expires"), offset("timer_list", "function")
+    (ev,) = events('probe kernel.trace("timer:timer_start") { '
+                   'printf("%d %d %d %s\\n", @cast($timer, "timer_list")->expires, $flags, '
+                   '@cast(@cast($timer, "timer_list")->function, "u_int8_t")[2], $$parms) }', eprobes=True)
+    assert ev["kind"] == "eprobe" and (ev["system"], ev["event"]) == ("timer", "timer_start")
+    args = ev["args"]
+    assert args[:3] == [f"a0=+{exp}($timer):u64", "a1=$flags:u32", f"a2=+2(+{fn}($timer)):u8"]
+    # $$parms: every field, each fetched once ($flags already was)
+    assert "a3=$timer:u64" in args and args.count("a1=$flags:u32") == 1
+    assert (ev["fields"]["a0"], ev["fields"]["a1"], ev["fields"]["a2"]) == (8, 16, 20)
+
+
+def test_plain_fields_stay_a_tracepoint():
+    need_timer_start()
+    (ev,) = events('probe kernel.trace("timer:timer_start") { printf("%d\\n", $expires) }', eprobes=True)
+    assert ev["kind"] == "tracepoint" and not ev.get("args")
     (ev,) = events('probe kernel.trace("timer:timer_start") { println(@cast($timer, "timer_list")) }')
     assert ev["kind"] == "tracepoint"        # a cast alone reads nothing
+
+
+def test_without_eprobes_the_kernel_option_is_named():
+    need_timer_start()
+    with pytest.raises(FtstapError, match="CONFIG_EPROBE_EVENTS"):
+        events('probe kernel.trace("timer:timer_start") { println(@cast($timer, "timer_list")->expires) }')

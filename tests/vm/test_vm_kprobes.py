@@ -1,4 +1,5 @@
-"""tests/kernel/test_live_kprobes.py inside a guest that has kprobe_events.
+"""tests/kernel/test_live_kprobes.py and test_live_eprobes.py inside a guest
+that has kprobe_events and event probes.
 
 One boot for the module (~2 min under TCG); one host test per guest test
 function, so a failure names the kprobe feature that broke.  The guest run
@@ -7,12 +8,12 @@ import pytest
 
 from vmtier import boot_pytest, guest_test_names
 
-GUEST_TESTS = "tests/kernel/test_live_kprobes.py"
+GUEST_TESTS = ("tests/kernel/test_live_kprobes.py", "tests/kernel/test_live_eprobes.py")
 
 
 @pytest.fixture(scope="module")
 def guest():
-    return boot_pytest(GUEST_TESTS, env={"FTSTAP_EXPECT_KPROBES": "1"}, timeout=900)
+    return boot_pytest(*GUEST_TESTS, env={"FTSTAP_EXPECT_KPROBES": "1"}, timeout=900)
 
 
 def test_guest_run_passed_and_skipped_nothing(guest):
@@ -21,7 +22,7 @@ def test_guest_run_passed_and_skipped_nothing(guest):
     assert not bad and guest.rc == 0, f"guest pytest rc={guest.rc} {bad}\n{guest.tail()}"
 
 
-@pytest.mark.parametrize("name", guest_test_names(GUEST_TESTS))
+@pytest.mark.parametrize("name", [n for path in GUEST_TESTS for n in guest_test_names(path)])
 def test_in_guest(guest, name):
     got = guest.outcomes(name)
     assert got, f"{name} did not run in the guest:\n{guest.tail()}"
