@@ -2,7 +2,7 @@
 
 Each benchmark is a module in this package listed in BENCHMARKS, exposing
 `TITLE` and `run(runs) -> list[Result]`, optionally `table(results) -> str`
-and `commands() -> str` when its rows are not wall times.  Results are medians of `runs`
+and `command_listing() -> str` when its rows are not wall times.  Results are medians of `runs`
 measurements taken in the same process run as their reference, so ratios
 stay meaningful on a noisy machine."""
 from __future__ import annotations

@@ -56,8 +56,8 @@ def main(argv=None) -> int:
         print(mod.table(results) if hasattr(mod, "table") else table(results))
         if args.commands:
             print()
-            if hasattr(mod, "commands"):
-                print(mod.commands())
+            if hasattr(mod, "command_listing"):     # rows built outside Result.command
+                print(mod.command_listing())
             for r in results:
                 print(f"  {r.label}: {r.command}")
         if args.imports and hasattr(mod, "import_profile"):

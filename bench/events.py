@@ -313,6 +313,6 @@ def table(results: list[Result]) -> str:
     return "\n".join(parts)
 
 
-def commands() -> str:
+def command_listing() -> str:
     rows = _LAST.get("rows", [])
     return "\n".join(f"  {r.label}: {r.command}" for r in rows)
