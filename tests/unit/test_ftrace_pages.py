@@ -1,0 +1,81 @@
+"""native/ftrace.c: ftrace ring-buffer pages (what eprobes deliver) parsed
+and dispatched, fed through a pipe instead of trace_pipe_raw: small and
+large events, time extends, padding, other event types, missed events."""
+import fcntl
+import os
+import struct
+
+import pytest
+
+from ftstap.compile.codegen import CodeGen
+from ftstap.kernel.features import KernelFeatures
+from ftstap.lang import frontend
+from ftstap.lang.source import Source
+from ftstap.runtime import native
+from ftstap.runtime.session import image_events
+from ftstap.sema.elaborate import run_pass2
+
+SCRIPT = ('probe kernel.trace("timer:timer_start") { printf("%d %d %d %d\\n", pid(), tid(), cpu(), $expires) } '
+          'probe timer.ms(300) { exit() }')
+TYPE, OTHER = 77, 78
+MISSED_EVENTS, MISSED_STORED = 1 << 31, 1 << 30
+
+
+def record(type_, tid, expires, extra=0):
+    # timer_start: common fields, then timer, function, expires at 24 (checked below)
+    return struct.pack("<HBBi", type_, 0, 0, tid) + struct.pack("<QQQQQI", 1, 2, expires, 3, 4, 5) + b"x" * extra
+
+
+def small(rec):
+    rec = rec.ljust((len(rec) + 3) // 4 * 4, b"\0")
+    assert len(rec) // 4 <= 28
+    return struct.pack("<I", len(rec) // 4 | 5 << 5) + rec
+
+
+def large(rec):                     # type_len 0: a length word (counting itself), then the data
+    return struct.pack("<II", 7 << 5, len(rec) + 4) + rec
+
+
+TIME_EXTEND = struct.pack("<II", 30 | 1 << 5, 123)
+PADDING = struct.pack("<II", 29 | 3 << 5, 8) + b"\0" * 4
+
+
+def page(events, missed=None):
+    data = b"".join(events)
+    commit = len(data) | (MISSED_EVENTS | MISSED_STORED if missed else 0)
+    body = struct.pack("<QQ", 1000, commit) + data + (struct.pack("<Q", missed) if missed else b"")
+    return body.ljust(4096, b"\0")
+
+
+@pytest.fixture(scope="module")
+def image():
+    feats = KernelFeatures.current()
+    if not feats.has_tracepoint("timer", "timer_start"):
+        pytest.skip("needs the timer:timer_start tracepoint format")
+    fmt = feats.tracepoint_format("timer", "timer_start")
+    assert fmt.field("expires").offset == 24
+    p1 = frontend.run_pass1(Source("<t>", SCRIPT), [])
+    return CodeGen(run_pass2(p1.script, p1.tapsets, feats), feats).build()
+
+
+def test_pages_parsed_and_dispatched(image, tmp_path):
+    (probe, _event), = image_events(image)[1]
+    r, w = os.pipe()
+    fcntl.fcntl(r, fcntl.F_SETFL, os.O_NONBLOCK)
+    me = os.getpid()
+    os.write(w, page([small(record(TYPE, me, 11)), TIME_EXTEND, large(record(TYPE, me, 22, extra=100)),
+                      PADDING, small(record(OTHER, me, 99)), small(record(TYPE, 999999, 33))]))
+    os.write(w, page([small(record(TYPE, me, 44))], missed=5))
+    out, err = tmp_path / "out", tmp_path / "err"
+    with open(out, "wb") as o, open(err, "wb") as e:
+        with native.Session(image, out_fd=o.fileno(), err_fd=e.fileno()) as s:
+            s.ftrace_map(TYPE, probe)
+            s.ftrace_add(r, 3)
+            s.enable_events()
+            s.run(5)
+    os.close(w)
+    rows = [l.split() for l in out.read_text().splitlines()]
+    # pid(): the thread's process from /proc (the tid itself once it is gone)
+    assert rows == [[str(me), str(me), "3", "11"], [str(me), str(me), "3", "22"],
+                    ["999999", "999999", "3", "33"], [str(me), str(me), "3", "44"]]
+    assert "5 events lost" in err.read_text()          # the missed events are reported
