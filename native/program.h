@@ -108,6 +108,8 @@ static inline uint32_t ft_rd_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2
 static inline uint32_t ft_rd_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline ft_i64 ft_rd_i64(const uint8_t *p) { ft_i64 v; memcpy(&v, p, 8); return v; }
 
+/* verify.c: check one function of a loaded image; 0, or -1 with a message in err */
+int ft_verify_func(ft_prog *p, ft_func *f, char *err, int errlen);
 extern const char *const ft_op_kinds[];
 extern const signed char ft_op_effects[][4];
 
