@@ -191,7 +191,7 @@ int ft_out_set_bulk(ft_out *o, const int *fds, int n, const ft_i64 *cpu_of);
 /* ==== end of runtime data section ======================================== */
 
 /* ==== VM, program image, event loop =====================================
- * Owned by native/program.c (image loader + verifier), vm.c (interpreter),
+ * Owned by native/program.c (image loader), verify.c (verifier), vm.c (interpreter),
  * builtins.c (builtin function table), loop.c (begin/timers/end). */
 
 /* probe kinds in the image */

@@ -307,7 +307,7 @@ static void report_lost(ft_vm *vm, ft_rings *R)
         vm->nskipped += R->lost[i];
     }
     if (R->lost_unknown) {
-        snprintf(msg, sizeof msg, "%lld events lost (perf ring full)", (long long)R->lost_unknown);
+        snprintf(msg, sizeof msg, "%lld events lost (a perf or ftrace ring was full)", (long long)R->lost_unknown);
         ft_vm_diag(vm, "WARNING", msg);
         vm->nskipped += R->lost_unknown;
     }
