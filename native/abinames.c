@@ -134,3 +134,11 @@ int ft_b_syscall_name(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *ir
     ft_str_set(vm, sret, n ? n : "", -1);
     return 0;
 }
+
+int ft_syscall_nr(const char *name)
+{
+    for (size_t i = 0; name && name[0] && i < NELEM(syscalls); i++)
+        if (syscalls[i] && strcmp(syscalls[i], name) == 0)
+            return (int)i;
+    return -1;
+}

@@ -336,6 +336,9 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
                   int pid, int cpu, ft_i64 ring_bytes, char *err, int errlen);
 /* PERF_EVENT_IOC_SET_FILTER on an event (a tracepoint filter expression). */
 int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int errlen);
+/* This machine's system call number of name ("openat"), -1 if unknown
+   (abinames.c; x86_64 only). */
+int ft_syscall_nr(const char *name);
 /* Events that reach only the ftrace ring buffer (eprobes, native/ftrace.c):
    hand over one O_NONBLOCK per_cpu/cpuN/trace_pipe_raw fd per CPU (closed
    with the events), and map each event's type id (its format's ID) to the

@@ -92,6 +92,23 @@ def test_tracepoint_kernel_stack_names_the_syscall_entry(prog, tfs, need):
     assert "main" in [f[1] for f in frames(user)], user
 
 
+def test_syscall_probe_kernel_stack_through_raw_syscalls(prog, tfs, need):
+    # syscalls:sys_enter_* samples carry no kernel stack: a probe printing one is
+    # opened on raw_syscalls with an id filter, and sees the same arguments
+    need(os.path.isdir(os.path.join(tfs, "events", "raw_syscalls", "sys_exit")), "raw_syscalls:sys_exit")
+    script = ('probe syscall.getppid, syscall.getppid.return { if (pid() == target()) { '
+              'println(pp(), " ", name, " ", is_return() ? retval : 0); print_backtrace(); println("--") } }')
+    chunks = [c for c in stap(prog, script).split("--\n") if c.strip()]
+    heads = [c.splitlines()[0] for c in chunks]
+    assert len(chunks) == 6, chunks                   # 3 calls, entry and return
+    assert heads.count("syscall.getppid getppid 0") == 3, heads
+    rets = [h for h in heads if h.startswith("syscall.getppid.return getppid ")]
+    assert len(rets) == 3 and all(int(h.split()[-1]) > 0 for h in rets), heads   # the parent's pid
+    for c in chunks:
+        names = [f[1] for f in frames(c)]
+        assert any(n in ("do_syscall_64", "x64_sys_call") or n.startswith("entry_SYSCALL_64") for n in names), c
+
+
 def test_syscall_probe_user_stack_and_end_probe_print_stack(prog):
     out = stap(prog, 'global bt  probe syscall.getppid { if (pid() == target()) bt[ubacktrace()]++ } '
                      'probe end { foreach (k in bt) { println(bt[k]); print_ustack(k) } }')
