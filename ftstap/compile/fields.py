@@ -6,10 +6,27 @@ into one opcode with the field's offset, size and signedness, or, for
 strings, its kind (a fixed char array, __data_loc or __rel_loc)."""
 from __future__ import annotations
 
+import sys
+
 from ..errors import SemanticError
 from ..sema.program import LONG, STRING
 
 STRING_FIXED, STRING_DATA_LOC, STRING_REL_LOC = 0, 1, 2
+
+# Syscall tracepoints keep every argument in an 8-byte slot whatever its C
+# type, unsigned (`int dfd` of -100 reads 0x00000000ffffff9c): such a field
+# is read at its C width and signedness, as stap's tapsets do (__int32()).
+# (size, signed) of the C types syscall arguments use; little-endian.
+NARROW_TYPES = {"int": (4, True), "unsigned int": (4, False), "pid_t": (4, True), "uid_t": (4, False),
+                "gid_t": (4, False), "qid_t": (4, False), "clockid_t": (4, True), "timer_t": (4, True),
+                "key_serial_t": (4, True), "mqd_t": (4, True), "rwf_t": (4, True), "umode_t": (2, False)}
+
+
+def _width(f) -> tuple[int, bool]:
+    narrow = NARROW_TYPES.get(getattr(f, "ctype", "")) if f.size == 8 and not f.is_array else None
+    if narrow and sys.byteorder == "little":
+        return narrow
+    return f.size, f.signed
 
 
 def load_field(gen, var, node) -> str:
@@ -29,7 +46,8 @@ def load_field(gen, var, node) -> str:
     if f.is_array or f.size not in (1, 2, 4, 8):
         raise SemanticError(f"'${var.name}' is an array ({f.decl}); only numbers and strings can be read",
                             node.loc)
-    gen.emit("LDFI", f.offset, f.size, int(f.signed))
+    size, signed = _width(f)
+    gen.emit("LDFI", f.offset, size, int(signed))
     return LONG
 
 
