@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from leftovers import leftovers
+
 from ftstap.kernel.features import KernelFeatures
 
 TIMERS = r'''
@@ -50,14 +52,6 @@ def ftstap(*args, timeout=180):
                        timeout=timeout)
     assert "Traceback" not in p.stderr, p.stderr
     return p
-
-
-def leftovers(root: str, pid: int | None = None) -> list[str]:
-    """ftstap's eprobes and instances in the kernel (of one session if pid)."""
-    tag = f"ftstap_{pid}" if pid else "ftstap_"
-    with open(os.path.join(root, "dynamic_events")) as f:
-        out = [l.strip() for l in f if tag in l]
-    return out + [n for n in os.listdir(os.path.join(root, "instances")) if n.startswith(tag)]
 
 
 def test_cast_of_tracepoint_fields_read_by_the_kernel(ep):

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from leftovers import leftovers
+
 SYNC = ('global count=0  probe kernel.function("sys_sync") { count++; '
         'printf("sys_sync called %d times, currently by pid %d\\n", count, pid()) }')
 
@@ -29,17 +31,6 @@ def kp(tfs):
     return tfs
 
 
-def ours(root, pid):
-    """This session's lines of kprobe_events (and dynamic_events)."""
-    out = []
-    for name in ("kprobe_events", "dynamic_events"):
-        path = os.path.join(root, name)
-        if os.path.exists(path):
-            with open(path) as f:
-                out += [f"{name}: {l.strip()}" for l in f if f"ftstap_{pid}/" in l]
-    return out
-
-
 def ftstap(root, *args, timeout=180):
     """Run ftstap; (returncode, stdout, stderr).  Nothing of it may remain."""
     p = subprocess.Popen([sys.executable, "-m", "ftstap", *args], stdout=subprocess.PIPE,
@@ -50,7 +41,7 @@ def ftstap(root, *args, timeout=180):
         p.kill()
         out, err = p.communicate()
         raise AssertionError(f"ftstap timed out: {out}\n{err}")
-    assert ours(root, p.pid) == [], err
+    assert leftovers(root, p.pid) == [], err
     return p.returncode, out, err
 
 
@@ -111,7 +102,7 @@ def test_wildcard_attach_and_detach(kp, target_file):
 def _wait_for_events(root, pid, p, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        got = ours(root, pid)
+        got = leftovers(root, pid)
         if got:
             return got
         if p.poll() is not None:
@@ -149,4 +140,4 @@ def test_teardown_on_every_exit_path(kp, how):
             p.communicate()
     assert p.returncode == 0, err
     assert out.startswith("n="), out
-    assert ours(kp, p.pid) == []
+    assert leftovers(kp, p.pid) == []

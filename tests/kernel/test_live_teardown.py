@@ -9,23 +9,14 @@ import sys
 
 import pytest
 
+from leftovers import leftovers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from test_live_events import ADD_PROG                     # noqa: E402
 
 HELPER = os.path.join(HERE, "live_images.py")
-
-
-def ours(tfs, pid):
-    """Lines of uprobe_events and dynamic_events in session pid's group."""
-    out = []
-    for name in ("uprobe_events", "dynamic_events"):
-        path = os.path.join(tfs, name)
-        if os.path.exists(path):
-            with open(path) as f:
-                out += [f"{name}: {l.strip()}" for l in f if f"ftstap_{pid}/" in l]
-    return out
 
 
 @pytest.fixture
@@ -54,7 +45,7 @@ def test_normal_end_of_c_command(tfs, prog):
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     assert out.splitlines()[-1] == "3 6 0 0 0 hello-uprobe"
-    assert ours(tfs, p.pid) == []
+    assert leftovers(tfs, p.pid) == []
 
 
 @pytest.mark.parametrize("how", ["timeout", "SIGINT", "SIGTERM", "error"])
@@ -67,13 +58,13 @@ def test_every_exit_path_removes_events(tfs, prog, how):
         p = start("uerror", kwargs, {"timeout_s": 30})
     else:
         p = start("uprobe", kwargs, {"timeout_s": 30})
-    assert ours(tfs, p.pid), "the session's uprobe should exist while it runs"
+    assert leftovers(tfs, p.pid), "the session's uprobe should exist while it runs"
     if how in ("SIGINT", "SIGTERM"):
         p.send_signal(getattr(signal, how))
     elif how == "error":
         subprocess.run([path, "1"], capture_output=True, check=True)
     out, err = p.communicate(timeout=30)
-    assert ours(tfs, p.pid) == []
+    assert leftovers(tfs, p.pid) == []
     if how == "error":
         assert p.returncode == 1 and "ERROR: division by zero" in err
     else:
@@ -86,12 +77,12 @@ def test_sigkill_then_next_start_cleans_up(tfs, prog):
     p = start("uprobe", {"path": path, "offset": off}, {"timeout_s": 30})
     p.kill()
     p.wait()
-    left = ours(tfs, p.pid)
+    left = leftovers(tfs, p.pid)
     assert left, "SIGKILL leaves the group behind (nothing can run)"
     q = subprocess.run([sys.executable, HELPER, "count", json.dumps({"by": "all"}),
                         json.dumps({"timeout_s": 0.2})], capture_output=True, text=True, timeout=60)
     assert q.returncode == 0, q.stderr
-    assert ours(tfs, p.pid) == []
+    assert leftovers(tfs, p.pid) == []
 
 
 def test_exception_during_setup_rolls_back(tfs, prog):
@@ -113,4 +104,4 @@ def test_exception_during_setup_rolls_back(tfs, prog):
         with pytest.raises(KernelError, match="no tracepoint nosuch:event"):
             with S.LiveSession(s, specs, probes):
                 pass
-    assert ours(tfs, os.getpid()) == []
+    assert leftovers(tfs, os.getpid()) == []

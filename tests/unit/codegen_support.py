@@ -17,3 +17,16 @@ def ops(text: str, function: int = 0) -> list[str]:
     """Opcode names of one function of the compiled script, without ACTION."""
     info = read_image(compile_image(text))
     return [op for _pc, op, _kinds, _args in decode(info.functions[function].code) if op != "ACTION"]
+
+
+def need_tracepoint(system: str, event: str) -> None:
+    """Skip unless this machine's tracefs has system:event's format (these
+    tests compile against the running kernel's tracepoints)."""
+    import pytest
+    from ftstap.errors import FtstapError
+    try:
+        ok = KernelFeatures.current().has_tracepoint(system, event)
+    except FtstapError:
+        ok = False
+    if not ok:
+        pytest.skip(f"needs the {system}:{event} tracepoint")

@@ -16,6 +16,7 @@ from ftstap.lang.source import Source
 from ftstap.runtime import native
 from ftstap.runtime.native import ffi, lib
 from ftstap.sema.elaborate import run_pass2
+from codegen_support import need_tracepoint
 
 PERF_CONTEXT_KERNEL = (1 << 64) - 128
 PERF_CONTEXT_USER = (1 << 64) - 512
@@ -59,13 +60,7 @@ def test_needs_direct_and_through_functions():
 
 @pytest.fixture
 def tracepoints():
-    from ftstap.kernel.tracefs import find_tracefs
-    try:
-        root = find_tracefs()
-    except Exception:
-        pytest.skip("no tracefs")
-    if not os.path.exists(os.path.join(root, "events", "sched", "sched_switch", "format")):
-        pytest.skip("no sched tracepoints")
+    need_tracepoint("sched", "sched_switch")
 
 
 def events_of(text: str) -> list[dict]:

@@ -14,6 +14,7 @@ from ftstap.lang.source import Source
 from ftstap.runtime import native
 from ftstap.runtime.session import image_events
 from ftstap.sema.elaborate import run_pass2
+from codegen_support import need_tracepoint
 
 SCRIPT = ('probe kernel.trace("timer:timer_start") { printf("%d %d %d %d\\n", pid(), tid(), cpu(), $expires) } '
           'probe timer.ms(300) { exit() }')
@@ -49,9 +50,8 @@ def page(events, missed=None):
 
 @pytest.fixture(scope="module")
 def image():
+    need_tracepoint("timer", "timer_start")
     feats = KernelFeatures.current()
-    if not feats.has_tracepoint("timer", "timer_start"):
-        pytest.skip("needs the timer:timer_start tracepoint format")
     fmt = feats.tracepoint_format("timer", "timer_start")
     assert fmt.field("expires").offset == 24
     p1 = frontend.run_pass1(Source("<t>", SCRIPT), [])

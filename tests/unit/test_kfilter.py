@@ -7,6 +7,7 @@ from ftstap.kernel.features import KernelFeatures
 from ftstap.lang import frontend
 from ftstap.lang.source import Source
 from ftstap.sema.elaborate import run_pass2
+from codegen_support import need_tracepoint, ops
 
 
 def filters(text: str) -> dict:
@@ -18,14 +19,7 @@ def filters(text: str) -> dict:
 
 @pytest.fixture(autouse=True)
 def _syscalls():
-    from ftstap.kernel.tracefs import find_tracefs
-    import os
-    try:
-        root = find_tracefs()
-    except Exception:
-        pytest.skip("no tracefs")
-    if not os.path.exists(os.path.join(root, "events", "syscalls", "sys_enter_read", "format")):
-        pytest.skip("no syscall tracepoints")
+    need_tracepoint("syscalls", "sys_enter_read")
 
 
 @pytest.mark.parametrize("cond, expect", [
@@ -154,7 +148,6 @@ def test_not_counting_mode_keys_and_stats(text):
 def test_apply_handler_opcodes(monkeypatch):
     """The apply handler adds the count (LDFI 0 8) in one instruction; the
     key's builtin runs in it, in the probe's own context."""
-    from codegen_support import ops
     assert ops("global x; probe syscall.getppid { x[probefunc()] <<< 3 }") == [
         "CALLB", "PUSHI", "LDFI", "ASTADDN", "RET"]
     assert ops("global x; probe syscall.getppid { x <<< 1 }") == ["PUSHI", "LDFI", "STADDN", "RET"]
@@ -165,10 +158,7 @@ def test_apply_handler_opcodes(monkeypatch):
 
 def test_weighted_tracepoints_are_not_counted():
     """sched_stat_runtime's perf count adds nanoseconds (__perf_count), not events."""
-    import os
-    from ftstap.kernel.tracefs import find_tracefs
-    if not os.path.exists(os.path.join(find_tracefs(), "events", "sched", "sched_stat_runtime")):
-        pytest.skip("no sched:sched_stat_runtime")
+    need_tracepoint("sched", "sched_stat_runtime")
     text = ('global n, m; probe kernel.trace("sched:sched_stat_runtime") { n[pp()]++ } '
             'probe kernel.trace("sched:sched_switch") { m[pp()]++ }')
     assert counted(text) == {1: "m[pp()] += count"}

@@ -15,6 +15,7 @@ from ftstap.kernel.features import KernelFeatures
 from ftstap.lang import frontend
 from ftstap.lang.source import Source
 from ftstap.sema.elaborate import run_pass2
+from codegen_support import need_tracepoint
 
 TRUE = shutil.which("true") or "/bin/true"
 
@@ -59,8 +60,7 @@ def test_index_must_be_a_literal():
 
 
 def need_timer_start():
-    if not KernelFeatures.current().has_tracepoint("timer", "timer_start"):
-        pytest.skip("needs the timer:timer_start tracepoint")
+    need_tracepoint("timer", "timer_start")
 
 
 def test_tracepoint_reads_become_eprobe_fetch_args():
