@@ -22,11 +22,15 @@ NARROW_TYPES = {"int": (4, True), "unsigned int": (4, False), "pid_t": (4, True)
                 "key_serial_t": (4, True), "mqd_t": (4, True), "rwf_t": (4, True), "umode_t": (2, False)}
 
 
+def narrowed(f) -> tuple[int, bool] | None:
+    """(C size, signed) of a field its record widens to 8 bytes, else None."""
+    if f.size == 8 and not f.is_array and sys.byteorder == "little":
+        return NARROW_TYPES.get(getattr(f, "ctype", ""))
+    return None
+
+
 def _width(f) -> tuple[int, bool]:
-    narrow = NARROW_TYPES.get(getattr(f, "ctype", "")) if f.size == 8 and not f.is_array else None
-    if narrow and sys.byteorder == "little":
-        return narrow
-    return f.size, f.signed
+    return narrowed(f) or (f.size, f.signed)
 
 
 def load_field(gen, var, node) -> str:

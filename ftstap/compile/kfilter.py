@@ -96,6 +96,13 @@ def _compare(inst, subject, op: str, value, vtype: str) -> str | None:
             return None
         if f.is_array or getattr(f, "is_pointer", False) or f.size not in (1, 2, 4, 8) or f.name in ("CPU", "COMM"):
             return None
+        from .fields import narrowed
+        narrow = narrowed(f)
+        if narrow:          # the handler reads its C width; the kernel compares the zero-extended slot
+            size, signed = narrow
+            if op not in ("==", "!=") or _number(f.name, size, signed, op, value) is None:
+                return None
+            return f"{f.name} {op} {value % (1 << (size * 8))}"
         return _number(f.name, f.size, bool(f.signed), op, value)
     return None
 

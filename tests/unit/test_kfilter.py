@@ -29,7 +29,8 @@ def _syscalls():
     ("fd == 3", "fd == 3"),                          # the alias's local, set from $fd
     ("3 == $fd && tid() > 100", "fd == 3 && common_pid > 100"),
     ("cpu() == 1 || (tid() == 7 && $fd != 0)", "CPU == 1 || (common_pid == 7 && fd != 0)"),
-    ("$fd == -1", "fd == 18446744073709551615"),     # unsigned 8-byte: the same bits
+    ("$count == -1", "count == 18446744073709551615"),  # size_t, unsigned 8-byte: the same bits
+    ("$fd == 4294967295", "fd == 4294967295"),       # unsigned int in an 8-byte slot: read at 4 bytes
 ])
 def test_translated(cond, expect):
     assert filters(f"global n; probe syscall.read {{ if ({cond}) n++ }}") == {0: expect}
@@ -37,7 +38,9 @@ def test_translated(cond, expect):
 
 @pytest.mark.parametrize("cond", [
     "pid() == 3",                  # common_pid is the thread id
-    "$fd < 3",                     # unsigned 8-byte: the VM compares signed
+    "$fd < 3",                     # an int in an 8-byte slot: the kernel would compare the slot
+    "$count < 3",                  # unsigned 8-byte: the VM compares signed
+    "$fd == -1",                   # outside unsigned int: never true
     "$count == 3 && $buf == 0",    # a pointer field
     'execname() == "sys*"',        # a glob to the kernel
     'execname() < "x"',
@@ -162,3 +165,13 @@ def test_weighted_tracepoints_are_not_counted():
     text = ('global n, m; probe kernel.trace("sched:sched_stat_runtime") { n[pp()]++ } '
             'probe kernel.trace("sched:sched_switch") { m[pp()]++ }')
     assert counted(text) == {1: "m[pp()] += count"}
+
+
+def test_syscall_int_arguments_filter_on_their_slot():
+    """openat's `int dfd` sits zero-extended in an 8-byte slot: the handler
+    reads -100 (compile/fields.py), so the kernel must compare the slot's
+    4294967196; an ordering test cannot be pushed down."""
+    need_tracepoint("syscalls", "sys_enter_openat")
+    assert filters('probe syscall.openat { if (dfd == -100) println(1) }') == {0: "dfd == 4294967196"}
+    assert filters('probe syscall.openat { if (dfd != 3) println(1) }') == {0: "dfd != 3"}
+    assert filters('probe syscall.openat { if (dfd < 0) println(1) }') == {}
