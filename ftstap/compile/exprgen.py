@@ -322,7 +322,8 @@ class ExprGen:
     # ---- calls and output -------------------------------------------------------
     def g_Call(self, e, want):
         from ..sema.program import ProbeInst
-        if e.name == "kernel_string" and len(e.args) == 1 and self.current_task_field(e.args[0]) == "execname":
+        from .kread import current_task_field
+        if e.name == "kernel_string" and len(e.args) == 1 and current_task_field(e.args[0]) == "execname":
             return self.context_builtin("execname", e, want)       # current->comm
         if e.name in ("kernel_string", "user_string") and len(e.args) == 1 \
                 and isinstance(e.args[0], (A.Target, A.Cast)) and self.kernel_reads():
@@ -371,11 +372,6 @@ class ExprGen:
         return VOID
 
     # ---- target variables and friends ------------------------------------------
-    @staticmethod
-    def current_task_field(e):
-        from .kread import current_task_field
-        return current_task_field(e)
-
     def context_builtin(self, name: str, e, want) -> str:
         """A field of the current task that the event carries (compile/kread.py)."""
         self.emit("CALLB", self.b.builtin(name), self.loc(e, f"identifier '{name}'"))
@@ -410,14 +406,14 @@ class ExprGen:
                                 "which only an event's fetch-args can do", e.loc)
         if isinstance(e, A.Cast):       # a cast alone is its operand's value, typed
             return self.gen(e.operand, want)
-        field = self.current_task_field(e)
+        from .kread import current_task_field, eprobe_mode, field_arg, kernel_read
+        field = current_task_field(e)
         if field is not None:
             if field == "execname":
                 raise SemanticError("the current task's comm is an array: read it with "
                                     "kernel_string(...) (or call execname())", e.loc)
             return self.context_builtin(field, e, want)
         source = self.ctx.source
-        from .kread import eprobe_mode, field_arg, kernel_read
         eprobe = eprobe_mode(self)
         plain = isinstance(e.base, str) and not (e.members or e.addr or e.suffix)
         if source.kind in ("kprobe", "uprobe") or (eprobe and not plain):

@@ -57,13 +57,15 @@ def eprobe_mode(gen) -> bool:
     return gen.ctx.source.detail.get("eprobe", False)
 
 
-def _field_type(f) -> str:
+def _field_type(f, node) -> str:
     """The eprobe fetch type of a tracepoint record field."""
     if (f.is_array and f.ctype.startswith("char")) or f.loc in ("data", "rel"):
         return "string"
     if f.is_array or f.size not in (1, 2, 4, 8):
-        raise SemanticError(f"field '{f.name}' ({f.decl}) cannot be fetched by an event probe", None)
-    return f"{'s' if f.signed else 'u'}{f.size * 8}"
+        raise SemanticError(f"field '{f.name}' ({f.decl}) cannot be fetched by an event probe", node.loc)
+    from .fields import narrowed
+    size, signed = narrowed(f) or (f.size, f.signed)      # an int in a syscall's 8-byte slot: s32
+    return f"{'s' if signed else 'u'}{size * 8}"
 
 
 def field_arg(gen, var, node) -> str:
@@ -71,10 +73,7 @@ def field_arg(gen, var, node) -> str:
     from .fields import load_field
     from ..probes.base import ContextVar
     f = var.fetch
-    try:
-        typ = _field_type(f)
-    except SemanticError as e:
-        raise SemanticError(e.msg, node.loc) from None
+    typ = _field_type(f, node)
     fetched = gen.cg.fetch_plan(gen.ctx.source).add(f"${f.name}", typ)
     return load_field(gen, ContextVar(var.name, STRING if typ == "string" else LONG, fetch=fetched), node)
 
