@@ -31,7 +31,7 @@ def _main_params(features) -> dict[str, ContextVar]:
         char = btf.find_one("char", INT)
         ids["int"] = btf.find_one("int", INT)
         ids["char **"] = btf.pointer_to(btf.pointer_to(char)) if char else None
-    except Exception:          # no BTF: the parameters are plain numbers
+    except KernelError:        # no BTF: the parameters are plain numbers
         pass
     return {name: ContextVar(name, "long", ctype, ("reg", reg), btf_type=ids.get(ctype))
             for name, ctype, reg in (("argc", "int", ARG_REGS[0]), ("argv", "char **", ARG_REGS[1]),
