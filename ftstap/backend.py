@@ -37,7 +37,8 @@ def _event_definitions(events, filters=None, counted=None, stacks=None, task=())
     return out
 
 
-def finish(program, opts: Options) -> int:
+def finish(program, opts: Options, cache_slot=None) -> int:
+    """Passes 3-5; a successful pass 4 fills cache_slot (imagecache.Slot)."""
     from .compile.codegen import CodeGen
     from .compile.disasm import listing
     from .compile.image import ImageError
@@ -73,6 +74,8 @@ def finish(program, opts: Options) -> int:
         if opts.last_pass == 4:
             print(path)
             return 0
+    if cache_slot is not None:
+        cache_slot.store(image)
     globals_ = {}
     for name, value in opts.globals_.items():
         g = program.globals[name]

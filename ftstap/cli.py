@@ -81,6 +81,9 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--probe-support", is_flag=True, help="Print what this kernel can serve.")
 @click.option("--list-active", is_flag=True, help="Show the kernel events ftstap sessions hold: address, type (k kprobe, r return probe, u uprobe, t tracepoint, e eprobe), place, owning pid.")
 @click.option("--run", "run_image", metavar="IMAGE", help="Run a program image made by -p4.")
+@click.option("--disable-cache", is_flag=True, help="Neither use nor fill the cache of compiled programs.")
+@click.option("--poison-cache", is_flag=True, help="Compile again and replace the cached program.")
+@click.option("--clean-cache", is_flag=True, help="Empty the cache of compiled programs, then exit.")
 @click.option("--prologue-searching", is_flag=False, flag_value="auto", default=None, callback=_prologue,
               metavar="[WHEN]", help="Accepted for stap compatibility (always/never/auto).")
 @click.option("--suppress-time-limits", is_flag=True, help="Accepted for stap compatibility.")

@@ -8,8 +8,7 @@ from .options import Options
 
 PASS_NAMES = {1: "parse", 2: "elaborate", 3: "translate", 4: "compile", 5: "run"}
 def _source(opts: Options):
-    from .lang.frontend import read_source
-    from .lang.source import Source
+    from .lang.source import Source, read_source
     if opts.script_text is not None:
         return Source("<input>", opts.script_text)
     return read_source(opts.script_file)
@@ -65,9 +64,31 @@ def run(opts: Options) -> int:
     if opts.dump_probe_types or opts.dump_functions or opts.list_probes or opts.list_probes_vars:
         return _listings(opts)
 
+    if opts.clean_cache:
+        from .imagecache import clean
+        n = clean()
+        if opts.verbose:
+            print(f"Removed {n} cached program(s).", file=sys.stderr)
+        return 0
+    try:
+        source = _source(opts)
+    except FtstapError as e:
+        return _failed(e, "Pass 1: parse failed.")
+    slot = None
+    from . import imagecache
+    if imagecache.applies(opts):
+        slot = imagecache.Slot(opts, source.name, source.text)
+        hit = slot.lookup()
+        if hit is not None:
+            image, warnings = hit
+            _warn(opts, warnings)
+            if opts.verbose:
+                print(f"Pass 4: using cached {slot.path}", file=sys.stderr)
+            from .backend import run as run_image
+            return run_image(image, {}, opts)
     from .lang import frontend, printer
     try:
-        result = frontend.run_pass1(_source(opts), opts.args, guru=opts.guru, include=opts.include,
+        result = frontend.run_pass1(source, opts.args, guru=opts.guru, include=opts.include,
                                     compatible=opts.compatible, warnings_as_errors=opts.warnings_errors)
     except FtstapError as e:
         return _failed(e, "Pass 1: parse failed.")
@@ -88,6 +109,8 @@ def run(opts: Options) -> int:
     except FtstapError as e:
         return _failed(e, "Pass 2: analysis failed.")
     _warn(opts, program.warnings)
+    if slot is not None:
+        slot.warnings = list(result.warnings) + list(program.warnings)
     if opts.warnings_errors and program.warnings:
         print("Pass 2: warnings are errors (-W).", file=sys.stderr)
         return 1
@@ -95,4 +118,4 @@ def run(opts: Options) -> int:
         sys.stdout.write(program_listing(program))
         return 0
     from .backend import finish
-    return finish(program, opts)
+    return finish(program, opts, slot)

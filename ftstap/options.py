@@ -50,6 +50,9 @@ class Options:
     probe_support: bool = False
     list_active: bool = False
     run_image: str | None = None
+    disable_cache: bool = False
+    poison_cache: bool = False
+    clean_cache: bool = False
 
     @property
     def systemtap_version(self) -> str:
@@ -87,7 +90,7 @@ class Options:
     def wants_script(self) -> bool:
         return not (self.show_version or self.dump_probe_types or self.dump_functions
                     or self.probe_support or self.list_active or self.run_image
-                    or self.list_probes or self.list_probes_vars)
+                    or self.list_probes or self.list_probes_vars or self.clean_cache)
 
     def check(self) -> None:
         if not 1 <= self.last_pass <= 5:

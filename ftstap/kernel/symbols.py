@@ -261,6 +261,8 @@ class ElfFile:
         from elftools.elf.elffile import ELFFile
         from elftools.common.exceptions import ELFError
         self.path = path
+        from ..imagecache import note_file
+        note_file(path)
         try:
             with open(path, "rb") as f:
                 elf = ELFFile(f)

@@ -11,36 +11,14 @@ from ..errors import ErrorList, FtstapError, SourceError, Span
 from . import ast as A
 from .parser import ParseOptions, Parser
 from .preprocess import PPContext, Preprocessor
-from .source import Loc, Source
-
-# The library shipped with ftstap (tapsets/ at the project root is installed
-# as ftstap/tapsets).
-_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIBRARY_DIRS = [os.path.join(_HERE, "tapsets"), os.path.join(os.path.dirname(_HERE), "tapsets")]
-
+from .library import library_dirs
+from .source import Loc, Source, decode, read_source  # noqa: F401 (read_source, decode: used via frontend)
 
 @dataclass
 class Pass1Result:
     script: A.Script                       # the user's script
     tapsets: list[A.Script] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def library_dirs(include: list[str]) -> list[str]:
-    """Tapset directories, searched in this order: -I dirs, $SYSTEMTAP_TAPSET,
-    ftstap's own library."""
-    dirs = list(include)
-    env = os.environ.get("SYSTEMTAP_TAPSET")
-    if env:
-        dirs.append(env)
-    dirs.extend(d for d in LIBRARY_DIRS if os.path.isdir(d))
-    seen, out = set(), []
-    for d in dirs:
-        real = os.path.realpath(d)
-        if real not in seen:
-            seen.add(real)
-            out.append(d)
-    return out
 
 
 def _files(dirs: list[str], suffix: str) -> list[str]:
@@ -51,36 +29,6 @@ def _files(dirs: list[str], suffix: str) -> list[str]:
         for root, _subdirs, names in os.walk(d):
             out.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(suffix))
     return out
-
-
-def read_source(path: str) -> Source:
-    """Read a script file; stdin is '-'."""
-    import sys
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-            name = "<input>"
-        else:
-            with open(path, "rb") as f:
-                data = f.read()
-            name = path
-    except OSError as e:
-        raise FtstapError(f"cannot read script file '{path}': {e.strerror}") from None
-    return Source(name, decode(data, name))
-
-
-def decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        # stap reads bytes; we need text: say where the bad byte is.
-        line = data[:e.start].count(b"\n") + 1
-        start = data.rfind(b"\n", 0, e.start) + 1
-        end = data.find(b"\n", e.start)
-        before = data[start:e.start].decode("utf-8", "replace")
-        text = data[start:end if end >= 0 else len(data)].decode("utf-8", "replace")
-        raise SourceError(f"invalid UTF-8 byte 0x{data[e.start]:02x} in the script",
-                          Span(name, line, len(before) + 1, text), saw=f"byte 0x{data[e.start]:02x}") from None
 
 
 def default_context(args: list[str], guru: bool, compatible: str | None,

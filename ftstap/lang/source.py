@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import bisect
 
+from ..errors import FtstapError, SourceError, Span
+
 
 class Source:
     """One script text: a file, stdin ("<input>"), -e ("<input>"), a tapset,
@@ -81,3 +83,35 @@ class Loc:
 
     def __hash__(self):
         return 0
+
+
+def read_source(path: str) -> Source:
+    """Read a script file; stdin is '-'."""
+    import sys
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+            name = "<input>"
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+            name = path
+            from ..imagecache import note_file
+            note_file(path)
+    except OSError as e:
+        raise FtstapError(f"cannot read script file '{path}': {e.strerror}") from None
+    return Source(name, decode(data, name))
+
+
+def decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # stap reads bytes; we need text: say where the bad byte is.
+        line = data[:e.start].count(b"\n") + 1
+        start = data.rfind(b"\n", 0, e.start) + 1
+        end = data.find(b"\n", e.start)
+        before = data[start:e.start].decode("utf-8", "replace")
+        text = data[start:end if end >= 0 else len(data)].decode("utf-8", "replace")
+        raise SourceError(f"invalid UTF-8 byte 0x{data[e.start]:02x} in the script",
+                          Span(name, line, len(before) + 1, text), saw=f"byte 0x{data[e.start]:02x}") from None

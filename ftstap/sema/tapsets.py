@@ -20,18 +20,19 @@ def cache_dir() -> str:
     return os.path.join(base, "ftstap")
 
 
-def _stamp(path: str) -> str:
+def stamp(path: str) -> str:
+    """What identifies a file's version: path, size, mtime and inode."""
     try:
         st = os.stat(path)
     except OSError:
         return f"{path}:missing"
-    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def cache_key(paths: list[str], macro_paths: list[str], settings: tuple) -> str:
     from ..lang import ast, parser, preprocess
     # zlib's checksums, not hashlib: importing hashlib costs ~7 ms at every start.
-    parts = [f"v{VERSION}"] + [_stamp(p) for p in list(paths) + ["--"] + list(macro_paths) + ["--"] +
+    parts = [f"v{VERSION}"] + [stamp(p) for p in list(paths) + ["--"] + list(macro_paths) + ["--"] +
                                 [ast.__file__, parser.__file__, preprocess.__file__, __file__]]
     data = ("\0".join(parts) + repr(settings)).encode()
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}{len(data):x}"
