@@ -7,14 +7,12 @@ import os
 import re
 import sys
 
-import click
-
 from . import __version__
-from .errors import FtstapError, UsageError
+from .errors import FtstapError
+from .getopt import CommandLineError, Opt, help_text, parse
 from .options import Options
 
 EXAMPLES = """
-\b
 Examples:
   ftstap -e 'probe begin { println("hello"); exit() }'
   ftstap -p1 script.stp                 # parse only; print the parsed script
@@ -31,75 +29,90 @@ _NOT_FOR_FTSTAP = {
 }
 
 
-def _rlimit(ctx, param, value):
-    if value is not None and not re.fullmatch(r"[0-9]+", value):
-        raise click.BadParameter("expects a number")
+def _number(value: str) -> str:
+    if not re.fullmatch(r"[0-9]+", value):
+        raise CommandLineError("expects a number")
     return value
 
 
-def _prologue(ctx, param, value):
-    if value is not None and value not in ("always", "never", "auto"):
-        raise click.BadParameter("expects always, never or auto")
+def _prologue(value: str) -> str:
+    if value not in ("always", "never", "auto"):
+        raise CommandLineError("expects always, never or auto")
     return value
 
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+DESCRIPTION = ("Run a SystemTap script on tracefs and perf_event, with no compiler, "
+               "no kernel headers and no kernel module.")
+
+OPTIONS = [
+    Opt(("-e",), "scripts", "Run SCRIPT given on the command line.", "SCRIPT", "multi"),
+    Opt(("-p",), "last_pass", "Stop after pass NUM (1-5).", "NUM", "int"),
+    Opt(("-v",), "verbose", "More verbose; repeat for more.", kind="count"),
+    Opt(("-k",), "keep", "Keep the pass-4 program image.", kind="flag"),
+    Opt(("-w",), "no_warnings", "Suppress warnings.", kind="flag"),
+    Opt(("-W",), "warnings_errors", "Treat warnings as errors.", kind="flag"),
+    Opt(("-u",), "unoptimized", "Unoptimized: keep unused symbols.", kind="flag"),
+    Opt(("-g",), "guru", "Guru mode: allow embedded C (parsed, never run) and raw registers.", kind="flag"),
+    Opt(("-D",), "defines", "Set a limit, e.g. -D MAXACTION=10000.", "NAME=VALUE", "multi"),
+    Opt(("-I",), "include", "Also look for tapsets in DIR.", "DIR", "multi"),
+    Opt(("-G",), "globals_", "Set a global variable.", "VAR=VALUE", "multi"),
+    Opt(("-o",), "output", "Write output to FILE (strftime(3) formats expanded).", "FILE"),
+    Opt(("-c",), "command", "Run CMD once probes are armed; exit when it exits.", "CMD"),
+    Opt(("-x",), "target_pid", "Set target() to PID.", "PID", "int"),
+    Opt(("-T",), "timeout", "Exit after SECONDS.", "SECONDS", "float"),
+    Opt(("-s",), "buffer_mb", "Per-CPU buffer size in MB.", "MB", "int"),
+    Opt(("-b",), "bulk", "Bulk mode: one output file per CPU, FILE_N with -o FILE, else stpd_cpuN; "
+                         "each handler's output goes to its CPU's file, framed for stap-merge.", kind="flag"),
+    Opt(("-t",), "timing", "Report per-probe hit counts and handler time.", kind="flag"),
+    Opt(("-m",), "module_name", "Name the program image.", "NAME"),
+    Opt(("-l",), "list_probes", "List probe points matching PROBE.", "PROBE"),
+    Opt(("-L",), "list_probes_vars", "List matching probe points with their variables.", "PROBE"),
+    Opt(("-V", "--version"), "show_version", "Show the version.", kind="flag"),
+    Opt(("--dump-probe-types",), "dump_probe_types", "List the supported probe point families.", kind="flag"),
+    Opt(("--dump-functions",), "dump_functions", "List the tapset functions.", kind="flag"),
+    Opt(("--compatible",), "compatible", "Behave like SystemTap VERSION.", "VERSION"),
+    Opt(("--suppress-handler-errors",), "suppress_handler_errors", "Ignore run-time errors in handlers.",
+        kind="flag"),
+    Opt(("--probe-support",), "probe_support", "Print what this kernel can serve.", kind="flag"),
+    Opt(("--list-active",), "list_active", "Show the kernel events ftstap sessions hold: address, type "
+        "(k kprobe, r return probe, u uprobe, t tracepoint, e eprobe), place, owning pid.", kind="flag"),
+    Opt(("--run",), "run_image", "Run a program image made by -p4.", "IMAGE"),
+    Opt(("--disable-cache",), "disable_cache", "Neither use nor fill the cache of compiled programs.",
+        kind="flag"),
+    Opt(("--poison-cache",), "poison_cache", "Compile again and replace the cached program.", kind="flag"),
+    Opt(("--clean-cache",), "clean_cache", "Empty the cache of compiled programs, then exit.", kind="flag"),
+    Opt(("--prologue-searching",), "prologue_searching", "Accepted for stap compatibility (always/never/auto).",
+        "WHEN", optional_value="auto", check=_prologue),
+    Opt(("--suppress-time-limits",), "suppress_time_limits", "Accepted for stap compatibility.", kind="flag"),
+    Opt(("--rlimit-as",), "rlimit_as", "Limit the address space.", "N", check=_number),
+    Opt(("--rlimit-cpu",), "rlimit_cpu", "Limit CPU time.", "N", check=_number),
+    Opt(("--rlimit-nproc",), "rlimit_nproc", "Limit processes.", "N", check=_number),
+    Opt(("--rlimit-stack",), "rlimit_stack", "Limit the stack.", "N", check=_number),
+    Opt(("--rlimit-fsize",), "rlimit_fsize", "Limit file size.", "N", check=_number),
+    Opt(("-h", "--help"), "help", "Show this message and exit.", kind="flag"),
+]
 
 
-@click.command(context_settings=CONTEXT, epilog=EXAMPLES,
-               help="Run a SystemTap script on tracefs and perf_event, with no compiler, "
-                    "no kernel headers and no kernel module.")
-@click.argument("words", nargs=-1, type=click.UNPROCESSED)
-@click.option("-e", "scripts", multiple=True, metavar="SCRIPT", help="Run SCRIPT given on the command line.")
-@click.option("-p", "last_pass", type=int, metavar="NUM", help="Stop after pass NUM (1-5).")
-@click.option("-v", "verbose", count=True, help="More verbose; repeat for more.")
-@click.option("-k", "keep", is_flag=True, help="Keep the pass-4 program image.")
-@click.option("-w", "no_warnings", is_flag=True, help="Suppress warnings.")
-@click.option("-W", "warnings_errors", is_flag=True, help="Treat warnings as errors.")
-@click.option("-u", "unoptimized", is_flag=True, help="Unoptimized: keep unused symbols.")
-@click.option("-g", "guru", is_flag=True, help="Guru mode: allow embedded C (parsed, never run) and raw registers.")
-@click.option("-D", "defines", multiple=True, metavar="NAME=VALUE", help="Set a limit, e.g. -D MAXACTION=10000.")
-@click.option("-I", "include", multiple=True, metavar="DIR", help="Also look for tapsets in DIR.")
-@click.option("-G", "globals_", multiple=True, metavar="VAR=VALUE", help="Set a global variable.")
-@click.option("-o", "output", metavar="FILE", help="Write output to FILE (strftime(3) formats expanded).")
-@click.option("-c", "command", metavar="CMD", help="Run CMD once probes are armed; exit when it exits.")
-@click.option("-x", "target_pid", type=int, metavar="PID", help="Set target() to PID.")
-@click.option("-T", "timeout", type=float, metavar="SECONDS", help="Exit after SECONDS.")
-@click.option("-s", "buffer_mb", type=int, metavar="MB", help="Per-CPU buffer size in MB.")
-@click.option("-b", "bulk", is_flag=True,
-              help="Bulk mode: one output file per CPU, FILE_N with -o FILE, else stpd_cpuN; "
-                   "each handler's output goes to its CPU's file, framed for stap-merge.")
-@click.option("-t", "timing", is_flag=True, help="Report per-probe hit counts and handler time.")
-@click.option("-m", "module_name", metavar="NAME", help="Name the program image.")
-@click.option("-l", "list_probes", metavar="PROBE", help="List probe points matching PROBE.")
-@click.option("-L", "list_probes_vars", metavar="PROBE", help="List matching probe points with their variables.")
-@click.option("-V", "--version", "show_version", is_flag=True, help="Show the version.")
-@click.option("--dump-probe-types", is_flag=True, help="List the supported probe point families.")
-@click.option("--dump-functions", is_flag=True, help="List the tapset functions.")
-@click.option("--compatible", metavar="VERSION", help="Behave like SystemTap VERSION.")
-@click.option("--suppress-handler-errors", is_flag=True, help="Ignore run-time errors in handlers.")
-@click.option("--probe-support", is_flag=True, help="Print what this kernel can serve.")
-@click.option("--list-active", is_flag=True, help="Show the kernel events ftstap sessions hold: address, type (k kprobe, r return probe, u uprobe, t tracepoint, e eprobe), place, owning pid.")
-@click.option("--run", "run_image", metavar="IMAGE", help="Run a program image made by -p4.")
-@click.option("--disable-cache", is_flag=True, help="Neither use nor fill the cache of compiled programs.")
-@click.option("--poison-cache", is_flag=True, help="Compile again and replace the cached program.")
-@click.option("--clean-cache", is_flag=True, help="Empty the cache of compiled programs, then exit.")
-@click.option("--prologue-searching", is_flag=False, flag_value="auto", default=None, callback=_prologue,
-              metavar="[WHEN]", help="Accepted for stap compatibility (always/never/auto).")
-@click.option("--suppress-time-limits", is_flag=True, help="Accepted for stap compatibility.")
-@click.option("--rlimit-as", callback=_rlimit, metavar="N", help="Limit the address space.")
-@click.option("--rlimit-cpu", callback=_rlimit, metavar="N", help="Limit CPU time.")
-@click.option("--rlimit-nproc", callback=_rlimit, metavar="N", help="Limit processes.")
-@click.option("--rlimit-stack", callback=_rlimit, metavar="N", help="Limit the stack.")
-@click.option("--rlimit-fsize", callback=_rlimit, metavar="N", help="Limit file size.")
-def command(**kw):
+def command(argv: list[str]) -> int:
+    kw, words = parse(OPTIONS, argv)
+    if kw.pop("help"):
+        sys.stdout.write(help_text("ftstap", "[OPTIONS] [SCRIPT | -e SCRIPT] [ARGS]...", DESCRIPTION,
+                                   OPTIONS, EXAMPLES))
+        return 0
+    kw["words"] = words
+    if kw["last_pass"] is None:
+        kw.pop("last_pass")
     opts = Options.from_cli(kw)
     if opts.show_version:
-        click.echo(f"ftstap {__version__}: SystemTap-compatible tracer "
-                   f"(language of SystemTap {opts.systemtap_version}), tracefs + perf_event runtime")
-        return
+        print(f"ftstap {__version__}: SystemTap-compatible tracer "
+              f"(language of SystemTap {opts.systemtap_version}), tracefs + perf_event runtime")
+        return 0
     from .driver import run
-    sys.exit(run(opts))
+    return run(opts)
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -112,33 +125,29 @@ def main(argv: list[str] | None = None) -> None:
         if key in _NOT_FOR_FTSTAP or (key.startswith("-r") and not key.startswith("--") and key != "-"):
             if key not in _NOT_FOR_FTSTAP:
                 key = "-r"  # -rRELEASE
-            click.echo(f"ftstap: option '{key}' is not supported: {_NOT_FOR_FTSTAP[key]}", err=True)
+            _err(f"ftstap: option '{key}' is not supported: {_NOT_FOR_FTSTAP[key]}")
             sys.exit(1)
         if arg == "--":
             break
     try:
-        command.main(argv, prog_name="ftstap", standalone_mode=False)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except click.ClickException as e:
-        click.echo(f"ftstap: {e.format_message()}", err=True)
-        click.echo("Try 'ftstap -h' for help.", err=True)
-        sys.exit(1)
-    except click.exceptions.Abort:
+        sys.exit(command(argv))
+    except CommandLineError as e:
+        _err(f"ftstap: {e}")
+        _err("Try 'ftstap -h' for help.")
         sys.exit(1)
     except FtstapError as e:
-        click.echo(e.render(), err=True)
+        _err(e.render())
         sys.exit(1)
     except RecursionError:
-        click.echo("ftstap: error: the script is nested too deeply", err=True)
+        _err("ftstap: error: the script is nested too deeply")
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:  # a bug in ftstap: one clear line, the details on request
         if os.environ.get("FTSTAP_DEBUG"):
             raise
-        click.echo(f"ftstap: internal error: {type(e).__name__}: {e} "
-                   f"(set FTSTAP_DEBUG=1 for the traceback, and please report it)", err=True)
+        _err(f"ftstap: internal error: {type(e).__name__}: {e} "
+             f"(set FTSTAP_DEBUG=1 for the traceback, and please report it)")
         sys.exit(2)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from .record import mutable
 
 from .errors import UsageError
 
@@ -17,11 +17,11 @@ DEFAULT_LIMITS = {
 }
 
 
-@dataclass
+@mutable
 class Options:
     script_text: str | None = None      # from -e
     script_file: str | None = None      # FILE or "-"
-    args: list[str] = field(default_factory=list)
+    args: list[str] = []
     last_pass: int = 5
     verbose: int = 0
     keep: bool = False
@@ -29,9 +29,9 @@ class Options:
     warnings_errors: bool = False
     unoptimized: bool = False
     guru: bool = False
-    defines: dict[str, str] = field(default_factory=dict)
-    include: list[str] = field(default_factory=list)
-    globals_: dict[str, str] = field(default_factory=dict)
+    defines: dict[str, str] = {}
+    include: list[str] = []
+    globals_: dict[str, str] = {}
     output: str | None = None
     command: str | None = None
     target_pid: int | None = None

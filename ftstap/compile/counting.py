@@ -143,7 +143,7 @@ def _nodes(node):
     if isinstance(node, (list, tuple)):
         for x in node:
             yield from _nodes(x)
-    elif hasattr(type(node), "_fields") and not isinstance(node, type):     # lang/record.py nodes
+    elif hasattr(type(node), "_fields") and not isinstance(node, type):     # ftstap/record.py nodes
         yield node
         for name in type(node)._fields:
             if name != "loc":

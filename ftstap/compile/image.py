@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass, field
+from ..record import mutable
 
 from ..runtime import native
 
@@ -58,7 +58,7 @@ class ImageError(Exception):
     """The builder was used wrongly (unknown opcode, bad operand, unplaced label)."""
 
 
-@dataclass
+@mutable
 class Label:
     """A jump target inside one function; place it with FunctionBuilder.place()."""
     fn: "FunctionBuilder"
@@ -184,7 +184,7 @@ class FunctionBuilder:
         self.finished = True
 
 
-@dataclass
+@mutable
 class Global:
     name: str
     vtype: int
@@ -197,7 +197,7 @@ class Global:
     init_str: int = NO_LOCATION
 
 
-@dataclass
+@mutable
 class Probe:
     name: str
     kind: int
@@ -363,7 +363,7 @@ class ImageBuilder:
 
 # ---- reading an image back -------------------------------------------------------------
 
-@dataclass
+@mutable
 class FuncInfo:
     name: str
     ret: str
@@ -373,15 +373,15 @@ class FuncInfo:
     code: bytes
 
 
-@dataclass
+@mutable
 class ImageInfo:
-    strings: list[bytes] = field(default_factory=list)
-    formats: list[int] = field(default_factory=list)
-    locs: list[tuple[int, int, int, int]] = field(default_factory=list)
-    globals: list[Global] = field(default_factory=list)
-    functions: list[FuncInfo] = field(default_factory=list)
-    probes: list[Probe] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
+    strings: list[bytes] = []
+    formats: list[int] = []
+    locs: list[tuple[int, int, int, int]] = []
+    globals: list[Global] = []
+    functions: list[FuncInfo] = []
+    probes: list[Probe] = []
+    events: list[dict] = []
 
     def s(self, i: int) -> str:
         return self.strings[i].decode("utf-8", "surrogateescape")

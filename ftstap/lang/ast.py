@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from .record import dataclass
+from ..record import dataclass
 from .source import Loc
 
 _NOLOC = None

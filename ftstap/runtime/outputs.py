@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import struct
 import time
-from dataclasses import dataclass, field
+from ..record import mutable
 
 from ..errors import FtstapError
 
@@ -53,12 +53,12 @@ def _open(name: str) -> int:
         raise FtstapError(f"cannot open output file '{name}': {e.strerror}") from None
 
 
-@dataclass
+@mutable
 class Outputs:
     """The fds a session writes to.  out_fd: the single stream (stdout or
     -o); bulk_fds: under -b, the fd of each CPU by index (-1 where none)."""
     out_fd: int = 1
-    bulk_fds: list[int] = field(default_factory=list)
+    bulk_fds: list[int] = []
 
     def close(self) -> None:
         for fd in {self.out_fd, *self.bulk_fds} - {-1, 0, 1, 2}:

@@ -27,7 +27,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from ..record import mutable
 
 from ..errors import FtstapError, KernelError
 from . import native
@@ -40,7 +40,7 @@ class Terminated(FtstapError):
     kind = "error"
 
 
-@dataclass
+@mutable
 class EventSpec:
     """One kernel event an event probe fires on (JSON-able: it is stored in
     the image).  kind: "tracepoint" (system, event), "uprobe" (path,
@@ -56,7 +56,7 @@ class EventSpec:
     path: str = ""
     offset: int = 0
     symbol: str = ""
-    args: list = field(default_factory=list)
+    args: list = []
     is_return: bool = False
     maxactive: int = 0
     type: int = 0
@@ -68,14 +68,14 @@ class EventSpec:
     filter: str = ""
     counting: bool = False    # a counter, no samples: the probe runs once at stop (compile/counting.py)
     task: bool = False        # the handler acts only for target(): may be opened on -c's process (taskscope.py)
-    fields: dict = field(default_factory=dict)
+    fields: dict = {}
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v not in ("", 0, False, [], {}) or k == "kind"}
+        return {k: v for k in self._fields if (v := getattr(self, k)) not in ("", 0, False, [], {}) or k == "kind"}
 
     @classmethod
     def from_dict(cls, d: dict) -> "EventSpec":
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        return cls(**{k: v for k, v in d.items() if k in cls._fields})
 
 
 def spec_from_source(source, args=(), callchain: bool = False, fields: dict | None = None) -> EventSpec:

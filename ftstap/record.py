@@ -1,9 +1,12 @@
-"""A small frozen-record decorator for AST nodes.
+"""Small record decorators: `dataclass` (frozen, for AST nodes and other
+values) and `mutable` (fields that change after construction).
 
-The standard dataclasses module generates and exec()s code for every class,
-which costs ~1.5 ms per class at import; the AST has ~40 classes and ftstap's
-startup budget is 150 ms.  These records share one generic implementation.
-Fields named in `_ignore` (default: `loc`) take no part in equality."""
+The standard dataclasses module costs ~12 ms to import (it pulls in
+`inspect`) and generates and exec()s code for every class (~0.5-1.5 ms
+each); the AST alone has ~40 classes and ftstap's startup budget is 150 ms.
+These records share one generic implementation.  Fields named in `_ignore`
+(default: `loc`) take no part in equality.  A mutable record's list, dict
+or set default is copied for each instance, as a default_factory would."""
 from __future__ import annotations
 
 _MISSING = object()
@@ -27,7 +30,7 @@ def _init(self, *args, **kw):
             default = cls._defaults.get(f, _MISSING)
             if default is _MISSING:
                 raise TypeError(f"{cls.__name__} needs field {f!r}")
-            d[f] = default
+            d[f] = default.copy() if isinstance(default, (list, dict, set)) else default
 
 
 def _key(self):
@@ -63,4 +66,12 @@ def dataclass(cls):
     cls.__repr__ = _repr
     cls.__setattr__ = _setattr
     cls.__match_args__ = fields
+    return cls
+
+
+def mutable(cls):
+    """Like dataclass, but fields may be assigned and instances are unhashable."""
+    dataclass(cls)
+    del cls.__setattr__
+    cls.__hash__ = None
     return cls
