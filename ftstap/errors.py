@@ -2,11 +2,11 @@
 exit codes; everything else raises one of these, never prints and exits."""
 from __future__ import annotations
 
-from .record import dataclass
+from .record import frozen
 from typing import Any
 
 
-@dataclass
+@frozen
 class Span:
     """A fixed place in a file (1-based line and column) with its line's text.
     ftstap.lang.source.Loc offers the same attributes, computed lazily; either
@@ -15,7 +15,6 @@ class Span:
     line: int
     col: int
     text: str = ""
-    _ignore = ()
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"

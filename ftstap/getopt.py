@@ -10,7 +10,7 @@ start-up time than all of pass 1).
 """
 from __future__ import annotations
 
-from .record import dataclass
+from .record import frozen
 from typing import Callable
 
 
@@ -18,7 +18,7 @@ class CommandLineError(Exception):
     """A bad command line; the message is what the user sees after 'ftstap: '."""
 
 
-@dataclass
+@frozen
 class Opt:
     names: tuple[str, ...]           # "-e", "--compatible", ...
     dest: str

@@ -55,9 +55,13 @@ def _setattr(self, name, value):
 
 
 def dataclass(cls):
-    fields = tuple(cls.__dict__.get("__annotations__", {}))
+    # Fields of record base classes first, as dataclasses orders them.
+    notes: dict = {}
+    for klass in reversed(cls.__mro__):
+        notes.update(klass.__dict__.get("__annotations__", {}))
+    fields = tuple(name for name, note in notes.items() if not str(note).startswith(("ClassVar", "typing.ClassVar")))
     cls._fields = fields
-    cls._defaults = {f: cls.__dict__[f] for f in fields if f in cls.__dict__}
+    cls._defaults = {f: getattr(cls, f) for f in fields if hasattr(cls, f)}
     ignore = cls.__dict__.get("_ignore", ("loc",))
     cls._compared = tuple(f for f in fields if f not in ignore)
     cls.__init__ = _init
@@ -69,9 +73,22 @@ def dataclass(cls):
     return cls
 
 
-def mutable(cls):
-    """Like dataclass, but fields may be assigned and instances are unhashable."""
-    dataclass(cls)
-    del cls.__setattr__
-    cls.__hash__ = None
-    return cls
+def frozen(cls):
+    """dataclass for values other than AST nodes: every field takes part in equality."""
+    if "_ignore" not in cls.__dict__:
+        cls._ignore = ()
+    return dataclass(cls)
+
+
+def mutable(cls=None, *, eq: bool = True):
+    """Like dataclass, but fields may be assigned.  Instances compare by their
+    fields and are unhashable, or with eq=False compare (and hash) by identity."""
+    def wrap(cls):
+        frozen(cls)
+        del cls.__setattr__
+        if eq:
+            cls.__hash__ = None
+        else:
+            del cls.__eq__, cls.__hash__
+        return cls
+    return wrap if cls is None else wrap(cls)

@@ -28,7 +28,7 @@ than one per event (WEIGHTED).  FTSTAP_NO_PUSHDOWN=1 turns it off
 (compile/kfilter.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import mutable
 
 from ..lang import ast as A
 from ..sema.program import LONG, STAT
@@ -47,7 +47,7 @@ FIXED_BUILTINS = frozenset({"pp", "pn", "ppfunc", "probefunc", "probemod", "is_r
 from ..kernel.tracefs import WEIGHTED_TRACEPOINTS as WEIGHTED
 
 
-@dataclass
+@mutable
 class Counter:
     var: object            # the global (sema Var)
     target: object         # Symbol or Index node

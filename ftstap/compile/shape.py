@@ -14,16 +14,16 @@ statement.  The prologue then has no effect but its locals, so a handler
 whose LAST does nothing for some event does nothing at all for it."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import mutable
 
 from ..lang import ast as A
 
 
-@dataclass
+@mutable
 class Shape:
     prologue: list
     last: object
-    bindings: dict = field(default_factory=dict)   # id(local Var) -> literal or Target node
+    bindings: dict = {}   # id(local Var) -> literal or Target node
 
 
 def _flatten(stmt, out: list) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from ..record import mutable
 from typing import ClassVar
 
 from ftstap.errors import KernelError
@@ -73,7 +73,7 @@ def _read(path: str, limit: int = -1) -> str | None:
         return None
 
 
-@dataclass
+@mutable
 class KernelFeatures:
     release: str
     version: tuple[int, int, int]
@@ -89,7 +89,8 @@ class KernelFeatures:
     cpus: tuple[int, ...]               # online CPU ids
     eprobe_events: bool = False         # tracefs README documents `e:` (see has_eprobes)
     snapshot: str | None = None         # set when loaded from a snapshot dir
-    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _cache: dict = {}                    # derived facts, computed on first use
+    _ignore = ("_cache",)
 
     # -- detection ----------------------------------------------------------
     @classmethod
@@ -270,8 +271,7 @@ class KernelFeatures:
 
     # -- snapshots ---------------------------------------------------------------
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("_cache", None)
+        d = {f: getattr(self, f) for f in self._fields if f != "_cache"}
         d.pop("snapshot", None)
         d["version"] = list(self.version)
         d["cpus"] = list(self.cpus)

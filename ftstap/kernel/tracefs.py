@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-from dataclasses import dataclass
+from ..record import frozen
 
 from ftstap.errors import KernelError
 
@@ -114,7 +114,7 @@ def read_error_log(root: str | None = None) -> list[str]:
 _CHAR_TYPES = frozenset({"char", "const char", "signed char", "unsigned char"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Field:
     """One field of a tracepoint record, as the event's `format` file gives it.
 
@@ -151,7 +151,7 @@ class Field:
         return self.ctype.endswith("*") and not self.is_array
 
 
-@dataclass(frozen=True)
+@frozen
 class EventFormat:
     name: str
     id: int

@@ -3,9 +3,8 @@ library, and make the checks stap makes at parse time."""
 from __future__ import annotations
 
 import os
-import platform
 import sys
-from dataclasses import dataclass, field
+from ..record import mutable
 
 from ..errors import ErrorList, FtstapError, SourceError, Span
 from . import ast as A
@@ -14,11 +13,11 @@ from .preprocess import PPContext, Preprocessor
 from .library import library_dirs
 from .source import Loc, Source, decode, read_source  # noqa: F401 (read_source, decode: used via frontend)
 
-@dataclass
+@mutable
 class Pass1Result:
     script: A.Script                       # the user's script
-    tapsets: list[A.Script] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    tapsets: list[A.Script] = []
+    warnings: list[str] = []
 
 
 def _files(dirs: list[str], suffix: str) -> list[str]:
@@ -33,7 +32,7 @@ def _files(dirs: list[str], suffix: str) -> list[str]:
 
 def default_context(args: list[str], guru: bool, compatible: str | None,
                     config=None) -> PPContext:
-    uname = platform.uname()
+    uname = os.uname()   # not platform.uname(): importing platform costs ~4 ms
     return PPContext(kernel_release=uname.release, arch=uname.machine, runtime="kernel",
                      systemtap_v=compatible or "5.3", privilege="stapdev",
                      guru=guru, args=list(args), config=config)

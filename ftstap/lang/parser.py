@@ -8,7 +8,7 @@ what was expected and what was seen, as stap's do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import mutable
 
 from ..errors import SourceError
 from . import ast as A
@@ -19,7 +19,7 @@ from .probepoints import ProbePointParser
 MAX_STMT_NESTING = 500
 
 
-@dataclass
+@mutable
 class ParseOptions:
     guru: bool = False        # -g: embedded C and guru-only operators allowed
     privileged: bool = False  # a tapset file: like guru for embedded code

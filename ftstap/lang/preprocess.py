@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from ..record import mutable
 from typing import Callable
 
 from ..errors import SourceError
@@ -26,7 +26,7 @@ BUILTIN_AT = frozenset("""@count @sum @min @max @avg @variance @hist_log @hist_l
 MAX_EXPANSION_DEPTH = 200
 
 
-@dataclass
+@mutable
 class PPContext:
     """What preprocessor conditions can ask about."""
     kernel_release: str = "0.0.0"
@@ -35,7 +35,7 @@ class PPContext:
     systemtap_v: str = "5.3"
     privilege: str = "stapdev"
     guru: bool = False
-    args: list[str] = field(default_factory=list)
+    args: list[str] = []
     config: Callable[[str], str] | None = None  # CONFIG_X -> "y"/"m"/"" ...
 
     @property
@@ -43,7 +43,7 @@ class PPContext:
         return self.kernel_release.split("-")[0]
 
 
-@dataclass
+@mutable
 class Macro:
     name: str
     params: list[str]

@@ -7,13 +7,13 @@ serves a probe point, and gets back the concrete event sources."""
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from ..record import mutable
 from typing import Any
 
 from ..lang import ast as A
 
 
-@dataclass
+@mutable
 class ContextVar:
     """A `$name` a probe offers: its stap type and how to fetch it."""
     name: str
@@ -23,13 +23,13 @@ class ContextVar:
     btf_type: int | None = None  # BTF type id (kernel function parameters), for $var->field
 
 
-@dataclass
+@mutable
 class EventSource:
     """One concrete thing that fires a handler."""
     kind: str                  # begin end error never timer tracepoint kprobe uprobe perf
     pp: str                    # the probe point as stap prints it (pp())
-    detail: dict = field(default_factory=dict)
-    context: dict[str, ContextVar] = field(default_factory=dict)
+    detail: dict = {}
+    context: dict[str, ContextVar] = {}
     priority: int = 0          # begin(N) / end(N)
     is_return: bool = False    # .return probes (@entry, $return)
     warning: str | None = None  # e.g. "served by a tracepoint"

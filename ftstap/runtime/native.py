@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import functools
-from ..record import dataclass
+from ..record import frozen
 
 from ..errors import FtstapError, KernelError
 
@@ -25,7 +25,7 @@ class ImageLoadError(FtstapError):
     kind = "error"
 
 
-@dataclass
+@frozen
 class OpInfo:
     number: int
     name: str
@@ -34,7 +34,7 @@ class OpInfo:
     effect: tuple      # (int pop, int push, str pop, str push); -1 where variable
 
 
-@dataclass
+@frozen
 class BuiltinInfo:
     number: int
     name: str

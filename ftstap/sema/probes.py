@@ -4,7 +4,7 @@ providers of ftstap.probes for what remains."""
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from ..record import mutable
 
 from ..errors import SemanticError
 from ..lang import ast as A
@@ -15,7 +15,7 @@ from ..probes.base import EventSource, Unservable
 MAX_ALIAS_DEPTH = 30
 
 
-@dataclass
+@mutable
 class Binding:
     source: EventSource
     prologues: list[A.Block]     # in execution order

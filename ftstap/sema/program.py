@@ -5,7 +5,7 @@ so what pass 2 learns about a node lives in the probe's or function's own
 tables, keyed by id(node): types, and which variable a symbol names."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import mutable
 
 from ..lang import ast as A
 from ..probes.base import EventSource
@@ -13,18 +13,18 @@ from ..probes.base import EventSource
 LONG, STRING, STAT, HIST, VOID = "long", "string", "stat", "hist", "void"
 
 
-@dataclass(eq=False)
+@mutable(eq=False)
 class Var:
     name: str
     kind: str                         # global, local, param
     type: str | None = None           # long, string, stat (value type for arrays)
     arity: int | None = None          # 0 scalar, N array with N keys, None unknown
-    key_types: list = field(default_factory=list)
+    key_types: list = []
     decl: A.Global | None = None
     loc: object = None
     read: bool = False
     written: bool = False
-    hist: list = field(default_factory=list)   # histogram shapes used on this stat
+    hist: list = []   # histogram shapes used on this stat
     shift: int = 0                    # @variance(x, N) scaling bits
     tapset: bool = False              # declared in the tapset library
     ctype: int | None = None          # locals: BTF type id the value points to (autocast)
@@ -34,19 +34,19 @@ class Var:
         return bool(self.arity)
 
 
-@dataclass(eq=False)
+@mutable(eq=False)
 class Context:
     """A body being checked: a probe or a function."""
-    locals: dict[str, Var] = field(default_factory=dict)
-    types: dict[int, str] = field(default_factory=dict)
-    vars: dict[int, Var] = field(default_factory=dict)      # id(Symbol) -> Var
-    ctypes: dict[int, int] = field(default_factory=dict)    # id(node) -> BTF type id pointed to
+    locals: dict[str, Var] = {}
+    types: dict[int, str] = {}
+    vars: dict[int, Var] = {}      # id(Symbol) -> Var
+    ctypes: dict[int, int] = {}    # id(node) -> BTF type id pointed to
 
 
-@dataclass(eq=False)
+@mutable(eq=False)
 class Func(Context):
     decl: A.Function = None
-    params: list[Var] = field(default_factory=list)
+    params: list[Var] = []
     rtype: str | None = None
     tapset: bool = False
 
@@ -55,7 +55,7 @@ class Func(Context):
         return self.decl.name
 
 
-@dataclass(eq=False)
+@mutable(eq=False)
 class ProbeInst(Context):
     """One probe handler bound to one event source."""
     source: EventSource = None
@@ -69,10 +69,10 @@ class ProbeInst(Context):
         return self.source.pp
 
 
-@dataclass
+@mutable
 class Program:
     probes: list[ProbeInst]
     globals: dict[str, Var]
     functions: list[Func]
-    warnings: list[str] = field(default_factory=list)
-    limits: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = []
+    limits: dict[str, int] = {}
