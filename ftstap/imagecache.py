@@ -74,10 +74,18 @@ def _kernel() -> list[str]:
             _read("/sys/devices/system/cpu/online").strip()]
 
 
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:         # removed while we run in it
+        return None
+
+
 def applies(opts) -> bool:
-    """A full run (pass 5) whose image is not kept or patched with -G."""
+    """A full run (pass 5) whose image is not kept or patched with -G, from a
+    working directory that still exists (relative paths are part of the key)."""
     return (opts.last_pass == 5 and not opts.disable_cache and not opts.globals_ and not opts.keep
-            and not opts.run_image)
+            and not opts.run_image and _cwd() is not None)
 
 
 class Slot:
@@ -87,7 +95,7 @@ class Slot:
         options = sorted((k, repr(v)) for k, v in vars(opts).items() if k not in _REPORTING_ONLY)
         env = sorted((k, v) for k, v in os.environ.items()
                      if k.startswith("FTSTAP_") or k in ("PATH", "SYSTEMTAP_TAPSET", "TZ"))
-        self.material = "\0".join([f"v{VERSION}", source_name, source_text, repr(options), os.getcwd(),
+        self.material = "\0".join([f"v{VERSION}", source_name, source_text, repr(options), _cwd() or "",
                                    str(os.geteuid()), repr(env)] + _kernel() + _code_stamps(opts.include))
         data = self.material.encode("utf-8", "surrogateescape")
         # zlib's checksums, not hashlib (~7 ms to import): the full text is compared on use.

@@ -85,3 +85,13 @@ def test_partial_passes_and_failed_compiles_are_not_cached(run):
     assert run("-p4", "-e", "probe begin { exit() }")[0] == 0
     assert run("-e", "probe begin { exit( }")[0] == 1
     assert run.entries() == []
+
+
+def test_a_removed_working_directory_runs_without_the_cache(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    r = subprocess.run(["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "$0" -m ftstap -e "$1"',
+                        sys.executable, 'probe begin { println("here"); exit() }'],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert (r.returncode, r.stdout) == (0, "here\n"), r.stderr
