@@ -30,7 +30,8 @@ import os
 import pickle
 import zlib
 
-from .sema.tapsets import cache_dir, stamp as _stamp   # one cache directory, one way to stamp a file
+# One cache directory, one way to stamp a file, one safe way to unpickle.
+from .sema.tapsets import _private, cache_dir, load_private, make_private_dir, stamp as _stamp
 
 VERSION = 1
 MAX_ENTRIES = 128
@@ -110,9 +111,8 @@ class Slot:
         if self.poisoned:
             return None
         try:
-            with open(self.path, "rb") as f:
-                entry = pickle.load(f)
-            if entry["material"] != self.material:
+            entry = load_private(self.path)
+            if entry is None or entry["material"] != self.material:
                 return None
             if any(_stamp(path) != stamp for path, stamp in entry["files"]):
                 return None
@@ -125,9 +125,9 @@ class Slot:
         entry = {"material": self.material, "files": files, "warnings": self.warnings, "image": image}
         d = os.path.dirname(self.path)
         try:
-            os.makedirs(d, exist_ok=True)
+            make_private_dir(d)
             tmp = f"{self.path}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as f:
+            with open(tmp, "wb", opener=_private) as f:
                 pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
             _prune(d)

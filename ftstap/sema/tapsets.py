@@ -38,20 +38,36 @@ def cache_key(paths: list[str], macro_paths: list[str], settings: tuple) -> str:
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}{len(data):x}"
 
 
-def load(key: str):
-    """(tapsets, warnings) from the cache, or None."""
-    path = os.path.join(cache_dir(), f"tapsets-{key}.pickle")
+def load_private(path: str):
+    """Unpickle a cache file, but only one this user wrote and nobody else may
+    change (unpickling runs code: ftstap often runs as root), else None."""
     try:
         with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return None
             return pickle.load(f)
     except Exception:          # missing, stale format, truncated: parse again
         return None
 
 
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
+def make_private_dir(d: str) -> None:
+    os.makedirs(d, mode=0o700, exist_ok=True)
+
+
+def load(key: str):
+    """(tapsets, warnings) from the cache, or None."""
+    return load_private(os.path.join(cache_dir(), f"tapsets-{key}.pickle"))
+
+
 def store(key: str, value) -> None:
     d = cache_dir()
     try:
-        os.makedirs(d, exist_ok=True)
+        make_private_dir(d)
         for old in os.listdir(d):        # one library version at a time
             if old.startswith("tapsets-") and old != f"tapsets-{key}.pickle":
                 try:
@@ -59,7 +75,7 @@ def store(key: str, value) -> None:
                 except OSError:
                     pass
         tmp = os.path.join(d, f".tapsets-{key}.{os.getpid()}")
-        with open(tmp, "wb") as f:
+        with open(tmp, "wb", opener=_private) as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, os.path.join(d, f"tapsets-{key}.pickle"))
     except Exception:

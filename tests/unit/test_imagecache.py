@@ -95,3 +95,14 @@ def test_a_removed_working_directory_runs_without_the_cache(tmp_path):
                         sys.executable, 'probe begin { println("here"); exit() }'],
                        capture_output=True, text=True, timeout=60, env=env)
     assert (r.returncode, r.stdout) == (0, "here\n"), r.stderr
+
+
+def test_an_entry_others_may_write_is_not_used(run, tmp_path):
+    # Unpickling runs code: a cache file group- or world-writable is ignored.
+    script = "probe begin { println(7); exit() }"
+    run("-e", script)
+    [entry] = run.entries()
+    os.chmod(tmp_path / "cache" / "ftstap" / entry, 0o666)
+    rc, out, err = run("-v", "-e", script)
+    assert out == "7\n" and CACHED not in err
+    assert CACHED in run("-v", "-e", script)[2]      # the entry written again, privately
