@@ -9,14 +9,14 @@ known here, before the event exists; the runtime checks them against the
 created event's format file."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import mutable
 
 from ..errors import SemanticError
 
 _SIZES = {"s8": 1, "u8": 1, "s16": 2, "u16": 2, "s32": 4, "u32": 4, "s64": 8, "u64": 8}
 
 
-@dataclass
+@mutable
 class Fetched:
     """One fetch-arg, shaped like a tracefs Field so compile.fields can load it."""
     name: str
@@ -38,12 +38,12 @@ class Fetched:
         return f"{self.name}={self.expr}:{self.type}"
 
 
-@dataclass
+@mutable
 class FetchPlan:
     """The fetch-args of one kprobe/uprobe event, in record order."""
     source: object               # probes.base.EventSource
-    args: list[Fetched] = field(default_factory=list)
-    _by_key: dict = field(default_factory=dict)
+    args: list[Fetched] = []
+    _by_key: dict = {}
 
     @property
     def first_offset(self) -> int:

@@ -20,7 +20,7 @@ import bisect
 import fnmatch
 import struct
 import sys
-from dataclasses import dataclass
+from ..record import frozen
 from typing import NamedTuple
 
 from ftstap.errors import KernelError
@@ -67,7 +67,7 @@ class Step(NamedTuple):
     offset: int          # byte offset of the member in its object
 
 
-@dataclass(frozen=True)
+@frozen
 class BtfType:
     id: int
     kind: int
@@ -83,7 +83,7 @@ class BtfType:
         return KIND_NAMES[self.kind] if self.kind < len(KIND_NAMES) else f"KIND{self.kind}"
 
 
-@dataclass(frozen=True)
+@frozen
 class MemberChain:
     """Result of member_chain(): where `$v->a->b` lives.
 

@@ -19,7 +19,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from ..record import frozen
 
 from ftstap.errors import KernelError
 from ftstap.kernel.tracefs import find_tracefs, read_error_log, read_format, EventFormat
@@ -40,7 +40,7 @@ _CONFIG = {KPROBE_FILE: "CONFIG_KPROBE_EVENTS (and CONFIG_KPROBES)",
 _FILES = {"kprobe": KPROBE_FILE, "uprobe": UPROBE_FILE, "eprobe": DYNAMIC_FILE}
 
 
-@dataclass(frozen=True)
+@frozen
 class DynamicEvent:
     """One definition written to kprobe_events, uprobe_events or dynamic_events."""
     kind: str          # "kprobe", "uprobe" or "eprobe"
@@ -329,7 +329,7 @@ def remove_stale_groups(root: str | None = None) -> list[str]:
     return sorted(removed)
 
 
-@dataclass(frozen=True)
+@frozen
 class ActiveProbe:
     """One row of `ftstap --list-active`."""
     address: str       # hex address, or "-" when it cannot be known

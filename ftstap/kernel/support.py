@@ -6,12 +6,12 @@ config option that is missing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import frozen
 
 from ftstap.kernel.features import KernelFeatures
 
 
-@dataclass(frozen=True)
+@frozen
 class Support:
     family: str               # probe points, as a script spells them
     provider: str | None      # what serves them here; None: nothing does
