@@ -7,6 +7,7 @@ measurements taken in the same process run as their reference, so ratios
 stay meaningful on a noisy machine."""
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import time
@@ -24,6 +25,14 @@ class Result:
     high: float
     reference: str | None = None     # label of the row this one is compared with
     notes: list[str] = field(default_factory=list)
+
+
+def cached_env(prefix: str) -> dict:
+    """This environment, but with a bytecode cache under prefix (as an
+    installed package has its .pyc files)."""
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=prefix)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def time_command(argv: list[str], runs: int, warmup: int = 1, env=None) -> list[float]:

@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 
-from . import Result, summarize
+from . import Result, cached_env, summarize
 
 TITLE = "events (getppid overhead vs C reader, perf, bpftrace; throughput; startup; RSS)"
 SECONDS = 1.0
@@ -88,12 +88,6 @@ def tracepoint_id() -> int:
     system, event = TRACEPOINT.split(":")
     with open(os.path.join(find_tracefs(), "events", system, event, "id")) as f:
         return int(f.read())
-
-
-def cached_env(prefix: str) -> dict:
-    env = dict(os.environ, PYTHONPYCACHEPREFIX=prefix)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
 
 
 def ftstap(*args: str) -> list[str]:

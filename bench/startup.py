@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import Result, summarize, time_command
+from . import Result, cached_env, summarize, time_command
 
 TITLE = "startup (pass 1 of a one-line script)"
 SCRIPT = 'probe begin { println("hi") }'
@@ -31,17 +31,10 @@ def _console_script() -> str | None:
     return path if os.access(path, os.X_OK) else None
 
 
-def _cached_env(prefix: str) -> dict:
-    """This environment, but with a bytecode cache (as an installed package has)."""
-    env = dict(os.environ, PYTHONPYCACHEPREFIX=prefix)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
 def commands(cache_dir: str) -> list[tuple[str, list[str], str | None, dict | None]]:
     """(label, argv, reference label, env) rows; env None is this environment."""
     py = sys.executable
-    cached = _cached_env(cache_dir)
+    cached = cached_env(cache_dir)
     here = "no .pyc" if sys.flags.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE") else "as is"
     p1 = ["-p1", "-e", SCRIPT]
     rows = [
@@ -105,7 +98,7 @@ def import_profile(top: int = 15) -> str:
     (`python -X importtime`, self times, bytecode cached; modules that
     `python -c pass` imports too, e.g. from site and .pth files, left out)."""
     with tempfile.TemporaryDirectory(prefix="ftstap-bench-pyc-") as cache_dir:
-        env = _cached_env(cache_dir)
+        env = cached_env(cache_dir)
         argv = [sys.executable, "-X", "importtime", "-m", "ftstap", "-p1", "-e", SCRIPT]
         _importtime(argv, env)                      # fill the bytecode cache
         base = {name.strip() for _, _, name in _importtime([sys.executable, "-X", "importtime", "-c", "pass"], env)}

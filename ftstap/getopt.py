@@ -33,6 +33,10 @@ class Opt:
         return self.metavar is not None and self.optional_value is None
 
 
+# What a flag that was not given leaves in its dest (multi: [], the others: None).
+_ABSENT = {"count": 0, "flag": False}
+
+
 def _convert(opt: Opt, name: str, value: str):
     if opt.check is not None:
         try:
@@ -113,8 +117,7 @@ def parse(options: list[Opt], argv: list[str]) -> tuple[dict, list[str]]:
         else:
             words.append(arg)
     for o in options:
-        values.setdefault(o.dest, [] if o.kind == "multi" else (0 if o.kind == "count" else
-                                                                 (False if o.kind == "flag" else None)))
+        values.setdefault(o.dest, [] if o.kind == "multi" else _ABSENT.get(o.kind))
     return values, words
 
 

@@ -13,13 +13,14 @@ An entry is keyed by everything a compile depends on:
 - the kernel: release and build, boot id (tracepoint ids, kallsyms and BTF
   are fixed for a boot), loaded modules and online CPUs;
 - ftstap's own code and tapset library (path, size and mtime of each file);
-- the files the compile read besides those (@include'd scripts, the ELF
-  files of process(...) probes), recorded in the entry and checked on use.
+- the ELF files the compile read (process(...) probes and their
+  libraries), recorded in the entry and checked on use.
 
 The entry keeps the whole key text and compares it on use, so a checksum
 collision is a miss, never a wrong program.  Warnings of the compile are
 stored and printed again on a hit.  Only successful compiles are stored;
-any problem reading or writing the cache just means compiling again.
+entries are kept as ftstap/cachefiles.py keeps them, and any problem reading
+or writing the cache just means compiling again.
 
 --disable-cache neither reads nor writes it, --poison-cache compiles again
 and replaces the entry, --clean-cache empties it.
@@ -27,11 +28,10 @@ and replaces the entry, --clean-cache empties it.
 from __future__ import annotations
 
 import os
-import pickle
 import zlib
 
-# One cache directory, one way to stamp a file, one safe way to unpickle.
-from .sema.tapsets import _private, cache_dir, load_private, make_private_dir, stamp as _stamp
+from . import cachefiles
+from .cachefiles import cache_dir, stamp as _stamp
 
 VERSION = 1
 MAX_ENTRIES = 128
@@ -110,29 +110,21 @@ class Slot:
         """(image, warnings) of a valid entry, or None."""
         if self.poisoned:
             return None
+        entry = cachefiles.load(self.path)
         try:
-            entry = load_private(self.path)
             if entry is None or entry["material"] != self.material:
                 return None
             if any(_stamp(path) != stamp for path, stamp in entry["files"]):
                 return None
             return entry["image"], entry["warnings"]
-        except Exception:       # missing, stale format, truncated: compile again
+        except (KeyError, TypeError, ValueError):     # an entry of another format: compile again
             return None
 
     def store(self, image: bytes) -> None:
         files = [(p, _stamp(p)) for p in dict.fromkeys(_read_during_compile)]
         entry = {"material": self.material, "files": files, "warnings": self.warnings, "image": image}
-        d = os.path.dirname(self.path)
-        try:
-            make_private_dir(d)
-            tmp = f"{self.path}.{os.getpid()}.tmp"
-            with open(tmp, "wb", opener=_private) as f:
-                pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-            _prune(d)
-        except OSError:
-            pass
+        if cachefiles.store(self.path, entry):
+            _prune(os.path.dirname(self.path))
 
 
 def _entries(d: str) -> list[str]:
@@ -153,19 +145,9 @@ def _prune(d: str) -> None:
         except OSError:
             return 0
     for p in sorted(entries, key=mtime)[:len(entries) - MAX_ENTRIES]:
-        try:
-            os.unlink(p)
-        except OSError:
-            pass
+        cachefiles.remove(p)
 
 
 def clean() -> int:
     """--clean-cache: remove every entry; the number removed."""
-    n = 0
-    for p in _entries(cache_dir()):
-        try:
-            os.unlink(p)
-            n += 1
-        except OSError:
-            pass
-    return n
+    return sum(cachefiles.remove(p) for p in _entries(cache_dir()))

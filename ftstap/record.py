@@ -54,7 +54,7 @@ def _setattr(self, name, value):
     raise AttributeError(f"{type(self).__name__} is immutable")
 
 
-def dataclass(cls):
+def _record(cls):
     # Fields of record base classes first, as dataclasses orders them.
     notes: dict = {}
     for klass in reversed(cls.__mro__):
@@ -65,11 +65,17 @@ def dataclass(cls):
     ignore = cls.__dict__.get("_ignore", ("loc",))
     cls._compared = tuple(f for f in fields if f not in ignore)
     cls.__init__ = _init
+    cls.__repr__ = _repr
+    cls.__match_args__ = fields
+    return cls
+
+
+def dataclass(cls):
+    """An immutable record (AST nodes: `loc` takes no part in equality)."""
+    _record(cls)
     cls.__eq__ = _eq
     cls.__hash__ = _hash
-    cls.__repr__ = _repr
     cls.__setattr__ = _setattr
-    cls.__match_args__ = fields
     return cls
 
 
@@ -81,14 +87,14 @@ def frozen(cls):
 
 
 def mutable(cls=None, *, eq: bool = True):
-    """Like dataclass, but fields may be assigned.  Instances compare by their
+    """A record whose fields may be assigned.  Instances compare by their
     fields and are unhashable, or with eq=False compare (and hash) by identity."""
     def wrap(cls):
-        frozen(cls)
-        del cls.__setattr__
+        if "_ignore" not in cls.__dict__:
+            cls._ignore = ()
+        _record(cls)
         if eq:
+            cls.__eq__ = _eq
             cls.__hash__ = None
-        else:
-            del cls.__eq__, cls.__hash__
         return cls
     return wrap if cls is None else wrap(cls)

@@ -96,8 +96,6 @@ def read_source(path: str) -> Source:
             with open(path, "rb") as f:
                 data = f.read()
             name = path
-            from ..imagecache import note_file
-            note_file(path)
     except OSError as e:
         raise FtstapError(f"cannot read script file '{path}': {e.strerror}") from None
     return Source(name, decode(data, name))

@@ -5,28 +5,17 @@ by name in pass 2).  Parsing them costs ~30 ms; unpickling the parsed ASTs
 ~2 ms.  The cache lives in $XDG_CACHE_HOME/ftstap (or ~/.cache/ftstap),
 keyed by everything the parse depends on: each file's path, size and
 mtime, the macro libraries, the preprocessor settings and ftstap's own
-parser files.  Any problem with the cache just means parsing again."""
+parser files (ftstap/cachefiles.py: where and how entries are kept).  Any
+problem with the cache just means parsing again."""
 from __future__ import annotations
 
-import zlib
 import os
-import pickle
+import zlib
+
+from .. import cachefiles
+from ..cachefiles import cache_dir, stamp
 
 VERSION = 1
-
-
-def cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "ftstap")
-
-
-def stamp(path: str) -> str:
-    """What identifies a file's version: path, size, mtime and inode."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return f"{path}:missing"
-    return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def cache_key(paths: list[str], macro_paths: list[str], settings: tuple) -> str:
@@ -38,45 +27,21 @@ def cache_key(paths: list[str], macro_paths: list[str], settings: tuple) -> str:
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}{len(data):x}"
 
 
-def load_private(path: str):
-    """Unpickle a cache file, but only one this user wrote and nobody else may
-    change (unpickling runs code: ftstap often runs as root), else None."""
-    try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                return None
-            return pickle.load(f)
-    except Exception:          # missing, stale format, truncated: parse again
-        return None
-
-
-def _private(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)
-
-
-def make_private_dir(d: str) -> None:
-    os.makedirs(d, mode=0o700, exist_ok=True)
+def _path(key: str) -> str:
+    return os.path.join(cache_dir(), f"tapsets-{key}.pickle")
 
 
 def load(key: str):
     """(tapsets, warnings) from the cache, or None."""
-    return load_private(os.path.join(cache_dir(), f"tapsets-{key}.pickle"))
+    return cachefiles.load(_path(key))
 
 
 def store(key: str, value) -> None:
-    d = cache_dir()
     try:
-        make_private_dir(d)
-        for old in os.listdir(d):        # one library version at a time
-            if old.startswith("tapsets-") and old != f"tapsets-{key}.pickle":
-                try:
-                    os.unlink(os.path.join(d, old))
-                except OSError:
-                    pass
-        tmp = os.path.join(d, f".tapsets-{key}.{os.getpid()}")
-        with open(tmp, "wb", opener=_private) as f:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, os.path.join(d, f"tapsets-{key}.pickle"))
-    except Exception:
-        pass
+        old = [n for n in os.listdir(cache_dir()) if n.startswith("tapsets-")]
+    except OSError:
+        old = []
+    for name in old:                     # one library version at a time
+        if name != os.path.basename(_path(key)):
+            cachefiles.remove(os.path.join(cache_dir(), name))
+    cachefiles.store(_path(key), value)
