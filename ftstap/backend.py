@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 from .errors import FtstapError
 from .options import Options
 
 
-def _image_path(opts: Options) -> str:
-    name = (opts.module_name or "stap_ftstap") + ".ftsimg"
-    return os.path.join(tempfile.gettempdir(), f"ftstap_{os.getpid()}_{name}") if not opts.module_name \
-        else os.path.abspath(name)
+def _write_image(image: bytes, opts: Options) -> str:
+    """Where -p4 (or -k) puts the image, written safely (ftstap/safefs.py):
+    with -m NAME, NAME.ftsimg in the current directory (as stap's NAME.ko);
+    otherwise a private directory made for it (mkdtemp, 0700), as stap
+    builds in /tmp/stapXXXXXX -- never a predictable name in /tmp."""
+    from . import safefs
+    if opts.module_name:
+        path = os.path.abspath(opts.module_name + ".ftsimg")
+    else:
+        path = os.path.join(safefs.private_dir("ftstap"), "stap_ftstap.ftsimg")
+    safefs.write_new(path, image, 0o644 if opts.module_name else 0o600)
+    return path
 
 
 def _event_definitions(events, filters=None, counted=None, stacks=None, task=()) -> list[str]:
@@ -68,9 +75,9 @@ def finish(program, opts: Options, cache_slot=None) -> int:
         sys.stdout.write(listing(image))
         return 0
     if opts.last_pass == 4 or opts.keep:
-        path = _image_path(opts)
-        with open(path, "wb") as f:
-            f.write(image)
+        path = _write_image(image, opts)
+        if opts.keep and opts.last_pass != 4:
+            print(f'Keeping program image "{path}"', file=sys.stderr)
         if opts.last_pass == 4:
             print(path)
             return 0
@@ -111,12 +118,10 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
 
 
 def run_image_file(path: str, opts: Options) -> int:
-    """ftstap --run IMAGE: pass 5 alone, on an image made by -p4 (maybe elsewhere)."""
-    try:
-        with open(path, "rb") as f:
-            image = f.read()
-    except OSError as e:
-        raise FtstapError(f"cannot read program image '{path}': {e.strerror}") from None
+    """ftstap --run IMAGE: pass 5 alone, on an image made by -p4 (maybe elsewhere).
+    The image runs as root: one another user owns or may change is refused."""
+    from .safefs import read_trusted
+    image = read_trusted(path, "program image")
     from .runtime.native import ImageLoadError
     try:
         return run(image, {}, opts)

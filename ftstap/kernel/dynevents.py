@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import re
+import stat
 import tempfile
 from ..record import frozen
 
@@ -123,17 +124,31 @@ def _remove(root: str, file: str, group: str, event: str) -> str | None:
     return None
 
 
-def registry_dir() -> str:
+def registry_dir() -> str | None:
     """Where sessions note the tracepoints they use, for --list-active
-    (tracepoints opened through perf leave no trace in tracefs)."""
-    for d in ("/run/ftstap", os.path.join(tempfile.gettempdir(), "ftstap-run")):
+    (tracepoints opened through perf leave no trace in tracefs): /run/ftstap,
+    else a directory of this user's in /tmp; never one another user owns or
+    may write (None: no registry)."""
+    from ..safefs import others_can_write
+    for d in ("/run/ftstap", os.path.join(tempfile.gettempdir(), f"ftstap-run-{os.geteuid()}")):
         try:
-            os.makedirs(d, exist_ok=True)
-            if os.access(d, os.W_OK):
+            try:
+                os.mkdir(d, 0o755)
+            except FileExistsError:
+                pass
+            st = os.lstat(d)
+            if stat.S_ISDIR(st.st_mode) and not others_can_write(st):
                 return d
         except OSError:
             continue
-    return tempfile.gettempdir()
+    return None
+
+
+def _registry_names(reg: str | None) -> list[str]:
+    try:
+        return sorted(os.listdir(reg)) if reg else []
+    except OSError:
+        return []
 
 
 class EventGroup:
@@ -233,10 +248,12 @@ class EventGroup:
     def note_tracepoints(self, names: list[str]) -> None:
         """Record "system:event" tracepoints this session opens, so that
         `list_active()` can show them; forgotten on close()."""
+        from ..safefs import write_new
         self._tracepoints.extend(names)
-        path = os.path.join(registry_dir(), f"{self.name}.json")
-        with open(path, "w") as f:
-            json.dump({"pid": self.pid, "tracepoints": self._tracepoints}, f)
+        reg = registry_dir()
+        if reg is not None:
+            data = json.dumps({"pid": self.pid, "tracepoints": self._tracepoints}).encode()
+            write_new(os.path.join(reg, f"{self.name}.json"), data, 0o644)
 
     # -- teardown ----------------------------------------------------------
     def close(self) -> None:
@@ -251,8 +268,10 @@ class EventGroup:
             else:
                 failures.append(why)
         if self._tracepoints:
+            reg = registry_dir()
             try:
-                os.unlink(os.path.join(registry_dir(), f"{self.name}.json"))
+                if reg is not None:
+                    os.unlink(os.path.join(reg, f"{self.name}.json"))
             except OSError:
                 pass
             self._tracepoints = []
@@ -317,7 +336,7 @@ def remove_stale_groups(root: str | None = None) -> list[str]:
         else:
             removed.add(m.group("group"))
     reg = registry_dir()
-    for name in os.listdir(reg):
+    for name in _registry_names(reg):
         g = _GROUP_RE.match(name[:-5]) if name.endswith(".json") else None
         if g and not _pid_alive(int(g.group(1))):
             try:
@@ -392,14 +411,16 @@ def list_active(root: str | None = None, kallsyms=None) -> list[ActiveProbe]:
             target, typ = place, "r" if ret else "k"
         rows.append(ActiveProbe(addr, typ, target, int(g.group(1)), m.group("group"), m.group("event")))
     reg = registry_dir()
-    for name in sorted(os.listdir(reg)):
+    for name in _registry_names(reg):
         g = _GROUP_RE.match(name[:-5]) if name.endswith(".json") else None
         if not g or not _pid_alive(int(g.group(1))):
             continue
         try:
-            with open(os.path.join(reg, name)) as f:
+            fd = os.open(os.path.join(reg, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with open(fd) as f:
                 tps = json.load(f).get("tracepoints", [])
-        except (OSError, ValueError):
+            tps = [tp for tp in tps if isinstance(tp, str)]
+        except (OSError, ValueError, AttributeError):
             continue
         for tp in tps:
             system, _, event = tp.partition(":")

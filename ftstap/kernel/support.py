@@ -36,12 +36,21 @@ def _tracepoints(f: KernelFeatures, family: str, events: list[str]) -> Support:
                    ("no tracepoint " + ", ".join(lost)) if lost else None)
 
 
+def _unseen(f: KernelFeatures, config: str) -> str:
+    """What is missing, said honestly when tracefs cannot be read (not root):
+    then its files cannot show whether the kernel has config."""
+    if f.events_root is None:
+        return f"unknown whether the kernel has {config}: tracefs ({f.tracefs_error})"
+    return config
+
+
 def _kprobe(f: KernelFeatures, family: str, what: str) -> Support:
     btf = "" if f.btf else "; no BTF, so no $argument names (CONFIG_DEBUG_INFO_BTF)"
     if f.kprobe_events:
         return Support(family, f"kprobe_events {what}", btf[2:] or None)
     if f.kprobe_pmu is not None:
         return Support(family, f"kprobe PMU (perf type {f.kprobe_pmu}) {what}", btf[2:] or None)
+    # no kprobe PMU: no CONFIG_KPROBE_EVENTS, whatever tracefs would say
     return Support(family, None, "CONFIG_KPROBES and CONFIG_KPROBE_EVENTS; functions "
                                  "covered by a tracepoint (syscalls) still work")
 
@@ -51,7 +60,7 @@ def _uprobe(f: KernelFeatures, family: str, what: str) -> Support:
         return Support(family, f"uprobe_events {what}")
     if f.uprobe_pmu is not None:
         return Support(family, f"uprobe PMU (perf type {f.uprobe_pmu}) {what}",
-                       "no uprobe_events: no fetch-args (CONFIG_UPROBE_EVENTS)")
+                       "no fetch-args without uprobe_events: " + _unseen(f, "CONFIG_UPROBE_EVENTS"))
     return Support(family, None, "CONFIG_UPROBES and CONFIG_UPROBE_EVENTS")
 
 
@@ -71,7 +80,7 @@ def probe_support(f: KernelFeatures) -> list[Support]:
         rows.append(Support(fam, "tracepoints raw_syscalls:sys_enter/sys_exit + syscall table",
                             "per-syscall tracepoints (CONFIG_FTRACE_SYSCALLS): no argument names"))
     else:
-        rows.append(Support(fam, None, "CONFIG_FTRACE_SYSCALLS"))
+        rows.append(Support(fam, None, _unseen(f, "CONFIG_FTRACE_SYSCALLS")))
 
     systems = f.tracepoint_systems()
     rows.append(Support('kernel.trace("SYS:EVENT")',

@@ -32,6 +32,17 @@ def _is_mounted(path: str) -> bool:
     return os.path.isdir(os.path.join(path, "events"))
 
 
+def _in_mount_table(path: str) -> bool:
+    """Is a tracefs (or debugfs holding tracing/) mounted at path?"""
+    try:
+        with open("/proc/self/mounts") as f:
+            mounts = [line.split()[1:3] for line in f if len(line.split()) > 2]
+    except OSError:
+        return False
+    return any(point == path and fs == "tracefs" for point, fs in mounts) or \
+        any(fs == "debugfs" and os.path.join(point, "tracing") == path for point, fs in mounts)
+
+
 def _mount_tracefs(target: str) -> None:
     """mount -t tracefs nodev TARGET, by the syscall (no mount(8) needed)."""
     import ctypes
@@ -55,6 +66,10 @@ def find_tracefs(mount: bool = True) -> str:
             _found = path
             return path
     target = CANDIDATES[0]
+    for path in CANDIDATES:
+        if not os.access(path, os.R_OK | os.X_OK) and _in_mount_table(path):
+            raise KernelError(f"tracefs is mounted on {path} but only root may use it "
+                              f"(mode {os.stat(path).st_mode & 0o777:o}): run ftstap as root")
     if not os.path.isdir(target):
         raise KernelError(f"{target} does not exist: this kernel has no tracefs "
                           "(CONFIG_TRACING / CONFIG_FTRACE is off)")

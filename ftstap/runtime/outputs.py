@@ -47,10 +47,8 @@ def bulk_names(path: str | None, cpus, now: float | None = None) -> dict[int, st
 
 
 def _open(name: str) -> int:
-    try:
-        return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    except OSError as e:
-        raise FtstapError(f"cannot open output file '{name}': {e.strerror}") from None
+    from ..safefs import open_output     # no symlink followed where others can write
+    return open_output(name)
 
 
 @mutable

@@ -24,3 +24,27 @@ def test_begin_end_timer_run_without_capabilities_or_tracefs():
     p = subprocess.run(["unshare", "-m", "sh", "-c", inner], capture_output=True, text=True, timeout=60,
                        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert (p.returncode, p.stdout) == (0, "n=3\n"), p.stderr
+
+
+def _as_nobody(*args):
+    if not shutil.which("setpriv"):
+        if os.environ.get("CI"):
+            pytest.fail("setpriv missing (util-linux)")
+        pytest.skip("setpriv missing")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           sys.executable, "-m", "ftstap", *args],
+                          capture_output=True, text=True, timeout=60, cwd=repo)
+
+
+def test_non_root_user_is_told_tracefs_is_root_only_not_missing():
+    from ftstap.kernel.tracefs import find_tracefs
+    root = find_tracefs()
+    if os.stat(root).st_mode & 0o005:
+        pytest.skip("tracefs is readable by others here")
+    p = _as_nobody("-e", "probe syscall.getpid { println(1) }")
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert "only root may use it" in p.stderr and "not mounted" not in p.stderr
+    table = _as_nobody("--probe-support").stdout
+    syscalls = next(line for line in table.splitlines() if line.startswith("syscall.*"))
+    assert "unknown whether the kernel has CONFIG_FTRACE_SYSCALLS" in syscalls, syscalls
