@@ -15,6 +15,13 @@ DEFAULT_LIMITS = {
     "MAXSKIPPED": 100, "MAXBACKTRACE": 20, "MAXNESTING": 10, "MAXTRYLOCK": 1000,
     "HIST_ELISION": 2,
 }
+_I64 = (1 << 63) - 1
+# The values each limit may take (what the runtime, native/ctx.c, accepts).
+LIMIT_RANGES = {
+    "MAXACTION": (1, _I64), "MAXMAPENTRIES": (1, 1 << 30), "MAXSTRINGLEN": (2, 1 << 24),
+    "MAXERRORS": (0, _I64), "MAXSKIPPED": (0, _I64), "MAXBACKTRACE": (0, _I64),
+    "MAXNESTING": (0, 10000), "MAXTRYLOCK": (0, _I64), "HIST_ELISION": (0, _I64),
+}
 
 
 @mutable
@@ -104,16 +111,23 @@ class Options:
         if self.timeout is not None and self.timeout <= 0:
             raise UsageError("-T expects a positive number of seconds")
         for name, value in self.defines.items():
-            if name in DEFAULT_LIMITS:
-                try:
-                    int(value, 0)
-                except ValueError:
-                    raise UsageError(f"-D {name} expects a number, not {value!r}") from None
+            if name in LIMIT_RANGES:
+                _check_limit(name, value)
         tmp = os.environ.get("TMPDIR")
         if tmp and not os.path.isdir(tmp):
             raise UsageError(f"TMPDIR={tmp} is not a directory")
         if self.wants_script() and self.script_text is None and self.script_file is None:
             raise UsageError("no script given: pass a FILE, '-' for stdin, or -e SCRIPT")
+
+
+def _check_limit(name: str, value: str) -> None:
+    low, high = LIMIT_RANGES[name]
+    try:
+        n = int(value, 0)
+    except ValueError:
+        n = None
+    if n is None or not low <= n <= high:
+        raise UsageError(f"-D {name} expects a number from {low} to {high}, not {value!r}")
 
 
 def _pairs(values, flag: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ INT_OPS = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "%": "MOD", "<<": "SH
 CMP_INT = {"==": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 CMP_STR = {"==": "SEQ", "!=": "SNE", "<": "SLT", "<=": "SLE", ">": "SGT", ">=": "SGE"}
 from .image import AGG
+_CHAINED = frozenset(INT_OPS) | frozenset(CMP_INT) | {"."}   # every Binary operator but && and ||
 CONV = {LONG: "%d", STRING: "%s"}
 
 
@@ -121,36 +122,36 @@ class ExprGen:
         return LONG
 
     def g_Binary(self, e, want):
+        """A left-deep chain (`a + b * c - d`, `x . y . z`) is compiled in one loop:
+        the leftmost operand, then each right operand and its operator."""
         op = e.op
         if op in ("&&", "||"):
             return self.logical(e, want)
-        if op == ".":
-            self.gen(e.left)
-            self.gen(e.right)
-            self.emit("CONCAT")
-            if not want:
-                self.emit("POPS")
-            return STRING
-        lt = self.type_of(e.left)
-        self.gen(e.left)
-        self.gen(e.right)
-        if op in CMP_INT:
-            self.emit((CMP_STR if lt == STRING else CMP_INT)[op])
-        elif op in ("/", "%"):
-            self.emit(INT_OPS[op], self.loc(e, f"operator '{op}'"))
-        else:
-            self.emit(INT_OPS[op])
+        first, nodes = A.left_chain(e, _CHAINED)
+        self.gen(first)
+        for n in nodes:
+            self.gen(n.right)
+            if n.op == ".":
+                self.emit("CONCAT")
+            elif n.op in CMP_INT:
+                self.emit((CMP_STR if self.type_of(n.left) == STRING else CMP_INT)[n.op])
+            elif n.op in ("/", "%"):
+                self.emit(INT_OPS[n.op], self.loc(n, f"operator '{n.op}'"))
+            else:
+                self.emit(INT_OPS[n.op])
+        t = STRING if op == "." else LONG
         if not want:
-            self.emit("POPI")
-        return LONG
+            self.pop(t)
+        return t
 
     def logical(self, e, want):
+        """`a && b && c`: the first false (true for ||) operand ends the chain."""
         false, end = self.label(), self.label()
         jump = "JZ" if e.op == "&&" else "JNZ"
-        self.gen(e.left)
-        self.emit(jump, false)
-        self.gen(e.right)
-        self.emit(jump, false)
+        first, nodes = A.left_chain(e, (e.op,))
+        for operand in [first] + [n.right for n in nodes]:
+            self.gen(operand)
+            self.emit(jump, false)
         self.emit("PUSHI", 1 if e.op == "&&" else 0)
         self.emit("JMP", end)
         self.place(false)

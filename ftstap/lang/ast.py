@@ -371,6 +371,25 @@ class Script:
         return [i for i in self.items if isinstance(i, kind)]
 
 
+# The operators of each left-associative precedence level (expressions.py).
+LEVELS = ("||", "&&", "|", "^", "&", "< > <= >= == !=", "<< >> >>>", ".", "+ -", "* / %")
+LEVEL_OF = {op: frozenset(level.split()) for level in LEVELS for op in level.split()}
+
+
+def left_chain(e: Binary, ops=None) -> tuple[Expr, list[Binary]]:
+    """A left-deep chain `a op b op c ...` of Binary nodes whose operators are
+    in `ops` (default: e's precedence level), without recursion: the leftmost
+    operand and the nodes from the innermost out.  Flat chains of 10,000 terms
+    are common in generated scripts; nothing walks them recursively."""
+    ops = LEVEL_OF.get(e.op, (e.op,)) if ops is None else ops
+    nodes = []
+    while isinstance(e, Binary) and e.op in ops:
+        nodes.append(e)
+        e = e.left
+    nodes.reverse()
+    return e, nodes
+
+
 def walk(node):
     """Every AST node under `node` (lists and tuples looked into), itself
     included, in no particular order."""

@@ -45,6 +45,13 @@ def _paren_base(b: A.Expr) -> str:
     return f"({expr(b)})"
 
 
+def _binary(e: A.Binary) -> str:
+    """A left-deep chain of one precedence level in one pair of parentheses
+    (`(a + b - c)`): it parses back to the same tree, and no chain is too long."""
+    first, nodes = A.left_chain(e)
+    return "(" + " ".join([expr(first)] + [f"{n.op} {expr(n.right)}" for n in nodes]) + ")"
+
+
 def _print(e: A.Print) -> str:
     parts = ([_q(e.fmt)] if e.fmt is not None else []) + [expr(a) for a in e.args]
     return f"{e.name}({', '.join(parts)})"
@@ -91,7 +98,7 @@ _EXPR = {
     A.VarRef: _var,
     A.Unary: lambda e: f"({e.op}{expr(e.operand)})",
     A.Crement: lambda e: f"({expr(e.operand)}{e.op})" if e.post else f"({e.op}{expr(e.operand)})",
-    A.Binary: lambda e: f"({expr(e.left)} {e.op} {expr(e.right)})",
+    A.Binary: _binary,
     A.Regex: lambda e: f"({expr(e.left)} {e.op} {_q(e.pattern)})",
     A.Ternary: lambda e: f"({expr(e.cond)} ? {expr(e.then)} : {expr(e.other)})",
     A.Assign: lambda e: f"({expr(e.target)} {e.op} {expr(e.value)})",

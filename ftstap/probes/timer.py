@@ -11,6 +11,14 @@ UNIT_NS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000,
            "s": 1_000_000_000, "sec": 1_000_000_000}
 
 
+MAX_NS = (1 << 63) - 1   # an interval the program image (and timerfd) can hold
+
+
+def _signed(n):
+    """A probe point's literal number as stap reads it: a 64-bit signed value."""
+    return n - (1 << 64) if isinstance(n, int) and n >= 1 << 63 else n
+
+
 def _jiffy_ns() -> int:
     hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     return 1_000_000_000 // max(hz, 1)
@@ -32,9 +40,9 @@ class TimerProvider(Provider):
                                              "per_cpu": True})]
         if unit.name not in UNIT_NS and unit.name not in ("hz", "jiffies"):
             return None
-        n = arg_of(unit)
+        n = _signed(arg_of(unit))
         if not isinstance(n, int) or n <= 0:
-            raise SemanticError(f"timer.{unit.name} needs a positive number", unit.loc)
+            raise SemanticError(f"timer.{unit.name} needs a positive number, not {n}", unit.loc)
         if unit.name == "hz":
             interval = 1_000_000_000 // n
         elif unit.name == "jiffies":
@@ -47,15 +55,19 @@ class TimerProvider(Provider):
             r = comps[2]
             if r.name != "randomize":
                 return None
-            m = arg_of(r)
+            m = _signed(arg_of(r))
             if not isinstance(m, int) or m <= 0:
-                raise SemanticError("randomize needs a positive number", r.loc)
+                raise SemanticError(f"randomize needs a positive number, not {m}", r.loc)
             if unit.name == "hz":
                 raise SemanticError("timer.hz cannot be randomized", r.loc)
             rand = m * (UNIT_NS.get(unit.name) or _jiffy_ns())
             pp += f".randomize({m})"
         elif len(comps) > 3:
             return None
+        if interval + rand > MAX_NS:
+            where = comps[2] if rand else unit
+            raise SemanticError(f"{pp} is out of range: the interval and its randomization must be "
+                                f"at most {MAX_NS} ns (about 292 years)", where.loc)
         return [EventSource("timer", pp, {"interval_ns": interval, "randomize_ns": rand})]
 
     def listing(self, features):

@@ -50,43 +50,30 @@ def _collect(scripts: list[A.Script], tapset_flags: list[bool]):
 
 def _reads(node, out: set[str]) -> None:
     """Names read anywhere under node (assignment targets excluded)."""
-    if isinstance(node, A.Symbol):
-        out.add(node.name)
-        return
-    if isinstance(node, A.Assign) and isinstance(node.target, A.Symbol):
-        if node.op != "=":
-            out.add(node.target.name)
-        _reads(node.value, out)
-        return
-    if isinstance(node, (tuple, list)):
-        for x in node:
-            _reads(x, out)
-        return
-    fields = getattr(type(node), "_fields", None)
-    if fields:
-        for f in fields:
-            if f != "loc":
-                _reads(getattr(node, f), out)
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Symbol):
+            out.add(n.name)
+        elif isinstance(n, A.Assign) and isinstance(n.target, A.Symbol):
+            if n.op != "=":
+                out.add(n.target.name)
+            stack.append(n.value)
+        elif isinstance(n, (tuple, list)):
+            stack.extend(n)
+        else:
+            fields = getattr(type(n), "_fields", None)
+            if fields:
+                stack.extend(getattr(n, f) for f in fields if f != "loc")
 
 
-def _array_names(node, out: set | None = None) -> set[str]:
+def _array_names(node) -> set[str]:
     """Names used as arrays (indexed, `in`, foreach, delete) under node."""
-    out = set() if out is None else out
-    if isinstance(node, A.Index) and isinstance(node.base, A.Symbol):
-        out.add(node.base.name)
-    elif isinstance(node, A.In) and isinstance(node.array, A.Symbol):
-        out.add(node.array.name)
-    elif isinstance(node, A.Foreach) and isinstance(node.array, A.Symbol):
-        out.add(node.array.name)
-    if isinstance(node, (tuple, list)):
-        for x in node:
-            _array_names(x, out)
-        return out
-    fields = getattr(type(node), "_fields", None)
-    if fields:
-        for f in fields:
-            if f != "loc":
-                _array_names(getattr(node, f), out)
+    out = set()
+    for n in A.walk(node):
+        base = n.base if isinstance(n, A.Index) else n.array if isinstance(n, (A.In, A.Foreach)) else None
+        if isinstance(base, A.Symbol):
+            out.add(base.name)
     return out
 
 

@@ -370,23 +370,25 @@ class Checker:
 
     def e_Binary(self, e):
         op = e.op
-        if op == ".":
-            self.expect(e.left, STRING)
-            self.expect(e.right, STRING)
-            return STRING
+        if op not in COMPARE:
+            # A left-deep chain of one type, typed without recursion.
+            t = STRING if op == "." else LONG
+            first, nodes = A.left_chain(e, (".",) if op == "." else _ARITH)
+            self.expect(first, t)
+            for n in nodes:
+                self.expect(n.right, t)
+                self.settle(n, t)
+            return t
         if op in COMPARE:
             lt = self.expr(e.left)
             rt = self.expr(e.right)
             t = lt or rt
-            if t is not None:
-                self.expect(e.left, t)
-                self.expect(e.right, t)
+            for side, got in ((e.left, lt), (e.right, rt)):
+                if t is not None and got != t:    # typed once: a <= b <= c is linear
+                    self.expect(side, t)
             if t in (STAT, HIST, VOID):
                 raise SemanticError(f"cannot compare a {_tname(t)}", e.loc)
             return LONG
-        self.expect(e.left, LONG)
-        self.expect(e.right, LONG)
-        return LONG
 
     def e_Regex(self, e):
         self.expect(e.left, STRING)
@@ -555,6 +557,8 @@ class Checker:
             self.expect(p, LONG)
             params.append(p)
         shape = (e.kind, tuple(_literal(p) for p in params))
+        if e.kind == "linear":
+            _check_linear(shape[1], params)
         if shape not in v.hist:
             v.hist.append(shape)
         if len(v.hist) > 1:
@@ -579,9 +583,32 @@ class Checker:
         return LONG
 
 
+_ARITH = frozenset(op for op in A.LEVEL_OF if op not in COMPARE and op != ".")
+
+
 def _literal(e) -> int:
+    """A literal number as the 64-bit signed value stap gives it."""
     if isinstance(e, A.Unary) and e.op == "-" and isinstance(e.operand, A.Number):
-        return -e.operand.value
-    if isinstance(e, A.Number):
-        return e.value
-    raise SemanticError("expected a literal number", e.loc)
+        value = -e.operand.value
+    elif isinstance(e, A.Number):
+        value = e.value
+    else:
+        raise SemanticError("expected a literal number", e.loc)
+    return (value + (1 << 63)) % (1 << 64) - (1 << 63)
+
+
+MAX_BUCKETS = 128   # the runtime's FT_MAX_BUCKETS, underflow and overflow included
+
+
+def _check_linear(values, params) -> None:
+    """@hist_linear(x, start, stop, interval): what the runtime can hold."""
+    start, stop, interval = values
+    if interval <= 0:
+        raise SemanticError(f"histogram interval must be positive, not {interval}", params[2].loc)
+    if stop < start:
+        raise SemanticError(f"histogram stop {stop} is less than its start {start}", params[1].loc)
+    buckets = (stop - start) // interval + 3
+    if buckets > MAX_BUCKETS:
+        raise SemanticError(f"histogram needs {buckets} buckets, more than the limit of {MAX_BUCKETS} "
+                            f"(underflow and overflow included)", params[2].loc,
+                            hint="use a wider interval or a narrower start..stop")

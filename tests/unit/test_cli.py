@@ -175,7 +175,7 @@ def test_define_without_value():
 
 
 @pytest.mark.parametrize("arg, line", [
-    ("MAXACTION=abc", "usage error: -D MAXACTION expects a number, not 'abc'"),
+    ("MAXACTION=abc", "usage error: -D MAXACTION expects a number from 1 to 9223372036854775807, not 'abc'"),
     ("=1", "usage error: -D expects NAME=VALUE, not '=1'"),
     ("1X=2", "usage error: -D expects NAME=VALUE, not '1X=2'"),
 ])
