@@ -7,7 +7,8 @@
  *
  * Layout (little-endian; u8/u16/u32/i64; str = u32 length + bytes):
  *
- *   header   "FTSTAPIM" u32 version(=1) u32 reserved(=0)
+ *   header   "FTSTAPIM" u32 version(=2) u32 CRC-32 of the body (every byte
+ *            after these 16; zlib's crc32), checked before anything else
  *   strings  u32 n, n x str                         string constants, id = index
  *   formats  u32 n, n x u32 string id               printf formats, parsed at load
  *   locs     u32 n, n x (u32 file-string, u32 line, u32 col, u32 desc-string)
@@ -29,7 +30,8 @@
  *   events   optional (absent when the script has no event probes):
  *            u32 n, n x str -- one JSON object per event id, the kernel
  *            events to create and open (ftstap/runtime/session.py reads
- *            them; the loader only checks event ids against n)
+ *            them and checks every field; the loader only checks event ids
+ *            against n, 0 without the section)
  *
  * Code is a sequence of opcodes (u8, numbered as in opcodes.def) each
  * followed by its operands (sizes by kind letter, see opcodes.def); every
@@ -73,6 +75,24 @@ int ft_opcode_effect(int op, int which)
     return op >= 0 && op < FT_NOPS && which >= 0 && which < 4 ? ft_op_effects[op][which] : -1;
 }
 int ft_operand_size(int kind) { return ft_kind_size((char)kind); }
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib.crc32 computes it) */
+static uint32_t crc32_of(const uint8_t *p, size_t n)
+{
+    static uint32_t table[256];
+    if (!table[1]) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+    }
+    uint32_t c = 0xFFFFFFFFu;
+    while (n--)
+        c = table[(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
 
 int ft_prog_nglobals(const ft_prog *p) { return (int)p->nglobals; }
 int ft_prog_nprobes(const ft_prog *p) { return (int)p->nprobes; }
@@ -346,23 +366,27 @@ ft_prog *ft_prog_load(const char *image, ft_i64 len, char *err, int errlen)
     if (magic && memcmp(magic, "FTSTAPIM", 8) != 0)
         fail(&r, "not an ftstap program image");
     uint32_t version = u32(&r);
-    u32(&r);
-    if (!r.failed && version != 1)
-        fail(&r, "unsupported image version %u", version);
+    uint32_t crc = u32(&r);
+    if (!r.failed && version != FT_IMAGE_VERSION)
+        fail(&r, "unsupported program image version %u (this ftstap reads version %d: "
+                 "compile the script again)", version, FT_IMAGE_VERSION);
+    if (!r.failed && crc32_of(r.p, (size_t)(r.end - r.p)) != crc)
+        fail(&r, "damaged program image (checksum mismatch)");
     if (!r.failed) read_strings(&r, p);
     if (!r.failed) read_formats(&r, p);
     if (!r.failed) read_locs(&r, p);
     if (!r.failed) read_globals(&r, p);
     if (!r.failed) read_funcs(&r, p);
     if (!r.failed) read_probes(&r, p);
+    uint32_t nev = 0;
     if (!r.failed && r.p != r.end) {   /* the optional events section */
-        uint32_t nev = count(&r, 4);
+        nev = count(&r, 4);
         for (uint32_t i = 0; i < nev && !r.failed; i++)
             take(&r, u32(&r));
-        for (uint32_t i = 0; i < p->nprobes && !r.failed; i++)
-            if (p->probes[i].kind == FT_PROBE_EVENT && p->probes[i].event >= nev)
-                fail(&r, "probe %u: bad event id %u", i, p->probes[i].event);
     }
+    for (uint32_t i = 0; i < p->nprobes && !r.failed; i++)
+        if (p->probes[i].kind == FT_PROBE_EVENT && p->probes[i].event >= nev)
+            fail(&r, "probe %u: bad event id %u", i, p->probes[i].event);
     if (!r.failed && r.p != r.end)
         fail(&r, "trailing bytes after the image");
     for (uint32_t i = 0; i < p->nfuncs && !r.failed; i++)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#define FT_IMAGE_VERSION 2    /* the image layout of program.c (and compile/image.py) */
+
 enum {
 #define OP(name, kinds, ip, ipu, sp, spu, doc) FT_OP_##name,
 #include "opcodes.def"

@@ -10,7 +10,8 @@ ftstap.runtime.native), never from a table here.
 Layout (little-endian; u8/u16/u32/i64; str = u32 length + bytes), the same
 as the comment at the top of native/program.c:
 
-    header   b"FTSTAPIM", u32 version (1), u32 reserved (0)
+    header   b"FTSTAPIM", u32 version (2), u32 CRC-32 (zlib.crc32) of the
+             body: every byte after these 16, checked before anything else
     strings  u32 n, n x str
     formats  u32 n, n x u32 string id
     locs     u32 n, n x (u32 file string, u32 line, u32 col, u32 desc string)
@@ -25,7 +26,13 @@ as the comment at the top of native/program.c:
              i64 randomize ns, u32 handler function, u32 event id
     events   optional, only when events exist: u32 n, n x str (one JSON
              object per event id: what ftstap/runtime/session.py creates
-             and opens for the probes whose event id it is)
+             and opens for the probes whose event id it is; checked field
+             by field by ftstap/compile/imageevents.py)
+
+An image is untrusted input (`ftstap --run IMAGE`): read_image() refuses a
+damaged, truncated or hostile one with one BadImage (an ImageLoadError, so
+the user sees one `error:` line), never another exception; the C loader
+then verifies the code.
 
 Code: u8 opcode then its operands; sizes by kind letter: n 1; l g F b 2;
 s f L j m 4; i 8.  Jump targets are byte offsets in the function's code.
@@ -34,12 +41,14 @@ from __future__ import annotations
 
 import json
 import struct
+import zlib
 from ..record import mutable
 
 from ..runtime import native
 
 MAGIC = b"FTSTAPIM"
-VERSION = 1
+VERSION = 2
+HEADER_SIZE = 16           # magic, version, checksum
 NO_LOCATION = 0xFFFFFFFF
 
 PROBE_KINDS = {"begin": 1, "end": 2, "error": 3, "timer": 4, "never": 5, "event": 6}
@@ -56,6 +65,11 @@ _PACK = {"n": "<B", "l": "<H", "g": "<H", "F": "<H", "b": "<H",
 
 class ImageError(Exception):
     """The builder was used wrongly (unknown opcode, bad operand, unplaced label)."""
+
+
+class BadImage(ImageError, native.ImageLoadError):
+    """An image read_image() refuses: damaged, truncated, or not what ftstap
+    writes.  An ImageLoadError, so the user sees one `error:` line."""
 
 
 @mutable
@@ -325,7 +339,7 @@ class ImageBuilder:
     def serialize(self) -> bytes:
         for fb in self.functions:
             fb.finish()
-        out = bytearray(MAGIC + struct.pack("<II", VERSION, 0))
+        out = bytearray()
         out += struct.pack("<I", len(self.strings))
         for s in self.strings:
             out += struct.pack("<I", len(s)) + s
@@ -356,7 +370,7 @@ class ImageBuilder:
             for e in self.events:
                 b = json.dumps(e, sort_keys=True).encode()
                 out += struct.pack("<I", len(b)) + b
-        return bytes(out)
+        return MAGIC + struct.pack("<II", VERSION, zlib.crc32(out)) + bytes(out)
 
     build = serialize
 
@@ -388,54 +402,102 @@ class ImageInfo:
 
 
 class _Reader:
+    """Bounds-checked reads of an untrusted image; every failure is a BadImage."""
+
     def __init__(self, data: bytes):
         self.data, self.pos = data, 0
+
+    @staticmethod
+    def fail(reason: str) -> BadImage:
+        return BadImage(f"bad program image: {reason}")
 
     def take(self, fmt: str):
         size = struct.calcsize(fmt)
         if self.pos + size > len(self.data):
-            raise ImageError("truncated image")
+            raise self.fail("truncated image")
         vals = struct.unpack_from(fmt, self.data, self.pos)
         self.pos += size
         return vals if len(vals) > 1 else vals[0]
 
     def raw(self, n: int) -> bytes:
         if self.pos + n > len(self.data):
-            raise ImageError("truncated image")
+            raise self.fail("truncated image")
         b = self.data[self.pos:self.pos + n]
         self.pos += n
         return bytes(b)
 
+    def count(self, each: int, what: str) -> int:
+        """A count of items of at least `each` bytes: bounded by what is left."""
+        n = self.take("<I")
+        if n * each > len(self.data) - self.pos:
+            raise self.fail(f"bad {what} count {n}")
+        return n
+
+    def letters(self, n: int, allowed: bytes, what: str) -> str:
+        b = self.raw(n)
+        if any(c not in allowed for c in b):
+            raise self.fail(f"bad {what}")
+        return b.decode("ascii")
+
+
+def check_header(data: bytes) -> None:
+    """Magic, version and checksum, before anything else is read."""
+    if len(data) < HEADER_SIZE:
+        raise BadImage("bad program image: truncated image" if data and MAGIC.startswith(data[:8])
+                       else "not an ftstap program image")
+    magic, version, crc = struct.unpack_from("<8sII", data)
+    if magic != MAGIC:
+        raise BadImage("not an ftstap program image")
+    if version != VERSION:
+        raise BadImage(f"unsupported program image version {version} (this ftstap reads version "
+                       f"{VERSION}: compile the script again)")
+    if zlib.crc32(memoryview(data)[HEADER_SIZE:]) != crc:
+        raise BadImage("damaged program image (checksum mismatch)")
+
 
 def read_image(data: bytes) -> ImageInfo:
-    """Parse an image (structure only; the C loader does the verification)."""
+    """Parse an untrusted image: the header, the structure, what Python uses
+    (names, probe kinds and handlers, event ids) and every event spec
+    (imageevents.py); the C loader verifies the code.  BadImage if bad."""
+    from .imageevents import read_events
+    check_header(data)
     r = _Reader(data)
-    if r.raw(8) != MAGIC:
-        raise ImageError("not an ftstap program image")
-    version, _ = r.take("<II")
-    if version != VERSION:
-        raise ImageError(f"unsupported image version {version}")
+    r.pos = HEADER_SIZE
     info = ImageInfo()
-    info.strings = [r.raw(r.take("<I")) for _ in range(r.take("<I"))]
-    info.formats = [r.take("<I") for _ in range(r.take("<I"))]
-    info.locs = [r.take("<IIII") for _ in range(r.take("<I"))]
-    for _ in range(r.take("<I")):
-        name, vtype, nkeys = r.take("<IBB")
-        keys = r.raw(nkeys).decode()
+    info.strings = [r.raw(r.take("<I")) for _ in range(r.count(4, "string"))]
+
+    def name(sid: int, what: str) -> str:
+        if sid >= len(info.strings):
+            raise r.fail(f"{what}: bad string id {sid}")
+        return info.s(sid)
+
+    info.formats = [r.take("<I") for _ in range(r.count(4, "format"))]
+    info.locs = [r.take("<IIII") for _ in range(r.count(16, "location"))]
+    for i in range(r.count(40, "global")):
+        sid, vtype, nkeys = r.take("<IBB")
+        keys = r.letters(nkeys, b"is", f"global {i} key type")
         flags, maxsize, h, a, b, c, shift, ii, istr = r.take("<BqBqqqBqI")
-        info.globals.append(Global(info.s(name), vtype, keys, flags, maxsize, (h, a, b, c), shift, ii, istr))
-    for _ in range(r.take("<I")):
-        name, ret, nparams, nlocals = r.take("<IBBH")
-        ltypes = r.raw(nlocals).decode()
+        info.globals.append(Global(name(sid, f"global {i}"), vtype, keys, flags, maxsize, (h, a, b, c),
+                                   shift, ii, istr))
+    for i in range(r.count(13, "function")):
+        sid, ret, nparams, nlocals = r.take("<IBBH")
+        ltypes = r.letters(nlocals, b"is", f"function {i} local type")
         niters, n = r.take("<BI")
-        info.functions.append(FuncInfo(info.s(name), chr(ret), nparams, ltypes, niters, r.raw(n)))
-    for _ in range(r.take("<I")):
-        name, kind, prio, ival, rnd, func, event = r.take("<IBqqqII")
-        info.probes.append(Probe(info.s(name), kind, func, prio, ival, rnd, event))
+        if ret not in b"vis" or nparams > nlocals:
+            raise r.fail(f"function {i}: bad signature")
+        info.functions.append(FuncInfo(name(sid, f"function {i}"), chr(ret), nparams, ltypes, niters, r.raw(n)))
+    for i in range(r.count(37, "probe")):
+        sid, kind, prio, ival, rnd, func, event = r.take("<IBqqqII")
+        if kind not in PROBE_KIND_NAMES or func >= len(info.functions):
+            raise r.fail(f"probe {i}: bad kind or handler")
+        info.probes.append(Probe(name(sid, f"probe {i}"), kind, func, prio, ival, rnd, event))
     if r.pos != len(data):
-        info.events = [json.loads(r.raw(r.take("<I"))) for _ in range(r.take("<I"))]
+        info.events = read_events([r.raw(r.take("<I")) for _ in range(r.count(4, "event"))], r.fail)
     if r.pos != len(data):
-        raise ImageError("trailing bytes after the image")
+        raise r.fail("trailing bytes after the image")
+    for i, p in enumerate(info.probes):
+        if p.kind == PROBE_KINDS["event"] and p.event >= len(info.events):
+            raise r.fail(f"probe {i}: bad event id {p.event}")
     return info
 
 

@@ -1,0 +1,255 @@
+"""The image fuzz campaign, shared by tests/unit/test_image_fuzz.py (a fast
+slice) and bench/image_fuzz.py (the big one): seed images, seeded mutators,
+and the checks `ftstap --run IMAGE` makes before it touches the kernel.
+
+A mutant is one of:
+  - damaged: bits flipped, bytes replaced, a u32 overwritten, bytes cut
+    out or the image truncated -- the checksum catches nearly all of these;
+  - hostile: the same damage with the checksum recomputed afterwards, so the
+    parser and verifier behind the checksum see it (what someone crafting an
+    image would do);
+  - hostile events: one field of one event spec replaced by a value the
+    compiler never writes (wrong type, path tricks, newlines, huge numbers),
+    re-serialized with a valid checksum.
+
+Every mutant must end as one clear error (an FtstapError: `ftstap --run`
+prints one `error: ...` line and exits 1) or load cleanly; any other
+exception is an "internal error", a signal is a crash."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+import zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NATIVE = os.path.join(ROOT, "native")
+HEADER = 16          # magic, version, checksum (ftstap/compile/image.py)
+
+# Scripts compiled in-process into seed images (no kernel needed).
+PLAIN_SCRIPTS = [
+    'probe begin { println("hello"); exit() }',
+    """global s, t, h, a, n
+       function f(x:long, y:string) { return sprintf("%d%s", x, y) }
+       probe begin { for (i = 0; i < 10; i++) { s <<< i; t <<< i; h[i % 3] <<< i; a[i, sprint(i)] = i }
+                     printf("%s %d\\n", "x", @sum(s)); print(@hist_log(s)); print(@hist_linear(t, 0, 10, 2))
+                     foreach ([k] in h-) printf("%d %d\\n", k, @count(h[k]))
+                     try { n = 1 / n } catch (e) { println(e) }
+                     exit() }
+       probe end { println(f(1, "a")); delete a[*, "3"] }""",
+    """global c
+       probe timer.ms(10) { c++; if (c > 2) exit() }
+       probe end { printf("%d %s\\n", c, execname()) }""",
+]
+# Scripts with kernel events: compiled only where this kernel has them.
+EVENT_SCRIPTS = [
+    """global n
+       probe syscall.getpid { n[execname()]++; printf("%d %s\\n", pid(), execname()) }
+       probe timer.ms(100) { exit() }
+       probe end { foreach (k in n) printf("%s %d\\n", k, n[k]) }""",
+    'probe syscall.read { if (fd == 3) printf("%s\\n", execname()) } probe timer.ms(50) { exit() }',
+    'probe perf.sw.cpu_clock.sample(100000) { print_backtrace() } probe timer.ms(50) { exit() }',
+    'probe process("/bin/true").function("main") { println($argc) } probe timer.ms(50) { exit() }',
+]
+# Event specs of every kind and field the compiler writes (for an image made
+# with ImageBuilder, so even a machine without tracefs has hostile events).
+SPECS = [
+    {"kind": "tracepoint", "pp": "syscall.getpid", "system": "syscalls", "event": "sys_enter_getpid",
+     "filter": "common_pid != 7", "task": True},
+    {"kind": "eprobe", "pp": 'kernel.trace("timer:timer_start")', "system": "timer", "event": "timer_start",
+     "args": ["a0=+16($timer):u64"], "fields": {"a0": 8}},
+    {"kind": "uprobe", "pp": 'process("/usr/bin/true").function("main")', "path": "/usr/bin/true",
+     "offset": 8976, "symbol": "main", "args": ["a0=%di:s32", "a1=+0(%si):ustring"],
+     "fields": {"a0": 16, "a1": 20}, "callchain": True},
+    {"kind": "kprobe", "pp": 'kernel.function("vfs_read").return', "symbol": "vfs_read", "is_return": True,
+     "maxactive": 16, "args": ["a0=$retval:s64"], "fields": {"a0": 24}, "ksyms": True, "counting": True},
+    {"kind": "perf", "pp": "perf.sw.cpu_clock.hz(99)", "type": 1, "config": 0, "sample_freq": 99,
+     "callchain": True, "ksyms": True},
+]
+HOSTILE_VALUES = [None, True, -1, 0, 1 << 64, -(1 << 63) - 1, 1.5, "", "x" * 5000, "../../../etc/passwd",
+                  "a\nb", "-:ftstap_1/e0", "a b", "/tmp/x y:1", "\u00e9\u0000", [], [1, "a"], {}, {"a": []},
+                  "%di", "a0=%di:s32 a1=%si:u64", "a0=%di:s32\n-:x/y", "a9=%di:bogus"]
+
+
+def _compile(text: str) -> bytes:
+    from ftstap.compile.codegen import CodeGen
+    from ftstap.kernel.features import KernelFeatures
+    from ftstap.lang import frontend
+    from ftstap.lang.source import Source
+    from ftstap.sema.elaborate import run_pass2
+    p1 = frontend.run_pass1(Source("<fuzz>", text), [])
+    return CodeGen(run_pass2(p1.script, p1.tapsets, KernelFeatures.current())).build()
+
+
+def _all_kinds_image() -> bytes:
+    from ftstap.compile.image import ImageBuilder
+    b = ImageBuilder()
+    for i, spec in enumerate(SPECS):
+        fb = b.function(f"probe_{i}")
+        fb.emit("PUSHI", i)
+        fb.emit("POPI")
+        fb.emit("RET")
+        b.probe(spec["pp"], "event", fb, event=b.event(spec))
+    return b.serialize()
+
+
+def seeds(with_events: bool = True) -> dict[str, bytes]:
+    """name -> image: the plain scripts, the all-kinds image, and the event
+    scripts this kernel can compile (skipped quietly where it cannot)."""
+    from ftstap.errors import FtstapError
+    out = {f"plain{i}": _compile(t) for i, t in enumerate(PLAIN_SCRIPTS)}
+    out["all_kinds"] = _all_kinds_image()
+    if with_events:
+        for i, text in enumerate(EVENT_SCRIPTS):
+            try:
+                out[f"events{i}"] = _compile(text)
+            except (FtstapError, OSError):
+                pass
+    return out
+
+
+# ---- mutators ----------------------------------------------------------------------------
+
+def reseal(img: bytes) -> bytes:
+    """The image with its checksum recomputed over whatever its body now is."""
+    if len(img) < HEADER:
+        return img
+    return img[:12] + struct.pack("<I", zlib.crc32(img[HEADER:])) + img[HEADER:]
+
+
+def _events_start(img: bytes) -> int | None:
+    """Where the events section of a well-formed image begins (None: no events)."""
+    from ftstap.compile.image import read_image
+    events = read_image(img).events
+    if not events:
+        return None
+    size = 4 + sum(4 + len(json.dumps(e, sort_keys=True).encode()) for e in events)
+    return len(img) - size
+
+
+def with_events(img: bytes, events: list) -> bytes:
+    """A well-formed image with its events section replaced (any JSON values)."""
+    start = _events_start(img)
+    out = bytearray(img[:start])
+    out += struct.pack("<I", len(events))
+    for e in events:
+        b = e if isinstance(e, bytes) else json.dumps(e, sort_keys=True).encode()
+        out += struct.pack("<I", len(b)) + b
+    return reseal(bytes(out))
+
+
+def _damage(rng: random.Random, img: bytes) -> tuple[str, bytes]:
+    b = bytearray(img)
+    how = rng.choice(["flip", "flip", "byte", "u32", "truncate", "cut", "insert"])
+    if how == "flip":
+        for _ in range(rng.randint(1, 3)):
+            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
+    elif how == "byte":
+        b[rng.randrange(len(b))] = rng.choice([0, 1, 0x7f, 0x80, 0xff, ord("{"), ord('"'), rng.randrange(256)])
+    elif how == "u32":
+        at = rng.randrange(max(len(b) - 3, 1))
+        v = rng.choice([0, 1, 2, 0xff, 0xffff, 0x7fffffff, 0xffffffff, len(b), rng.randrange(1 << 32)])
+        b[at:at + 4] = struct.pack("<I", v)[:len(b) - at]
+    elif how == "truncate":
+        del b[rng.randrange(len(b)):]
+    elif how == "cut":
+        at = rng.randrange(len(b))
+        del b[at:at + rng.randint(1, 16)]
+    else:
+        at = rng.randrange(len(b) + 1)
+        b[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+    return how, bytes(b)
+
+
+def _hostile_event(rng: random.Random, img: bytes) -> tuple[str, bytes] | None:
+    from ftstap.compile.image import read_image
+    events = [dict(e) for e in read_image(img).events]
+    if not events:
+        return None
+    i = rng.randrange(len(events))
+    e = events[i]
+    fields = ["kind", "pp", "system", "event", "path", "offset", "symbol", "args", "is_return", "maxactive",
+              "type", "config", "sample_period", "sample_freq", "callchain", "ksyms", "filter", "counting",
+              "task", "fields", "bogus"]
+    how = rng.choice(["value", "value", "value", "drop", "raw"])
+    if how == "drop" and e:
+        e.pop(rng.choice(sorted(e)))
+    elif how == "raw":
+        events[i] = rng.choice([b"", b"{", b"[]", b"null", b"1", b'"x"', b"\xff\xfe", b'{"kind": "tracepoint"',
+                                json.dumps(e).encode()[:-1], b'{"kind": NaN}', b"[" * 5000 + b"]" * 5000])
+    else:
+        f = rng.choice(fields)
+        e[f] = rng.choice(HOSTILE_VALUES)
+        if f == "fields" and rng.random() < 0.5:
+            e[f] = {rng.choice(["a0", "a\n", "", "zz"]): rng.choice(HOSTILE_VALUES)}
+        elif f == "args" and rng.random() < 0.5:
+            e[f] = [rng.choice(HOSTILE_VALUES)]
+    return f"event-{how}", with_events(img, events)
+
+
+def mutants(seed_images: dict[str, bytes], n: int, seed: int = 1):
+    """n (kind, seed name, image) mutants, the same for the same seed."""
+    rng = random.Random(seed)
+    names = sorted(seed_images)
+    out = []
+    while len(out) < n:
+        name = rng.choice(names)
+        img = seed_images[name]
+        r = rng.random()
+        if r < 0.3:
+            how, m = _damage(rng, img)
+            out.append((f"damaged-{how}", name, m))
+        elif r < 0.75:
+            how, m = _damage(rng, img)
+            out.append((f"hostile-{how}", name, reseal(m)))
+        else:
+            got = _hostile_event(rng, img)
+            if got is not None:
+                out.append((got[0], name, got[1]))
+    return out
+
+
+# ---- what `ftstap --run IMAGE` checks before it touches the kernel -------------------------
+
+def check(img: bytes) -> str:
+    """'ok', 'error: MESSAGE' (a clear FtstapError) or 'internal: TYPE: MESSAGE'."""
+    from ftstap.compile.image import read_image
+    from ftstap.errors import FtstapError
+    from ftstap.runtime import native, session
+    try:
+        read_image(img)                # backend.run: which probes there are
+        session.image_events(img)      # runtime/session.py: the event specs
+        native.check_image(img)        # native/program.c + verify.c
+    except FtstapError as e:
+        return f"error: {e}"
+    except Exception as e:             # what cli.py would call an internal error
+        return f"internal: {type(e).__name__}: {e}"
+    return "ok"
+
+
+# ---- the C loader under AddressSanitizer -----------------------------------------------
+
+ASAN_FLAGS = ["-std=gnu11", "-g", "-O0", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
+              "-fno-sanitize-recover=undefined"]
+
+
+def build_asan_loader(out_path: str) -> str | None:
+    """native/tests/load_images.c under ASan/UBSan; None without gcc."""
+    cc = shutil.which("gcc")
+    if cc is None:
+        return None
+    # every C file of the core, as ftstap/_build.py builds it (-O0: quicker to build)
+    sources = sorted(glob.glob(os.path.join(NATIVE, "*.c")))
+    cmd = [cc, *ASAN_FLAGS, "-I", NATIVE, "-o", out_path, os.path.join(NATIVE, "tests", "load_images.c"), *sources]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return out_path
+
+
+def run_asan_loader(exe: str, paths: list[str]) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ASAN_OPTIONS="abort_on_error=0:detect_leaks=1",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    return subprocess.run([exe, *paths], capture_output=True, text=True, env=env, timeout=600)
