@@ -59,20 +59,35 @@ class ExpressionParser:
             return A.Ternary(cond, then, self.expression(), loc=t.loc)
         return cond
 
-    # Left-associative binary levels above `in`, lowest first.
-    _LEVELS = (("||",), ("&&",), ("|",), ("^",), ("&",))
+    # Left-associative binary operators by precedence (higher binds tighter),
+    # parsed by precedence climbing: an operand costs two calls, not a call per
+    # level, and a flat chain of any length is a loop.
+    _LOW = {op: p for p, level in enumerate(("||", "&&", "|", "^", "&")) for op in level.split()}
+    _HIGH = {op: p for p, level in enumerate(("<< >> >>>", ".", "+ -", "* / %")) for op in level.split()}
 
-    def binary_level(self, level: int) -> A.Expr:
-        if level == len(self._LEVELS):
-            return self.array_in()
-        ops = self._LEVELS[level]
-        left = self.binary_level(level + 1)
+    def binary_level(self, least: int = 0) -> A.Expr:
+        """Operators below `in` (|| && | ^ &) of precedence >= least."""
+        left = self.array_in()
+        ops = self._LOW
         while True:
             t = self.peek()
-            if t.kind != OP or t.value not in ops:
+            prec = ops.get(t.value, -1) if t.kind == OP else -1
+            if prec < least:
                 return left
             self.next()
-            left = A.Binary(t.value, left, self.binary_level(level + 1), loc=t.loc)
+            left = A.Binary(t.value, left, self.binary_level(prec + 1), loc=t.loc)
+
+    def high_level(self, least: int = 0) -> A.Expr:
+        """Operators above the comparisons (shifts . + - * / %) of precedence >= least."""
+        left = self.unary()
+        ops = self._HIGH
+        while True:
+            t = self.peek()
+            prec = ops.get(t.value, -1) if t.kind == OP else -1
+            if prec < least:
+                return left
+            self.next()
+            left = A.Binary(t.value, left, self.high_level(prec + 1), loc=t.loc)
 
     def array_in(self) -> A.Expr:
         t = self.peek()
@@ -101,7 +116,7 @@ class ExpressionParser:
         self.error("expected an array name or histogram", t)
 
     def comparison(self) -> A.Expr:
-        left = self.shift()
+        left = self.high_level()
         t = self.peek()
         if t.kind == OP and t.value in ("=~", "!~"):
             self.next()
@@ -111,30 +126,9 @@ class ExpressionParser:
             return A.Regex(t.value, left, self.string_literal(), loc=t.loc)
         while t.kind == OP and t.value in COMPARE_OPS:
             self.next()
-            left = A.Binary(t.value, left, self.shift(), loc=t.loc)
+            left = A.Binary(t.value, left, self.high_level(), loc=t.loc)
             t = self.peek()
         return left
-
-    def shift(self) -> A.Expr:
-        return self._left_assoc(self.concat, ("<<", ">>", ">>>"))
-
-    def concat(self) -> A.Expr:
-        return self._left_assoc(self.additive, (".",))
-
-    def additive(self) -> A.Expr:
-        return self._left_assoc(self.multiplicative, ("+", "-"))
-
-    def multiplicative(self) -> A.Expr:
-        return self._left_assoc(self.unary, ("*", "/", "%"))
-
-    def _left_assoc(self, sub, ops) -> A.Expr:
-        left = sub()
-        while True:
-            t = self.peek()
-            if t.kind != OP or t.value not in ops:
-                return left
-            self.next()
-            left = A.Binary(t.value, left, sub(), loc=t.loc)
 
     def unary(self) -> A.Expr:
         t = self.peek()

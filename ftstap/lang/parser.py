@@ -167,13 +167,15 @@ class Parser(ExpressionParser, ProbePointParser):
         rtype = self.type_suffix()
         self.expect_op("(")
         params: list[A.Param] = []
+        names: set[str] = set()
         if self.peek().is_op(")"):
             self.next()
         else:
             while True:
                 p = self.expect_name("a parameter name")
-                if any(q.name == p.value for q in params):
+                if p.value in names:
                     self.error(f"duplicate parameter '{p.value}'", p)
+                names.add(p.value)
                 params.append(A.Param(p.value, self.type_suffix(), loc=p.loc))
                 t = self.next()
                 if t.is_op(")"):

@@ -87,29 +87,44 @@ class Preprocessor:
 
     # ---- the expansion loop -------------------------------------------
     def _expand(self, toks: list[Token], i: int, end: int, depth: int, library: bool) -> list[Token]:
-        if depth > MAX_EXPANSION_DEPTH:
-            raise SourceError("macro or argument expansion too deep (recursive?)", toks[i].loc if i < end else None,
-                              kind="preprocessor error")
+        """Expand toks[i:end] without recursion: a stack of token ranges, each
+        with its macro depth.  A conditional's chosen branch is a range of the
+        same list at the same depth (conditionals are not macro expansion, and
+        10,000 nested ones cost linear time); a macro body is a new list one
+        level deeper."""
         out: list[Token] = []
-        while i < end:
+        frames = [[toks, i, end, depth, None]]    # tokens, next, end, depth, gap of the first
+        while frames:
+            frame = frames[-1]
+            toks, i, end, depth, gap = frame
+            if i >= end:
+                frames.pop()
+                continue
             t = toks[i]
+            if gap is not None:           # a chosen branch starts where its '%(' stood
+                t = Token(t.kind, t.value, t.loc, t.gap or gap)
+                frame[4] = None
             if t.kind == OP and t.value == "%(":
-                chosen, i = self._conditional(toks, i, end)
-                out.extend(self._expand(chosen, 0, len(chosen), depth + 1, library))
+                (a, b), frame[1] = self._conditional(toks, i, end)
+                if a < b:
+                    frames.append([toks, a, b, depth, t.gap])
             elif t.kind == OP and t.value in ("%?", "%:", "%)"):
                 raise SourceError(f"incomplete conditional: '{t.value}' without '%('", t.loc,
                                   saw=t.describe(), kind="preprocessor error")
             elif t.kind == IDENT and t.value == "@define":
-                i = self._define(toks, i, end, library)
+                frame[1] = self._define(toks, i, end, library)
             elif t.kind == IDENT and t.value[0] == "@" and (t.value[1:] in self.macros or t.value not in BUILTIN_AT):
-                body, i = self._invoke(toks, i, end)
-                out.extend(self._expand(body, 0, len(body), depth + 1, library))
+                body, frame[1] = self._invoke(toks, i, end)
+                if depth + 1 > MAX_EXPANSION_DEPTH:
+                    raise SourceError("macro or argument expansion too deep (recursive?)",
+                                      (body[0] if body else t).loc, kind="preprocessor error")
+                frames.append([body, 0, len(body), depth + 1, None])
             elif t.kind == ARG:
                 out.extend(self._argument(t))
-                i += 1
+                frame[1] = i + 1
             else:
                 out.append(t)
-                i += 1
+                frame[1] = i + 1
         return out
 
     # ---- command-line arguments -----------------------------------------
@@ -140,7 +155,9 @@ class Preprocessor:
         return sub
 
     # ---- conditionals --------------------------------------------------
-    def _conditional(self, toks: list[Token], i: int, end: int) -> tuple[list[Token], int]:
+    def _conditional(self, toks: list[Token], i: int, end: int) -> tuple[tuple[int, int], int]:
+        """`%( cond %? then %: else %)` at toks[i]: the chosen branch as a range
+        of toks, and the index after the closing '%)'."""
         start = toks[i]
         pos = [i + 1]
 
@@ -160,31 +177,18 @@ class Preprocessor:
         if not t.is_op("%?"):
             raise SourceError("expected '%?' after the condition", t.loc, saw=t.describe(),
                               kind="preprocessor error")
-        then_toks, else_toks = [], []
-        branch, nest = then_toks, 0
-        while True:
-            t = take()
-            if t.kind == OP and t.value == "%(":
-                nest += 1
-            elif t.kind == OP and t.value == "%)":
-                if nest == 0:
-                    break
-                nest -= 1
-            elif nest == 0 and t.kind == OP and t.value == "%:":
-                if branch is else_toks:
-                    raise SourceError("duplicate '%:' in conditional", t.loc, saw=t.describe(),
-                                      kind="preprocessor error")
-                branch = else_toks
-                continue
-            elif nest == 0 and t.kind == OP and t.value == "%?":
-                raise SourceError("unexpected '%?' in conditional", t.loc, saw=t.describe(),
-                                  kind="preprocessor error")
-            branch.append(t)
-        chosen = then_toks if result else else_toks
-        if chosen:
-            first = chosen[0]
-            chosen[0] = Token(first.kind, first.value, first.loc, first.gap or start.gap)
-        return chosen, pos[0]
+        colon, close, error = _structure(toks).get(i, (None, None, None))
+        if error is not None and error < (close if close is not None else len(toks)):
+            bad = toks[error]
+            what = "duplicate '%:' in conditional" if bad.value == "%:" else "unexpected '%?' in conditional"
+            raise SourceError(what, bad.loc, saw=bad.describe(), kind="preprocessor error")
+        if close is None or close >= end:
+            raise SourceError("incomplete conditional at end of input", start.loc,
+                              saw=toks[end].describe() if end < len(toks) else "end of input",
+                              kind="preprocessor error")
+        then_end = colon if colon is not None else close
+        chosen = (pos[0], then_end) if result else (then_end + 1, close) if colon is not None else (close, close)
+        return chosen, close + 1
 
     def _cond_or(self, take, peek) -> bool:
         value = self._cond_and(take, peek)
@@ -393,6 +397,47 @@ class Preprocessor:
         if out:
             out[0] = Token(out[0].kind, out[0].value, out[0].loc, call.gap)
         return out, j
+
+
+_STRUCTURES: dict[int, tuple[list[Token], dict]] = {}
+
+
+def _structure(toks: list[Token]) -> dict[int, tuple]:
+    """For each '%(' of toks (by index): the index of its own '%:' (or None),
+    of its '%)' (None: never closed), and of a second '%:' or '%?' at its level
+    (an error, or None); one pass over toks, remembered for the list."""
+    hit = _STRUCTURES.get(id(toks))
+    if hit is not None and hit[0] is toks:
+        return hit[1]
+    table: dict[int, tuple] = {}
+    open_: list[list] = []                     # [index, seen %?, colon, error]
+    for k, t in enumerate(toks):
+        if t.kind != OP or t.value not in ("%(", "%?", "%:", "%)"):
+            continue
+        if t.value == "%(":
+            open_.append([k, False, None, None])
+        elif not open_:
+            continue
+        elif t.value == "%?":
+            top = open_[-1]
+            if top[1] and top[3] is None:
+                top[3] = k
+            top[1] = True
+        elif t.value == "%:":
+            top = open_[-1]
+            if top[2] is None:
+                top[2] = k
+            elif top[3] is None:
+                top[3] = k
+        else:
+            top = open_.pop()
+            table[top[0]] = (top[2], k, top[3])
+    for top in open_:
+        table[top[0]] = (top[2], None, top[3])
+    if len(_STRUCTURES) > 64:
+        _STRUCTURES.clear()
+    _STRUCTURES[id(toks)] = (toks, table)
+    return table
 
 
 def first_eof(tokens: list[Token]) -> Token:

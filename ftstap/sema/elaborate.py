@@ -10,6 +10,8 @@ from .checks import unused_warnings
 from .types import Checker
 
 
+MAX_PARAMS = 255   # the program image holds a function's parameter count in a byte
+
 def _collect(scripts: list[A.Script], tapset_flags: list[bool]):
     globals_: dict[str, Var] = {}
     functions: dict[tuple[str, int], Func] = {}
@@ -32,6 +34,9 @@ def _collect(scripts: list[A.Script], tapset_flags: list[bool]):
                 globals_[item.name] = g
             elif isinstance(item, A.Function):
                 key = (item.name, len(item.params))
+                if len(item.params) > MAX_PARAMS:
+                    raise SemanticError(f"function '{item.name}' has {len(item.params)} parameters, more than "
+                                        f"the {MAX_PARAMS} a function can take", item.params[MAX_PARAMS].loc)
                 if key in functions and not functions[key].tapset and not is_tapset:
                     raise SemanticError(f"function '{item.name}' with {len(item.params)} parameter(s) "
                                         f"is defined twice", item.loc)
