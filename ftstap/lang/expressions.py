@@ -67,27 +67,21 @@ class ExpressionParser:
 
     def binary_level(self, least: int = 0) -> A.Expr:
         """Operators below `in` (|| && | ^ &) of precedence >= least."""
-        left = self.array_in()
-        ops = self._LOW
-        while True:
-            t = self.peek()
-            prec = ops.get(t.value, -1) if t.kind == OP else -1
-            if prec < least:
-                return left
-            self.next()
-            left = A.Binary(t.value, left, self.binary_level(prec + 1), loc=t.loc)
+        return self._climb(self.array_in, self._LOW, least, self.binary_level)
 
     def high_level(self, least: int = 0) -> A.Expr:
         """Operators above the comparisons (shifts . + - * / %) of precedence >= least."""
-        left = self.unary()
-        ops = self._HIGH
+        return self._climb(self.unary, self._HIGH, least, self.high_level)
+
+    def _climb(self, operand, ops, least, again) -> A.Expr:
+        left = operand()
         while True:
             t = self.peek()
             prec = ops.get(t.value, -1) if t.kind == OP else -1
             if prec < least:
                 return left
             self.next()
-            left = A.Binary(t.value, left, self.high_level(prec + 1), loc=t.loc)
+            left = A.Binary(t.value, left, again(prec + 1), loc=t.loc)
 
     def array_in(self) -> A.Expr:
         t = self.peek()

@@ -17,6 +17,7 @@ from .lexer import EMBEDDED, EOF, IDENT, KEYWORDS, NUMBER, OP, STRING, Token
 from .probepoints import ProbePointParser
 
 MAX_STMT_NESTING = 500
+MAX_ARRAY_SIZE = 1 << 30    # as -D MAXMAPENTRIES (ftstap/options.py)
 
 
 @mutable
@@ -132,6 +133,8 @@ class Parser(ExpressionParser, ProbePointParser):
                 st = self.peek()
                 if st.kind != NUMBER or st.value <= 0:
                     self.error("expected a positive array size", st)
+                if st.value > MAX_ARRAY_SIZE:
+                    self.error(f"array size {st.value} is out of range (1 to {MAX_ARRAY_SIZE})", st)
                 size = self.next().value
                 self.expect_op("]")
                 if self.peek().is_op("%"):
