@@ -192,7 +192,8 @@ def _hostile_event(rng: random.Random, img: bytes) -> tuple[str, bytes] | None:
 
 
 def mutants(seed_images: dict[str, bytes], n: int, seed: int = 1):
-    """n (kind, seed name, image) mutants, the same for the same seed."""
+    """n (kind, seed name, image) mutants, the same for the same seed; each
+    differs from its seed image."""
     rng = random.Random(seed)
     names = sorted(seed_images)
     out = []
@@ -202,14 +203,14 @@ def mutants(seed_images: dict[str, bytes], n: int, seed: int = 1):
         r = rng.random()
         if r < 0.3:
             how, m = _damage(rng, img)
-            out.append((f"damaged-{how}", name, m))
+            got = (f"damaged-{how}", m)
         elif r < 0.75:
             how, m = _damage(rng, img)
-            out.append((f"hostile-{how}", name, reseal(m)))
+            got = (f"hostile-{how}", reseal(m))
         else:
             got = _hostile_event(rng, img)
-            if got is not None:
-                out.append((got[0], name, got[1]))
+        if got is not None and got[1] != img:
+            out.append((got[0], name, got[1]))
     return out
 
 
