@@ -2,6 +2,7 @@
 library, and make the checks stap makes at parse time."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from ..record import mutable
@@ -63,12 +64,18 @@ RECURSION_LIMIT = 20000
 def parse_source(source: Source, pp: Preprocessor, opts: ParseOptions) -> A.Script:
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+    # Tokens and AST nodes hold no cycles: without the cyclic collector's
+    # full passes (each one walks the whole growing tree) parsing is linear.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _parse(source, pp, opts)
     except RecursionError:
         raise SourceError("the script is nested too deeply", Loc(source, 0)) from None
     finally:
         sys.setrecursionlimit(old_limit)
+        if collecting:
+            gc.enable()
 
 
 def _parse(source: Source, pp: Preprocessor, opts: ParseOptions) -> A.Script:
