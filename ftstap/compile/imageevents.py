@@ -33,7 +33,7 @@ MAX_TEXT = 4096
 MAX_ARGS = 128                       # the kernel's MAX_TRACE_ARGS
 TRACE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}")        # a tracefs system or event name
 KSYMBOL = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]{0,511}")         # a kallsyms name
-ARG = re.compile(r"(a[0-9]{1,3})=(\S+):(s8|u8|s16|u16|s32|u32|s64|u64|string|ustring)")
+ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,31})=(\S+):(s8|u8|s16|u16|s32|u32|s64|u64|string|ustring)")
 FETCH_BASE = re.compile(r"%[a-z][a-z0-9]{1,5}|\$[A-Za-z_][A-Za-z0-9_]{0,127}")
 DEREF = re.compile(r"[+-][0-9]{1,10}\((.*)\)")
 
