@@ -10,7 +10,7 @@ round-robin so machine noise hits all of them alike, medians of RUNS:
   untraced                        the generator alone (the reference)
   C ring reader                   bench/c/ring_reader.c: the same tracepoint
                                   per CPU, ftstap's sample layout
-                                  (IDENTIFIER|TID|RAW) and ring size, watermark wake-ups, only counts the
+                                  (IDENTIFIER|TID|TIME|RAW) and ring size, watermark wake-ups, only counts the
                                   records it drains: the floor of sampling
   ftstap n[execname()]++          probe syscall.getppid { n[execname()]++ }
   ftstap n++                      probe syscall.getppid { n++ }

@@ -260,15 +260,27 @@ static ft_i64 now_ns(clockid_t clk)
     clock_gettime(clk, &ts);
     return (ft_i64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
-B(gettimeofday_s) { UNUSED; *iret = now_ns(CLOCK_REALTIME) / 1000000000; return 0; }
-B(gettimeofday_ms) { UNUSED; *iret = now_ns(CLOCK_REALTIME) / 1000000; return 0; }
-B(gettimeofday_us) { UNUSED; *iret = now_ns(CLOCK_REALTIME) / 1000; return 0; }
-B(gettimeofday_ns) { UNUSED; *iret = now_ns(CLOCK_REALTIME); return 0; }
-B(local_clock_ns) { UNUSED; *iret = now_ns(CLOCK_MONOTONIC); return 0; }
-B(local_clock_us) { UNUSED; *iret = now_ns(CLOCK_MONOTONIC) / 1000; return 0; }
-B(local_clock_ms) { UNUSED; *iret = now_ns(CLOCK_MONOTONIC) / 1000000; return 0; }
-B(local_clock_s) { UNUSED; *iret = now_ns(CLOCK_MONOTONIC) / 1000000000; return 0; }
-B(get_cycles) { UNUSED; *iret = now_ns(CLOCK_MONOTONIC); return 0; }
+
+/* The time functions answer for the moment of the event (its record's time
+   stamp, CLOCK_MONOTONIC) in an event handler, and for the moment the probe
+   fired in begin/end/timer probes (loop.c stamps those contexts). */
+ft_i64 ft_vm_mono_ns(const ft_vm *vm) { return vm->ctx.time_ns > 0 ? vm->ctx.time_ns : now_ns(CLOCK_MONOTONIC); }
+static ft_i64 realtime_ns(const ft_vm *vm)
+{
+    if (vm->ctx.time_ns <= 0)
+        return now_ns(CLOCK_REALTIME);
+    ft_i64 real = now_ns(CLOCK_REALTIME), mono = now_ns(CLOCK_MONOTONIC);
+    return vm->ctx.time_ns + (real - mono);   /* the wall clock's offset now */
+}
+B(gettimeofday_s) { UNUSED; *iret = realtime_ns(vm) / 1000000000; return 0; }
+B(gettimeofday_ms) { UNUSED; *iret = realtime_ns(vm) / 1000000; return 0; }
+B(gettimeofday_us) { UNUSED; *iret = realtime_ns(vm) / 1000; return 0; }
+B(gettimeofday_ns) { UNUSED; *iret = realtime_ns(vm); return 0; }
+B(local_clock_ns) { UNUSED; *iret = ft_vm_mono_ns(vm); return 0; }
+B(local_clock_us) { UNUSED; *iret = ft_vm_mono_ns(vm) / 1000; return 0; }
+B(local_clock_ms) { UNUSED; *iret = ft_vm_mono_ns(vm) / 1000000; return 0; }
+B(local_clock_s) { UNUSED; *iret = ft_vm_mono_ns(vm) / 1000000000; return 0; }
+B(get_cycles) { UNUSED; *iret = ft_vm_mono_ns(vm); return 0; }   /* no cycle counter: nanoseconds */
 
 /* randint(n): uniform in [0, n) from a xorshift generator */
 B(randint)

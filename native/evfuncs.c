@@ -1,6 +1,7 @@
 /* Builtins that belong to event probes: the probe point's names (ppfunc,
- * probefunc, probemod, pn, is_return), task facts read from /proc (ppid,
- * gid, euid, egid, pexecname, pid2execname) and user memory read with
+ * probefunc, probemod, pn, is_return), task facts (ppid, gid, euid, egid,
+ * pexecname: from the thread map, as the task was at the event; from /proc
+ * in begin/end/timer probes and for pid2execname) and user memory read with
  * process_vm_readv (user_string*, user_int...).
  *
  * User memory is read after the fact, from the process that caused the
@@ -134,10 +135,30 @@ static int task_field(ft_vm *vm, const char *key, int col, ft_i64 *iret)
     return 0;
 }
 
-EB(ppid) { UNUSED; return task_field(vm, "PPid:", 0, iret); }
-EB(gid) { UNUSED; return task_field(vm, "Gid:", 0, iret); }
-EB(egid) { UNUSED; return task_field(vm, "Gid:", 1, iret); }
-EB(euid) { UNUSED; return task_field(vm, "Uid:", 1, iret); }
+/* The event's task in the thread map (as it was at the event), or NULL in
+   begin/end/timer probes (ftstap's own process: read from /proc). */
+static const ft_thread *event_task(ft_vm *vm)
+{
+    if (!(vm->ctx.flags & FT_CTX_EVENT) || !vm->rings)
+        return NULL;
+    return ft_threads_get(vm->rings->threads, (int)vm->ctx.pid, (int)vm->ctx.tid);
+}
+
+/* A field of the event's task; -1 when the map does not know it. */
+#define TASK_FIELD(name, field, key, col) \
+    EB(name) \
+    { \
+        UNUSED; \
+        if (!(vm->ctx.flags & FT_CTX_EVENT)) \
+            return task_field(vm, key, col, iret); \
+        const ft_thread *t = event_task(vm); \
+        *iret = t ? t->field : -1; \
+        return 0; \
+    }
+TASK_FIELD(ppid, ppid, "PPid:", 0)
+TASK_FIELD(gid, gid, "Gid:", 0)
+TASK_FIELD(egid, egid, "Gid:", 1)
+TASK_FIELD(euid, euid, "Uid:", 1)
 
 void ft_proc_comm(ft_vm *vm, ft_i64 pid, ft_str *sret)
 {
@@ -152,10 +173,18 @@ void ft_proc_comm(ft_vm *vm, ft_i64 pid, ft_str *sret)
     ft_str_set(vm, sret, buf, n > 0 ? n : 0);
 }
 
+/* pexecname(): the parent process's name, at the event's time */
 EB(pexecname)
 {
     UNUSED;
     ft_i64 pp = -1;
+    if (vm->ctx.flags & FT_CTX_EVENT) {
+        const ft_thread *t = event_task(vm), *p = t && t->ppid > 0 ?
+            ft_threads_get(vm->rings->threads, t->ppid, t->ppid) : NULL;
+        if (p)
+            ft_str_set(vm, sret, p->comm, (ft_i64)strnlen(p->comm, sizeof p->comm));
+        return 0;
+    }
     if (ft_proc_status(vm->ctx.pid, vm->ctx.pid, "PPid:", 0, &pp) == 0 && pp > 0)
         ft_proc_comm(vm, pp, sret);
     return 0;

@@ -18,8 +18,7 @@
  * The data is the event record as its format file lays it out (common
  * fields first), so handlers load fields exactly as from a perf sample.
  * The fds are read when the drain timer fires, before timer and end
- * probes, and at stop: nothing here allocates per event, and /proc is read
- * once per thread (tgid_of). */
+ * probes, and at stop: nothing here allocates per event. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <sys/types.h>
@@ -37,13 +36,11 @@
 #define COMMIT_MASK ((1u << 27) - 1)
 #define MISSED_EVENTS (1ull << 31)
 #define MISSED_STORED (1ull << 30)
-#define TGID_SLOTS 1024               /* thread -> process cache, direct-mapped */
 
 typedef struct ft_ftrace {
     int *fd, *cpu, nfd, fdcap;
     struct { int type, probe, flags; } *map;
     int nmap, mapcap;
-    struct { int32_t tid, tgid; } tgid[TGID_SLOTS];   /* tid 0: empty */
     char page[PAGE_BYTES];
 } ft_ftrace;
 
@@ -84,21 +81,12 @@ int ft_ftrace_map(ft_vm *vm, int type, int probe, int flags)
 
 int ft_ftrace_fd_count(const ft_rings *R) { return R->ftrace ? R->ftrace->nfd : 0; }
 
-/* The process of a thread: ftrace records carry only the thread (common_pid).
-   /proc answers once per thread; a thread already gone is its own process. */
-static int32_t tgid_of(ft_ftrace *F, int32_t tid)
+/* The process of a thread: ftrace records carry only the thread
+   (common_pid); the thread map knows it (threads.c). */
+static int32_t tgid_of(ft_rings *R, int32_t tid)
 {
-    if (tid <= 0)
-        return tid;
-    uint32_t h = ((uint32_t)tid * 2654435761u) % TGID_SLOTS;
-    if (F->tgid[h].tid == tid)
-        return F->tgid[h].tgid;
-    ft_i64 tgid = tid;
-    if (ft_proc_status(tid, tid, "Tgid:", 1, &tgid) != 0)
-        return tid;                  /* not cached: the tid may be reused by a live thread later */
-    F->tgid[h].tid = tid;
-    F->tgid[h].tgid = (int32_t)tgid;
-    return (int32_t)tgid;
+    const ft_thread *t = tid > 0 ? ft_threads_get(R->threads, 0, tid) : NULL;
+    return t ? t->pid : tid;
 }
 
 static void dispatch(ft_vm *vm, ft_rings *R, ft_ftrace *F, int cpu, const char *data, uint32_t len, int run)
@@ -116,7 +104,7 @@ static void dispatch(ft_vm *vm, ft_rings *R, ft_ftrace *F, int cpu, const char *
             return;
         ft_ctx c;
         memset(&c, 0, sizeof c);
-        c.pid = tgid_of(F, tid);
+        c.pid = tgid_of(R, tid);
         c.tid = tid;
         c.cpu = cpu;
         c.raw = data;

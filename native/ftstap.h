@@ -301,7 +301,8 @@ int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n);
 
 /* ==== live events: perf events, rings, event context ====================
  * Owned by native/ring.c (perf_event_open, per-CPU rings, records),
- * comm.c (pid -> comm table) and evfuncs.c (builtins of event probes).
+ * order.c (records in time order), threads.c (the thread map) and
+ * evfuncs.c (builtins of event probes).
  * Python drives it through ftstap/runtime/native.py (EventRuntime) and
  * ftstap/runtime/session.py. */
 

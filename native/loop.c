@@ -241,9 +241,10 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
                     arm(tfd[idx], next_interval(vm, pr), 0);
                 if (fired > MAX_TIMER_RUNS)
                     fired = MAX_TIMER_RUNS;
-                ft_rings_drain(vm);      /* the timer sees every event before it */
+                ft_ctx at = here(vm);
+                ft_rings_drain(vm, at.time_ns);  /* the timer sees every event before it */
                 for (uint64_t r = 0; r < fired && !vm->exit_requested && !vm->error_state; r++) {
-                    ft_ctx c = here(vm);
+                    ft_ctx c = at;
                     ft_vm_run_probe(vm, (int)idx, &c);
                 }
             } else if (tag == TAG_SIGNAL) {

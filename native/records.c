@@ -1,20 +1,15 @@
-/* Reading the rings: every record from data_tail to data_head, in order.
+/* Decoding one ring record (order.c decides which and when):
  *
- *   - data_head is read with acquire ordering (the records before it are
- *     complete), data_tail is written with release ordering once they are
- *     consumed, every 256 KiB and at the end of a batch (the kernel may then
- *     reuse the space) -- the pairing perf_event_open(2) and the kernel's
- *     ring_buffer.h describe; only this reader writes data_tail;
- *   - a record that wraps the ring's end is copied into the ring's scratch
- *     buffer (64 KiB: a record's size is a u16), so handlers always see
- *     contiguous bytes; the 8-byte header never wraps (records are 8-byte
- *     aligned in a power-of-two ring);
  *   - SAMPLE: PERF_SAMPLE_IDENTIFIER comes first, so one hash lookup finds
- *     the probe before anything else is parsed; then TID, TIME, CPU,
+ *     the probe before anything else is parsed; then TID, TIME, [CPU],
  *     [CALLCHAIN], RAW fill the ft_ctx the handler runs with -- the raw
  *     record starts with the tracepoint's common fields, so format-file
  *     offsets apply as they are (LDFI/LDFS);
- *   - LOST counts per probe, COMM/FORK feed the pid -> comm table;
+ *   - every record's time: a sample's TIME is at a fixed offset (every
+ *     event asks for IDENTIFIER, TID, TIME first); other records carry it
+ *     in their trailing sample_id (sample_id_all), laid out by the
+ *     sample_type of the event whose identifier ends the record;
+ *   - LOST counts per probe; COMM/FORK/EXIT change the thread map;
  *   - nothing here allocates. */
 #define _GNU_SOURCE 1
 #include "ftstap.h"
@@ -87,16 +82,11 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     uint32_t pt[2] = {0, 0};
     uint64_t t = 0;
     uint32_t cpu[2] = {0, 0};
-    if (p + 8 > end)
+    if (p + 16 > end)
         return;
     memcpy(pt, p, 8);                /* PERF_SAMPLE_TID */
-    p += 8;
-    if (st & PERF_SAMPLE_TIME) {     /* ring.c asks for TIME and CPU only where needed */
-        if (p + 8 > end)
-            return;
-        memcpy(&t, p, 8);
-        p += 8;
-    }
+    memcpy(&t, p + 8, 8);            /* PERF_SAMPLE_TIME: every event has it (order.c) */
+    p += 16;
     if (st & PERF_SAMPLE_CPU) {
         if (p + 8 > end)
             return;
@@ -161,7 +151,30 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     ft_vm_run_probe(vm, e->probe, &c);
 }
 
-static void on_record(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
+uint64_t ft_record_time(const ft_rings *R, const char *rec, uint32_t size)
+{
+    const struct perf_event_header *h = (const void *)rec;
+    uint64_t t = 0, id;
+    if (h->type == PERF_RECORD_SAMPLE) {     /* header, IDENTIFIER, TID, TIME */
+        if (size >= sizeof *h + 24)
+            memcpy(&t, rec + sizeof *h + 16, 8);
+        return t;
+    }
+    if (size < sizeof *h + 8)
+        return 0;
+    memcpy(&id, rec + size - 8, 8);          /* sample_id ends with IDENTIFIER */
+    const ft_event *e = find_event(R, id);
+    if (!e)
+        return 0;                            /* unknown: handled at once */
+    /* sample_id: TID, TIME, [CPU], IDENTIFIER (every event has TID and TIME) */
+    uint32_t back = 16 + ((e->sample_type & PERF_SAMPLE_CPU) ? 8 : 0);
+    if (size < sizeof *h + back + 8)
+        return 0;
+    memcpy(&t, rec + size - back, 8);
+    return t;
+}
+
+void ft_record_handle(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
 {
     const struct perf_event_header *h = (const void *)rec;
     const char *body = rec + sizeof *h;
@@ -188,20 +201,26 @@ static void on_record(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
             break;
         memcpy(pt, body, 8);
         int n = (int)(size - sizeof *h - 8);
-        ft_comms_set(R->comms, (int)pt[1], body + 8, n > 16 ? 16 : n);
-        if ((h->misc & PERF_RECORD_MISC_COMM_EXEC) && vm->bt)
+        int exec = (h->misc & PERF_RECORD_MISC_COMM_EXEC) != 0;
+        ft_threads_comm(R->threads, (int)pt[0], (int)pt[1], body + 8, n > 16 ? 16 : n, exec);
+        if (exec && vm->bt)
             ft_bt_task_changed(vm, (int)pt[0]);   /* new mappings: backtrace.c rereads them */
         break;
     }
     case PERF_RECORD_MMAP2:          /* executable mappings for user backtraces (backtrace.c) */
         ft_bt_mmap2(vm, body, size - sizeof *h);
         break;
-    case PERF_RECORD_FORK: {         /* u32 pid, ppid, tid, ptid; u64 time */
+    case PERF_RECORD_FORK:           /* u32 pid, ppid, tid, ptid; u64 time */
+    case PERF_RECORD_EXIT: {
         uint32_t f[4];
         if (size < sizeof *h + 16)
             break;
         memcpy(f, body, 16);
-        ft_comms_fork(R->comms, (int)f[3], (int)f[2]);
+        if (h->type == PERF_RECORD_EXIT) {
+            ft_threads_exit(R->threads, (int)f[0], (int)f[2]);
+            break;
+        }
+        ft_threads_fork(R->threads, (int)f[0], (int)f[1], (int)f[2], (int)f[3]);
         if (f[0] == f[2] && vm->bt)
             ft_bt_task_changed(vm, (int)f[0]);    /* a new process: its pid may be reused */
         break;
@@ -211,79 +230,6 @@ static void on_record(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     }
 }
 
-/* Handle every complete record in one ring.  Returns records handled. */
-ft_i64 ft_ring_drain_one(ft_vm *vm, ft_rings *R, ft_ring *r, int run)
-{
-    ft_i64 n = 0;
-    uint64_t tail = r->meta->data_tail;     /* only this reader writes it */
-    uint64_t since = 0;
-    for (;;) {
-        uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
-        if (head == tail)
-            break;
-        while (tail < head) {
-            uint64_t off = tail & r->mask;
-            struct perf_event_header h;
-            /* records are 8-byte aligned and the ring is a power of two:
-               the 8-byte header itself never wraps */
-            memcpy(&h, r->data + off, sizeof h);
-            if (h.size < sizeof h || h.size > head - tail) {
-                tail = head;         /* corrupt: give up on this batch */
-                break;
-            }
-            const char *rec = r->data + off;
-            if (off + h.size > r->size) {
-                uint64_t first = r->size - off;
-                memcpy(r->scratch, r->data + off, first);
-                memcpy(r->scratch + first, r->data, h.size - first);
-                rec = r->scratch;
-            }
-            if (run || h.type != PERF_RECORD_SAMPLE)
-                on_record(vm, R, rec, h.size);
-            tail += h.size;
-            since += h.size;
-            n++;
-            if (since >= FT_TAIL_BATCH) {
-                __atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
-                since = 0;
-            }
-            if (run && (vm->exit_requested || vm->error_state))
-                run = 0;             /* exit(): later records are dropped, as stap stops probes */
-        }
-        __atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
-    }
-    return n;
-}
-
-int ft_rings_on_ready(ft_vm *vm, int fd, void *arg)
-{
-    (void)arg;
-    ft_rings *R = vm->rings;
-    struct epoll_event evs[64];
-    int n = epoll_wait(fd, evs, 64, 0);
-    for (int k = 0; k < n; k++) {
-        if (evs[k].data.u32 == UINT32_MAX) {
-            uint64_t x;
-            if (read(R->tfd, &x, sizeof x) < 0)
-                continue;
-            ft_rings_drain(vm);
-            continue;
-        }
-        ft_ring_drain_one(vm, R, &R->rings[evs[k].data.u32], !vm->exit_requested && !vm->error_state);
-    }
-    return 0;
-}
-
-void ft_rings_drain(ft_vm *vm)
-{
-    ft_rings *R = vm->rings;
-    if (!R || !R->enabled)
-        return;
-    for (int i = 0; i < R->nring; i++)
-        ft_ring_drain_one(vm, R, &R->rings[i], !vm->exit_requested && !vm->error_state);
-    ft_ftrace_drain(vm, R, !vm->exit_requested && !vm->error_state);
-}
-
 /* ---- lazily filled context ---- */
 
 void ft_ctx_need_comm(ft_vm *vm)
@@ -291,7 +237,10 @@ void ft_ctx_need_comm(ft_vm *vm)
     ft_ctx *c = &vm->ctx;
     if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_COMM))
         return;
-    if (!vm->rings || ft_comms_get(vm->rings->comms, (int)c->pid, (int)c->tid, c->comm) != 0)
+    const ft_thread *t = vm->rings ? ft_threads_get(vm->rings->threads, (int)c->pid, (int)c->tid) : NULL;
+    if (t)
+        memcpy(c->comm, t->comm, sizeof c->comm);
+    else
         c->comm[0] = '\0';
     c->flags |= FT_CTX_COMM;
 }
@@ -301,6 +250,7 @@ void ft_ctx_need_uid(ft_vm *vm)
     ft_ctx *c = &vm->ctx;
     if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_UID))
         return;
-    c->uid = vm->rings ? ft_comms_uid(vm->rings->comms, (int)c->pid, (int)c->tid) : -1;
+    const ft_thread *t = vm->rings ? ft_threads_get(vm->rings->threads, (int)c->pid, (int)c->tid) : NULL;
+    c->uid = t ? t->uid : -1;
     c->flags |= FT_CTX_UID;
 }

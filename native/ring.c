@@ -77,11 +77,11 @@ ft_rings *ft_rings_of(ft_vm *vm)
     if (!R)
         return NULL;
     R->lost = calloc(vm->prog->nprobes ? vm->prog->nprobes : 1, sizeof *R->lost);
-    R->comms = ft_comms_new();
+    R->threads = ft_threads_new();
     R->ep = R->tfd = -1;
-    if (!R->lost || !R->comms) {
+    if (!R->lost || !R->threads) {
         free(R->lost);
-        ft_comms_free(R->comms);
+        ft_threads_free(R->threads);
         free(R);
         return NULL;
     }
@@ -142,9 +142,9 @@ static int ring_for(ft_rings *R, int cpu, int pid, ft_i64 ring_bytes, int inheri
     a.config = PERF_COUNT_SW_DUMMY;
     a.sample_period = 1;
     a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
-    a.comm = 1;                      /* execname() of events: the pid -> comm table */
+    a.comm = 1;                      /* the thread map (threads.c): renames and execs, */
     a.comm_exec = 1;
-    a.task = 1;                      /* FORK: a child starts with its parent's comm */
+    a.task = 1;                      /* task starts (FORK) and ends (EXIT) */
     a.mmap = a.mmap2 = R->track_maps;   /* MMAP2: executable mappings, for user backtraces */
     a.inherit = inherit ? 1 : 0;
     int fd = perf_open(&a, pid, cpu);
@@ -210,10 +210,12 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
         a.sample_period = (uint64_t)(period_or_freq > 0 ? period_or_freq : 1);
     }
     /* the smallest sample that serves the handlers: TID (pid(), tid(),
-       execname()); CPU only on per-task rings (a CPU's ring knows its CPU);
-       no TIME (nothing reads a sample's time).  16 bytes less per record:
-       ~15% more getppid calls/s while traced here (issue 6) */
-    a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | (cpu < 0 ? PERF_SAMPLE_CPU : 0);
+       execname()); TIME (the records are handled in time order, and the
+       time functions answer for the moment of the event: order.c); CPU only
+       on per-task rings (a CPU's ring knows its CPU).  IDENTIFIER, TID and
+       TIME come first in every sample (records.c relies on it). */
+    a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+                    (cpu < 0 ? PERF_SAMPLE_CPU : 0);
     if (!(flags & FT_EV_NORAW))
         a.sample_type |= PERF_SAMPLE_RAW;
     /* A tracepoint that counts a value of the event (sched_stat_runtime adds
@@ -284,11 +286,16 @@ int ft_events_enable(ft_vm *vm, char *err, int errlen)
     }
     if (ft_loop_watch_fd(vm, R->ep, ft_rings_on_ready, NULL) != FT_OK)
         return seterr(err, errlen, -EINVAL, "too many fds for the event loop");
-    /* tracking events first: comm records flow before the first sample */
-    for (int pass = 0; pass < 2; pass++)
+    /* tracking events first, then the snapshot of every task, then the
+       probes: a task started after the snapshot shows up in a FORK record,
+       and every sample comes after both (threads.c) */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            ft_threads_snapshot(R->threads);
         for (int i = 0; i < R->nev; i++)
             if ((R->ev[i].probe < 0) == (pass == 0) && ioctl(R->ev[i].fd, PERF_EVENT_IOC_ENABLE, 0) != 0)
                 return seterr(err, errlen, -errno, "PERF_EVENT_IOC_ENABLE: %s", strerror(errno));
+    }
     R->enabled = 1;
     return 0;
 }
@@ -347,17 +354,21 @@ void ft_rings_stop(ft_vm *vm)
     /* what happened before the stop still runs (a -c command's last
        events, the records behind a Ctrl-C); after exit() it does not */
     int run = !vm->exit_requested && !vm->error_state;
-    for (int i = 0; i < R->nring; i++)
-        ft_ring_drain_one(vm, R, &R->rings[i], run);
+    ft_rings_drain_until(vm, UINT64_MAX);
     flush_lost(R);
-    for (int i = 0; i < R->nring; i++)
-        ft_ring_drain_one(vm, R, &R->rings[i], run);
+    ft_rings_drain_until(vm, UINT64_MAX);
     for (int i = 0; i < R->nev; i++)
         if (R->ev[i].probe < 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
     ft_ftrace_drain(vm, R, run);
     ft_counters_apply(vm, R);        /* counting-mode probes, before timers/end see the globals */
     report_lost(vm, R);
+    if (R->late) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%lld events reached ftstap after newer ones had been handled: "
+                 "they were handled out of time order", (long long)R->late);
+        ft_vm_diag(vm, "WARNING", msg);
+    }
 }
 
 /* Closing the last perf event of a tracepoint unregisters the kernel's
@@ -465,7 +476,7 @@ void ft_rings_free(ft_vm *vm)
     free(R->hkey);
     free(R->hval);
     free(R->lost);
-    ft_comms_free(R->comms);
+    ft_threads_free(R->threads);
     free(R);
     vm->rings = NULL;
 }

@@ -1,5 +1,5 @@
-/* Live kernel events: what ring.c (perf events and their rings), comm.c
- * (the pid -> comm table) and evfuncs.c (event builtins) share.
+/* Live kernel events: what ring.c (perf events and their rings), threads.c
+ * (the thread map), order.c (records in time order) and evfuncs.c (event builtins) share.
  * The public API is the "live events" section of ftstap.h. */
 #ifndef FT_RING_H
 #define FT_RING_H
@@ -10,19 +10,32 @@
 
 typedef struct ft_rings ft_rings;
 
-/* -- comm.c: thread id -> comm, fed by PERF_RECORD_COMM/FORK, /proc as a
- * fallback (once per thread, then cached).  Fixed size, allocated once;
- * a full table overwrites the oldest entry of a probe chain. */
-typedef struct ft_comms ft_comms;
-ft_comms *ft_comms_new(void);
-void ft_comms_free(ft_comms *c);
-/* PERF_RECORD_COMM: tid now runs as comm (n bytes, may lack a NUL). */
-void ft_comms_set(ft_comms *c, int tid, const char *comm, int n);
-/* PERF_RECORD_FORK: child starts with its parent's comm. */
-void ft_comms_fork(ft_comms *c, int ptid, int tid);
-/* comm of (pid, tid) into out[16]; /proc/PID/task/TID/comm when unknown.
-   Returns 0, or -1 when the thread is gone and was never seen. */
-int ft_comms_get(ft_comms *c, int pid, int tid, char out[16]);
+/* -- threads.c: the thread map (each task as it was at the event being
+ * handled), fed in time order by FORK/COMM/EXIT records; /proc at the
+ * start and as a fallback.  Fixed size, allocated once. */
+enum { FT_TASK_EMPTY = 0, FT_TASK_ALIVE = 1, FT_TASK_EXITED = 2 };
+#define FT_TASK_UNSEEN 1             /* forked from a task the map never held */
+typedef struct ft_thread {
+    int32_t tid, pid, ppid;          /* ppid: the parent process; -1 unknown */
+    int32_t uid, euid, gid, egid;    /* -1: unknown */
+    uint8_t state, flags;
+    char comm[16];
+} ft_thread;
+typedef struct ft_threads ft_threads;
+ft_threads *ft_threads_new(void);
+void ft_threads_free(ft_threads *T);
+/* Every task in /proc now; returns how many (-1: no /proc). */
+int ft_threads_snapshot(ft_threads *T);
+/* PERF_RECORD_FORK: tid (of process pid) created by ptid (of process ppid). */
+void ft_threads_fork(ft_threads *T, int pid, int ppid, int tid, int ptid);
+/* PERF_RECORD_COMM: tid now runs as comm (n bytes, may lack a NUL); exec: it exec'd. */
+void ft_threads_comm(ft_threads *T, int pid, int tid, const char *comm, int n, int exec);
+/* PERF_RECORD_EXIT: the task keeps its identity for records still to come. */
+void ft_threads_exit(ft_threads *T, int pid, int tid);
+/* The task (pid <= 0: any process), or NULL when unknown and gone from /proc. */
+const ft_thread *ft_threads_get(ft_threads *T, int pid, int tid);
+/* How many tasks had to be read from /proc after the snapshot. */
+ft_i64 ft_threads_from_proc(const ft_threads *T);
 /* Read a small /proc file of thread tid of pid (e.g. "comm", "status")
    into buf, NUL-terminated; returns its length, -1 if it cannot be read. */
 int ft_proc_read(long long pid, long long tid, const char *file, char *buf, int cap);
@@ -31,8 +44,6 @@ int ft_proc_read(long long pid, long long tid, const char *file, char *buf, int 
 int ft_proc_status(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64 *out);
 /* evfuncs.c: the command name of process pid into *sret ("" when gone). */
 void ft_proc_comm(ft_vm *vm, ft_i64 pid, struct ft_str *sret);
-/* effective uid of (pid, tid) from /proc, cached; -1 when gone. */
-int ft_comms_uid(ft_comms *c, int pid, int tid);
 
 /* -- ring.c / records.c: the session's events and rings (internal) -- */
 #define FT_RING_SCRATCH 65536
@@ -47,6 +58,12 @@ typedef struct ft_ring {
     const char *data;
     uint64_t size, mask;
     char *scratch;
+    /* order.c's cursor during a pass: records [pos, head) are readable */
+    uint64_t pos, head, since;
+    const char *next;                /* the record at pos, when ready */
+    uint32_t next_size;
+    int ready;
+    uint64_t next_time;
 } ft_ring;
 
 typedef struct ft_event {
@@ -68,7 +85,9 @@ struct ft_rings {
     uint64_t hmask;
     ft_i64 *lost;                    /* per probe */
     ft_i64 lost_unknown, samples;
-    ft_comms *comms;
+    uint64_t last_time;              /* of the newest record handled (order.c) */
+    ft_i64 late;                     /* records handled after a newer one */
+    ft_threads *threads;
     int ep, tfd;                     /* epoll over the rings, the drain timer */
     int enabled, stopped;
     int track_maps;                  /* tracking events report MMAP2 (backtrace.c) */
@@ -93,13 +112,24 @@ void ft_counters_apply(ft_vm *vm, ft_rings *R);
 
 /* records.c */
 int ft_rings_build_ids(ft_rings *R);                 /* id -> event table, once all are open */
-ft_i64 ft_ring_drain_one(ft_vm *vm, ft_rings *R, ft_ring *r, int run);
-int ft_rings_on_ready(ft_vm *vm, int fd, void *arg);   /* the loop's handler for the rings' epoll fd */
+/* A record's time stamp (CLOCK_MONOTONIC ns); 0 when it has none. */
+uint64_t ft_record_time(const ft_rings *R, const char *rec, uint32_t size);
+/* Handle one record: run a sample's probe, or update the thread map / losses. */
+void ft_record_handle(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size);
+
+/* order.c: the rings merged in time order */
+#define FT_ORDER_SLACK_NS 2000000ll   /* a record is in its ring this long after its time stamp */
+ft_i64 ft_mono_now(void);
+/* Handle, oldest first, every record of every ring stamped at or before limit. */
+void ft_rings_drain_until(ft_vm *vm, uint64_t limit);
+/* The loop's handler for the rings' epoll fd: everything older than the slack. */
+int ft_rings_on_ready(ft_vm *vm, int fd, void *arg);
+
+/* order.c: everything that happened up to now (CLOCK_MONOTONIC ns), in
+   every ring and the ftrace ring, before a timer probe that fires now. */
+void ft_rings_drain(ft_vm *vm, ft_i64 now);
 
 /* -- ring.c -- */
-/* Process everything in every ring now (before timer and end probes, so
-   they see every event that happened before them). */
-void ft_rings_drain(ft_vm *vm);
 /* After the event wait ends: disable every event, then (unless exit() or
    an error stopped the session) run the handlers of what is still in the
    rings; report lost records. */

@@ -161,17 +161,16 @@ int ft_b_HZ(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str
     return 0;
 }
 
-/* jiffies(): the kernel's 64-bit tick count, from the monotonic clock
-   (both stop while the system is suspended) */
+/* jiffies(): the kernel's 64-bit tick count at the event, from the
+   monotonic clock (both stop while the system is suspended) */
 int ft_b_jiffies(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str *sret)
 {
     UNUSED;
     long hz = kernel_hz();
     if (!hz)
         return ft_b_HZ(vm, ia, sa, iret, sret);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ft_i64 ticks = (ft_i64)ts.tv_sec * hz + (ft_i64)ts.tv_nsec * hz / 1000000000;
+    ft_i64 ns = ft_vm_mono_ns(vm);        /* the event's moment */
+    ft_i64 ticks = ns / 1000000000 * hz + ns % 1000000000 * hz / 1000000000;
     *iret = (ft_i64)(4294967296LL - 300LL * hz) + ticks;
     return 0;
 }

@@ -112,6 +112,8 @@ void ft_vm_diag(ft_vm *vm, const char *kind, const char *msg);
 const ft_limits *ft_vm_limits(const ft_vm *vm);
 /* Watch fd in the event loop; on_ready is called when it is readable. */
 int ft_loop_watch_fd(ft_vm *vm, int fd, ft_fd_handler on_ready, void *arg);
+/* CLOCK_MONOTONIC ns of the running probe: its event's time, or now (builtins.c). */
+ft_i64 ft_vm_mono_ns(const ft_vm *vm);
 /* Print the autoprinted globals (loop.c). */
 void ft_autoprint(ft_vm *vm);
 

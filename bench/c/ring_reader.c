@@ -1,5 +1,6 @@
 /* The floor of the sampling path: open one tracepoint on every online CPU
-   with the sample layout ftstap uses (IDENTIFIER|TID|RAW, period 1; see
+   with the sample layout ftstap uses (IDENTIFIER|TID|TIME|RAW on
+   CLOCK_MONOTONIC, period 1; see
    native/ring.c), map a ring per CPU, wake by watermark (a quarter of the ring) and
    only count the records while draining them.  Then run COMMAND (argv after
    the options) and stop when it exits; report "records N lost L" on stderr.
@@ -71,7 +72,9 @@ int main(int argc, char **argv)
         a.type = PERF_TYPE_TRACEPOINT;
         a.config = id;
         a.sample_period = 1;
-        a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_RAW;
+        a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW;
+        a.use_clockid = 1;           /* ftstap's sample times: CLOCK_MONOTONIC */
+        a.clockid = CLOCK_MONOTONIC;
         a.disabled = 1;
         a.watermark = 1;
         a.wakeup_watermark = (uint32_t)(pages * (uint64_t)page / 4);

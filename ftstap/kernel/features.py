@@ -65,6 +65,16 @@ def _version_tuple(release: str) -> tuple[int, int, int]:
     return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
 
 
+def hz_from_timer_list(text: str) -> int | None:
+    import re
+    now, jiffies = re.search(r"now at (\d+) nsecs", text), re.search(r"\njiffies: (\d+)", text)
+    if not now or not jiffies:
+        return None
+    uptime, ticks = int(now.group(1)) / 1e9, int(jiffies.group(1))
+    rates = (100, 250, 300, 1000, 24, 32, 48, 64, 128, 200, 256, 512, 1024, 1200)
+    return min(rates, key=lambda hz: abs(2 ** 32 + hz * (uptime - 300) - ticks))
+
+
 def _read(path: str, limit: int = -1) -> str | None:
     try:
         with open(path) as f:
@@ -242,6 +252,19 @@ class KernelFeatures:
         if not name.startswith("CONFIG_"):
             name = "CONFIG_" + name
         return self.configs().get(name)
+
+    @property
+    def hz(self) -> int | None:
+        """The kernel's tick rate (CONFIG_HZ): from the config, else worked
+        out from /proc/timer_list (uptime and jiffies: the kernel starts
+        jiffies at 2^32 - 300 * HZ, so one rate fits both); None if unknown.
+        Not USER_HZ (sysconf's CLK_TCK, always 100 on x86)."""
+        value = self.config("CONFIG_HZ")
+        if value and value.isdigit():
+            return int(value)
+        if self.snapshot:
+            return None
+        return hz_from_timer_list(_read("/proc/timer_list", 16384) or "")
 
     # -- big readers (lazy) -----------------------------------------------------
     def btf_reader(self):

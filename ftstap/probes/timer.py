@@ -2,8 +2,6 @@
 timerfd in the event loop; timer.profile[.tick] samples on cpu-clock."""
 from __future__ import annotations
 
-import os
-
 from ..errors import SemanticError
 from .base import EventSource, Provider, arg_of
 
@@ -19,9 +17,17 @@ def _signed(n):
     return n - (1 << 64) if isinstance(n, int) and n >= 1 << 63 else n
 
 
-def _jiffy_ns() -> int:
-    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    return 1_000_000_000 // max(hz, 1)
+def _kernel_hz(features, loc) -> int:
+    """CONFIG_HZ of the kernel the script runs on: timer.jiffies and
+    timer.profile follow it, as in stap."""
+    if features is None:
+        from ..kernel.features import KernelFeatures
+        features = KernelFeatures.current()
+    hz = features.hz
+    if not hz:
+        raise SemanticError("cannot tell this kernel's HZ (no kernel config in /proc/config.gz or "
+                            "/boot/config-RELEASE, and /proc/timer_list is not readable)", loc)
+    return hz
 
 
 class TimerProvider(Provider):
@@ -36,7 +42,7 @@ class TimerProvider(Provider):
             if unit.arg is not None or len(comps) > 3 or (len(comps) == 3 and comps[2].name != "tick"):
                 return None
             pp = "timer.profile" + (".tick" if len(comps) == 3 else "")
-            return [EventSource("perf", pp, {"type": 1, "config": 0, "sample_freq": 100,
+            return [EventSource("perf", pp, {"type": 1, "config": 0, "sample_freq": _kernel_hz(features, unit.loc),
                                              "per_cpu": True})]
         if unit.name not in UNIT_NS and unit.name not in ("hz", "jiffies"):
             return None
@@ -46,7 +52,7 @@ class TimerProvider(Provider):
         if unit.name == "hz":
             interval = 1_000_000_000 // n
         elif unit.name == "jiffies":
-            interval = n * _jiffy_ns()
+            interval = n * 1_000_000_000 // _kernel_hz(features, unit.loc)
         else:
             interval = n * UNIT_NS[unit.name]
         pp = f"timer.{unit.name}({n})"
@@ -60,7 +66,8 @@ class TimerProvider(Provider):
                 raise SemanticError(f"randomize needs a positive number, not {m}", r.loc)
             if unit.name == "hz":
                 raise SemanticError("timer.hz cannot be randomized", r.loc)
-            rand = m * (UNIT_NS.get(unit.name) or _jiffy_ns())
+            rand = m * UNIT_NS[unit.name] if unit.name in UNIT_NS else \
+                m * 1_000_000_000 // _kernel_hz(features, unit.loc)
             pp += f".randomize({m})"
         elif len(comps) > 3:
             return None

@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 NATIVE = os.path.join(ROOT, "native")
 DATA = ["map.c", "stat.c", "fmt.c", "out.c"]
 RUNTIME = DATA + ["program.c", "verify.c", "vm.c", "ctx.c", "builtins.c", "loop.c", "ring.c", "records.c",
-                  "counters.c", "ftrace.c", "comm.c", "evfuncs.c", "backtrace.c", "ksyms.c", "usyms.c",
+                  "counters.c", "ftrace.c", "threads.c", "order.c", "evfuncs.c", "backtrace.c", "ksyms.c", "usyms.c",
                   "abinames.c", "timefuncs.c", "procfuncs.c", "taskfuncs.c", "spawn.c"]
 # each C test program and the native sources it links with
 TESTS = {"test_map": DATA, "test_map_fast": DATA, "test_stat": DATA, "test_fmt": DATA, "test_out": DATA,
