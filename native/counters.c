@@ -6,7 +6,7 @@
  * count it finds in its context's raw record (8 bytes, LDFI 0 8) instead
  * of one.  Its events are opened with FT_EV_COUNT: a plain perf counter
  * (sample_period 0: no ring, no record per event: ~25 ns per event in the
- * kernel instead of ~170 ns for a sample, KERNEL.md).  At stop, after the
+ * kernel instead of ~170 ns for a sample, as measured).  At stop, after the
  * rings are drained and before the end probes, each such probe's counters
  * are read (read(2) of a counter gives its u64 value), summed over CPUs,
  * and the probe runs once with that sum -- only when it is not zero, so an

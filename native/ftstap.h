@@ -316,7 +316,7 @@ int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n);
 #define FT_EV_COUNT 64         /* counting mode: a counter, no samples; the probe runs once at stop (counters.c) */
 #define FT_EV_PERIOD 128       /* PERF_SAMPLE_PERIOD: one sample per event of a weighted tracepoint (__perf_count) */
 
-#define FT_RING_DEFAULT 4194304   /* bytes of one ring: no loss at full rate here (KERNEL.md) */
+#define FT_RING_DEFAULT 4194304   /* bytes of one ring: measured lossless at full rate on an idle machine */
 
 /* ft_ctx.flags */
 #define FT_CTX_EVENT 1         /* a kernel event: pid/tid/cpu/time from the sample */

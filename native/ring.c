@@ -10,7 +10,7 @@
  *   - records carry PERF_SAMPLE_IDENTIFIER first, so a sample is mapped to
  *     its probe by one hash lookup before the rest is parsed;
  *   - the rings wake the loop by watermark (a quarter of the ring), never
- *     by busy polling (KERNEL.md: polling loses half the events), and a
+ *     by busy polling (measured: polling loses half the events), and a
  *     100 ms timer drains what a quiet ring holds below the watermark;
  *   - the reader owns data_tail: data_head is read with acquire ordering
  *     (records before it are complete), data_tail is written with release

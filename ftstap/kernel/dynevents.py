@@ -7,7 +7,7 @@ ones already written are removed before the error is raised.  Closing the
 group removes everything it made; `remove_stale_groups()` removes groups of
 sessions that died without closing (SIGKILL).
 
-Kernel facts this relies on (see docs/KERNEL.md): the *_events files must be
+Kernel facts this relies on (measured on Linux 6.x): the *_events files must be
 opened O_WRONLY|O_APPEND (Python's "a" mode seeks and gets EINVAL), each
 definition must go in a single write() of less than 4 KiB, and a rejected
 definition often leaves nothing in error_log.

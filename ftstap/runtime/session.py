@@ -110,8 +110,8 @@ RING_MIN, RING_MAX = 4 << 20, 16 << 20
 
 
 def default_ring_bytes(ncpus: int) -> int:
-    """Per-CPU ring size without -s.  KERNEL.md measured 4 MiB as lossless
-    at full rate with a C reader on an idle 2-core machine; with other load
+    """Per-CPU ring size without -s.  4 MiB measured lossless at full
+    rate with a C reader on an idle 2-core machine; with other load
     on the machine the reader is scheduled later, and 4 MiB lost 0.2-20% of
     2 M getppid events where 8-16 MiB lost none.  So: 16 MiB per CPU, down
     to 4 MiB as the CPU count grows (64 MiB in all)."""

@@ -1,6 +1,7 @@
 """Kernel tests: root, the real kernel.
 
-A feature this kind of machine has (see docs/KERNEL.md) but that is missing
+A feature this kind of machine has (a stock distribution kernel with tracefs,
+uprobes and perf events) but that is missing
 makes the test FAIL when CI is set, and skip otherwise; without root every
 test here is skipped.  Nothing may be left in uprobe_events afterwards.
 """
