@@ -6,11 +6,21 @@ accepts: declarations and integer #defines only.
 """
 import glob
 import os
+import re
 
 from cffi import FFI
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIVE = os.path.join(ROOT, "native")
+
+
+def package_version() -> str:
+    """__version__ from ftstap/__init__.py, read as text: the one place the
+    version is written (pyproject.toml reads it too); the C core answers it
+    from ft_version()."""
+    with open(os.path.join(ROOT, "ftstap", "__init__.py")) as f:
+        return re.search(r'^__version__ = "([^"]+)"$', f.read(), re.M).group(1)
+
 
 ffibuilder = FFI()
 with open(os.path.join(NATIVE, "ftstap.h")) as f:
@@ -21,6 +31,7 @@ ffibuilder.set_source(
     '#include "ftstap.h"',
     sources=sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(NATIVE, "*.c"))),
     include_dirs=[os.path.relpath(NATIVE, ROOT)],
+    define_macros=[("FT_VERSION", '"%s"' % package_version())],
     # -fvisibility=hidden: only PyInit__native (marked by Python's headers)
     # is exported, so calls between native/*.c files are direct instead of
     # going through the PLT, and the compiler may assume no interposition.

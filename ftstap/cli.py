@@ -9,7 +9,7 @@ import sys
 
 from . import __version__
 from .errors import FtstapError
-from .getopt import CommandLineError, Opt, help_text, parse
+from .cmdline import CommandLineError, Opt, help_text, parse
 from .options import Options
 
 EXAMPLES = """

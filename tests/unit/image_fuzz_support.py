@@ -17,7 +17,6 @@ prints one `error: ...` line and exits 1) or load cleanly; any other
 exception is an "internal error", a signal is a crash."""
 from __future__ import annotations
 
-import glob
 import json
 import os
 import random
@@ -86,7 +85,7 @@ def _compile(text: str) -> bytes:
 
 
 def _all_kinds_image() -> bytes:
-    from ftstap.compile.image import ImageBuilder
+    from ftstap.image.builder import ImageBuilder
     b = ImageBuilder()
     for i, spec in enumerate(SPECS):
         fb = b.function(f"probe_{i}")
@@ -123,7 +122,7 @@ def reseal(img: bytes) -> bytes:
 
 def _events_start(img: bytes) -> int | None:
     """Where the events section of a well-formed image begins (None: no events)."""
-    from ftstap.compile.image import read_image
+    from ftstap.image.format import read_image
     events = read_image(img).events
     if not events:
         return None
@@ -166,7 +165,7 @@ def _damage(rng: random.Random, img: bytes) -> tuple[str, bytes]:
 
 
 def _hostile_event(rng: random.Random, img: bytes) -> tuple[str, bytes] | None:
-    from ftstap.compile.image import read_image
+    from ftstap.image.format import read_image
     events = [dict(e) for e in read_image(img).events]
     if not events:
         return None
@@ -218,7 +217,7 @@ def mutants(seed_images: dict[str, bytes], n: int, seed: int = 1):
 
 def check(img: bytes) -> str:
     """'ok', 'error: MESSAGE' (a clear FtstapError) or 'internal: TYPE: MESSAGE'."""
-    from ftstap.compile.image import read_image
+    from ftstap.image.format import read_image
     from ftstap.errors import FtstapError
     from ftstap.runtime import native, session
     try:
@@ -234,19 +233,17 @@ def check(img: bytes) -> str:
 
 # ---- the C loader under AddressSanitizer -----------------------------------------------
 
-ASAN_FLAGS = ["-std=gnu11", "-g", "-O0", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
-              "-fno-sanitize-recover=undefined"]
-
-
 def build_asan_loader(out_path: str) -> str | None:
-    """native/tests/load_images.c under ASan/UBSan; None without gcc."""
-    cc = shutil.which("gcc")
-    if cc is None:
+    """native/tests/load_images.c under ASan/UBSan, built by native/tests/Makefile
+    (with every C file of the core, as ftstap/_build.py builds it) as
+    out_path, which must end in /load_images; None without gcc or make."""
+    if shutil.which("gcc") is None or shutil.which("make") is None:
         return None
-    # every C file of the core, as ftstap/_build.py builds it (-O0: quicker to build)
-    sources = sorted(glob.glob(os.path.join(NATIVE, "*.c")))
-    cmd = [cc, *ASAN_FLAGS, "-I", NATIVE, "-o", out_path, os.path.join(NATIVE, "tests", "load_images.c"), *sources]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    bin_dir, name = os.path.split(os.path.abspath(out_path))
+    assert name == "load_images", out_path
+    subprocess.run(["make", "-s", "-C", os.path.join(NATIVE, "tests"), f"-j{os.cpu_count() or 1}",
+                    f"BIN={bin_dir}", os.path.join(bin_dir, name)],
+                   check=True, capture_output=True, text=True)
     return out_path
 
 
