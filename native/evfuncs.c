@@ -100,32 +100,6 @@ EB(is_return) { UNUSED; *iret = (vm->ctx.flags & FT_CTX_RETURN) != 0; return 0; 
 
 /* ---- task facts from /proc ---- */
 
-/* Field `key` (e.g. "PPid:") of /proc/PID/task/TID/status, column col. */
-int ft_proc_status(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64 *out)
-{
-    char buf[4096];
-    if (ft_proc_read((long long)pid, (long long)tid, "status", buf, sizeof buf) < 0)
-        return -1;
-    size_t kl = strlen(key);
-    for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        if (strncmp(l, key, kl) != 0)
-            continue;
-        char *p = l + kl;
-        for (int c = 0; c <= col; c++) {
-            char *e;
-            long long v = strtoll(p, &e, 10);
-            if (e == p)
-                return -1;
-            if (c == col) {
-                *out = v;
-                return 0;
-            }
-            p = e;
-        }
-    }
-    return -1;
-}
-
 static int task_field(ft_vm *vm, const char *key, int col, ft_i64 *iret)
 {
     ft_i64 v = -1;
@@ -139,9 +113,33 @@ static int task_field(ft_vm *vm, const char *key, int col, ft_i64 *iret)
    begin/end/timer probes (ftstap's own process: read from /proc). */
 static const ft_thread *event_task(ft_vm *vm)
 {
-    if (!(vm->ctx.flags & FT_CTX_EVENT) || !vm->rings)
+    if (!(vm->ctx.flags & FT_CTX_EVENT))
         return NULL;
-    return ft_threads_get(vm->rings->threads, (int)vm->ctx.pid, (int)vm->ctx.tid);
+    return ft_threads_get(vm->ctx.threads, (int)vm->ctx.pid, (int)vm->ctx.tid);
+}
+
+/* execname() and uid() of an event, filled in on first use */
+void ft_ctx_need_comm(ft_vm *vm)
+{
+    ft_ctx *c = &vm->ctx;
+    if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_COMM))
+        return;
+    const ft_thread *t = event_task(vm);
+    if (t)
+        memcpy(c->comm, t->comm, sizeof c->comm);
+    else
+        c->comm[0] = '\0';
+    c->flags |= FT_CTX_COMM;
+}
+
+void ft_ctx_need_uid(ft_vm *vm)
+{
+    ft_ctx *c = &vm->ctx;
+    if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_UID))
+        return;
+    const ft_thread *t = event_task(vm);
+    c->uid = t ? t->uid : -1;
+    c->flags |= FT_CTX_UID;
 }
 
 /* A field of the event's task; -1 when the map does not know it. */
@@ -180,7 +178,7 @@ EB(pexecname)
     ft_i64 pp = -1;
     if (vm->ctx.flags & FT_CTX_EVENT) {
         const ft_thread *t = event_task(vm), *p = t && t->ppid > 0 ?
-            ft_threads_get(vm->rings->threads, t->ppid, t->ppid) : NULL;
+            ft_threads_get(vm->ctx.threads, t->ppid, t->ppid) : NULL;
         if (p)
             ft_str_set(vm, sret, p->comm, (ft_i64)strnlen(p->comm, sizeof p->comm));
         return 0;

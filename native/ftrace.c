@@ -108,6 +108,7 @@ static void dispatch(ft_vm *vm, ft_rings *R, ft_ftrace *F, int cpu, const char *
         c.tid = tid;
         c.cpu = cpu;
         c.raw = data;
+        c.threads = R->threads;
         c.raw_len = len;
         c.probe = F->map[i].probe;
         c.flags = FT_CTX_EVENT | ((F->map[i].flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0);

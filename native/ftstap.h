@@ -242,6 +242,8 @@ typedef struct ft_ctx {
     ft_i64 nchain;
     const char *ustack;        /* FT_CTX_CHAIN: the top nustack bytes of the user stack */
     ft_i64 nustack;
+    void *threads;             /* the session's thread map (threads.c) for execname(), ppid()...;
+                                  NULL: the task is read from /proc */
 } ft_ctx;
 
 /* -- instruction set / builtin introspection (Python reads opcode numbers here) -- */

@@ -145,6 +145,7 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     c.time_ns = (ft_i64)t;
     c.comm[0] = '\0';
     c.probe = e->probe;
+    c.threads = R->threads;
     c.flags = FT_CTX_EVENT | ((e->flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0) |
               ((st & PERF_SAMPLE_CALLCHAIN) ? FT_CTX_CHAIN : 0);
     R->samples++;
@@ -228,29 +229,4 @@ void ft_record_handle(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     default:
         break;
     }
-}
-
-/* ---- lazily filled context ---- */
-
-void ft_ctx_need_comm(ft_vm *vm)
-{
-    ft_ctx *c = &vm->ctx;
-    if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_COMM))
-        return;
-    const ft_thread *t = vm->rings ? ft_threads_get(vm->rings->threads, (int)c->pid, (int)c->tid) : NULL;
-    if (t)
-        memcpy(c->comm, t->comm, sizeof c->comm);
-    else
-        c->comm[0] = '\0';
-    c->flags |= FT_CTX_COMM;
-}
-
-void ft_ctx_need_uid(ft_vm *vm)
-{
-    ft_ctx *c = &vm->ctx;
-    if (!(c->flags & FT_CTX_EVENT) || (c->flags & FT_CTX_UID))
-        return;
-    const ft_thread *t = vm->rings ? ft_threads_get(vm->rings->threads, (int)c->pid, (int)c->tid) : NULL;
-    c->uid = t ? t->uid : -1;
-    c->flags |= FT_CTX_UID;
 }

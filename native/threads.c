@@ -23,8 +23,7 @@
  * hashes to. */
 #define _GNU_SOURCE 1
 #include "ftstap.h"
-#include "vm.h"
-#include "ring.h"
+#include "threads.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -103,6 +102,32 @@ int ft_proc_read(long long pid, long long tid, const char *file, char *buf, int 
         return -1;
     buf[n] = '\0';
     return (int)n;
+}
+
+/* Field `key` (e.g. "PPid:") of /proc/PID/task/TID/status, column col. */
+int ft_proc_status(ft_i64 pid, ft_i64 tid, const char *key, int col, ft_i64 *out)
+{
+    char buf[4096];
+    if (ft_proc_read((long long)pid, (long long)tid, "status", buf, sizeof buf) < 0)
+        return -1;
+    size_t kl = strlen(key);
+    for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, key, kl) != 0)
+            continue;
+        char *p = l + kl;
+        for (int c = 0; c <= col; c++) {
+            char *e;
+            long long v = strtoll(p, &e, 10);
+            if (e == p)
+                return -1;
+            if (c == col) {
+                *out = v;
+                return 0;
+            }
+            p = e;
+        }
+    }
+    return -1;
 }
 
 /* Two numbers after key ("Uid:" -> real, effective) in a status text. */
@@ -212,6 +237,7 @@ void ft_threads_fork(ft_threads *T, int pid, int ppid, int tid, int ptid)
     if (!T)
         return;
     ft_thread parent;
+    memset(&parent, 0, sizeof parent);
     const ft_thread *p = find(T, ptid);
     if (p && p->state != FT_TASK_EMPTY)
         parent = *p;                 /* copy: claim() may reuse its slot */
@@ -259,8 +285,16 @@ void ft_threads_exit(ft_threads *T, int pid, int tid)
 
 const ft_thread *ft_threads_get(ft_threads *T, int pid, int tid)
 {
-    if (!T)
-        return NULL;
+    static ft_thread scratch;        /* no map: /proc, each time */
+    if (!T) {
+        memset(&scratch, 0, sizeof scratch);
+        scratch.uid = scratch.euid = scratch.gid = scratch.egid = -1;
+        scratch.tid = tid > 0 ? tid : pid, scratch.pid = pid;
+        if (pid <= 0 || read_stat(&scratch, pid, scratch.tid) != 0)
+            return NULL;
+        read_creds(&scratch, pid, scratch.tid);
+        return &scratch;
+    }
     if (tid <= 0)
         tid = pid;
     ft_thread *t = find(T, tid);
