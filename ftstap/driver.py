@@ -50,11 +50,11 @@ def _warn(opts: Options, warnings: list[str]) -> None:
 
 def run(opts: Options) -> int:
     if opts.probe_support:
-        from .kernel.features import probe_support_table
+        from .kernel.support import probe_support_table
         print(probe_support_table())
         return 0
     if opts.list_active:
-        from .kernel.tracefs import list_active
+        from .kernel.dynevents import list_active
         for row in list_active():
             print(row.row())
         return 0

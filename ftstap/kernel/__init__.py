@@ -2,7 +2,7 @@
 
 tracefs     find/mount tracefs, list tracepoints, parse event format files
 dynevents   kprobe/uprobe events in a per-session group, stale-group cleanup,
-            --list-active (also reachable as ftstap.kernel.tracefs.EventGroup ...)
+            --list-active (built on tracefs, which never imports it)
 features    KernelFeatures: what this kernel (or a snapshot of one) offers
 support     the --probe-support table
 btf         BTF reader: function parameters, struct member offsets

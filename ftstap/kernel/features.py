@@ -288,10 +288,6 @@ class KernelFeatures:
             self._cache["kallsyms"] = Kallsyms.load(path)
         return self._cache["kallsyms"]
 
-    def probe_support_table(self) -> str:
-        from ftstap.kernel.support import probe_support_table
-        return probe_support_table(self)
-
     # -- snapshots ---------------------------------------------------------------
     def to_dict(self) -> dict:
         d = {f: getattr(self, f) for f in self._fields if f != "_cache"}
@@ -361,9 +357,3 @@ class KernelFeatures:
 
 def detect(mount: bool = True) -> KernelFeatures:
     return KernelFeatures.detect(mount=mount)
-
-
-def probe_support_table(features: KernelFeatures | None = None) -> str:
-    """The text of `ftstap --probe-support` for `features` (default: this kernel)."""
-    from ftstap.kernel.support import probe_support_table as table
-    return table(features or KernelFeatures.current())

@@ -140,7 +140,9 @@ def probe_support(f: KernelFeatures) -> list[Support]:
     return rows
 
 
-def probe_support_table(f: KernelFeatures) -> str:
+def probe_support_table(f: KernelFeatures | None = None) -> str:
+    """The text of `ftstap --probe-support` for f (default: this kernel)."""
+    f = f or KernelFeatures.current()
     rows = probe_support(f)
     w = max(len(r.family) for r in rows)
     head = (f"Linux {f.release} {f.arch}, {f.online_cpus} CPUs"

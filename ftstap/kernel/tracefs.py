@@ -298,16 +298,3 @@ def event_id(system: str, event: str, root: str | None = None) -> int:
         if e.errno == errno.EACCES:
             raise KernelError(f"cannot read {path}: permission denied (run as root)") from None
         raise KernelError(f"cannot read {path}: {e.strerror}") from None
-
-
-# The dynamic-event half (EventGroup, remove_stale_groups, list_active) is in
-# dynevents.py; reachable from here too without an import cycle.
-_DYN_NAMES = ("EventGroup", "DynamicEvent", "ActiveProbe", "remove_stale_groups",
-              "list_active", "parse_definition")
-
-
-def __getattr__(name: str):
-    if name in _DYN_NAMES:
-        from ftstap.kernel import dynevents
-        return getattr(dynevents, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@ import os
 import time
 
 from ftstap.kernel.features import KernelFeatures, parse_config
-from ftstap.kernel.support import probe_support
+from ftstap.kernel.support import probe_support, probe_support_table
 
 PMU_DIR = "/sys/bus/event_source/devices"
 
@@ -80,7 +80,7 @@ def test_support_on_this_kernel(tfs):
         assert "CONFIG_KPROBE_EVENTS" in kf.missing
     assert r['process("P").function("F"), .return, .statement'].provider == \
         "uprobe_events p:/r: with fetch-args"
-    text = f.probe_support_table()
+    text = probe_support_table(f)
     assert text.startswith(f"Linux {f.release} {f.arch}, {f.online_cpus} CPUs\n")
     assert len(text.splitlines()) >= len(r) + 3
 
@@ -99,4 +99,4 @@ def test_snapshot_of_this_kernel(tfs, tmp_path):
     assert g.kallsyms().lookup("vfs_read") == f.kallsyms().lookup("vfs_read")
     assert g.kallsyms().lookup("jiffies") is None            # data symbols are not kept
     rows = lambda t: t.splitlines()[1:]
-    assert rows(g.probe_support_table()) == rows(f.probe_support_table())
+    assert rows(probe_support_table(g)) == rows(probe_support_table(f))

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from ftstap.errors import KernelError
-from ftstap.kernel import dynevents, tracefs
+from ftstap.kernel import dynevents
 from ftstap.kernel.tracefs import parse_field, parse_format
 
 SCHED_SWITCH = """name: sched_switch
@@ -240,9 +240,3 @@ def test_error_log_diff():
     assert dynevents._new_log_lines([], ["x"]) == ["x"]
     assert dynevents._new_log_lines(["a", "b"], ["a", "b"]) == []
 
-
-def test_tracefs_reexports_dynamic_api():
-    assert tracefs.EventGroup is dynevents.EventGroup
-    assert tracefs.remove_stale_groups is dynevents.remove_stale_groups
-    with pytest.raises(AttributeError):
-        tracefs.no_such_name
