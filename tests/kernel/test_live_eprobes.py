@@ -3,7 +3,7 @@
 tracepoint, whose fetch-args the kernel evaluates at the event.
 
 This machine's kernel has no eprobes (CONFIG_EPROBE_EVENTS off), so these
-skip here (test_live_sema.py checks the error instead); tests/vm runs this
+skip here (test_live_sema.py checks the error instead); tests/qemu runs this
 file in a QEMU guest (FTSTAP_EXPECT_KPROBES=1: that kernel must have them)."""
 import os
 import re
@@ -40,7 +40,7 @@ def has_eprobes() -> bool:
 @pytest.fixture(scope="module")
 def ep(tfs):
     if not has_eprobes():
-        msg = "this kernel has no event probes (CONFIG_EPROBE_EVENTS); tests/vm runs these under QEMU"
+        msg = "this kernel has no event probes (CONFIG_EPROBE_EVENTS); tests/qemu runs these under QEMU"
         if os.environ.get("FTSTAP_EXPECT_KPROBES") == "1":
             pytest.fail(msg + ", and FTSTAP_EXPECT_KPROBES=1 says this kernel must have them")
         pytest.skip(msg)

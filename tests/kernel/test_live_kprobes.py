@@ -1,6 +1,6 @@
 """kernel.function / kprobe.function through real kprobe_events.
 
-This machine has no kprobe_events, so these tests skip here; tests/vm runs
+This machine has no kprobe_events, so these tests skip here; tests/qemu runs
 this file inside a QEMU guest booted from Debian's stock kernel, with
 FTSTAP_EXPECT_KPROBES=1, which turns the skip into a failure.  Userspace in
 that guest is ~25x slower, so every test is one ftstap run (~8 s) and
@@ -24,7 +24,7 @@ SYNC = ('global count=0  probe kernel.function("sys_sync") { count++; '
 def kp(tfs):
     """The tracefs root, if this kernel has kprobe_events."""
     if not os.path.exists(os.path.join(tfs, "kprobe_events")):
-        msg = "kprobe_events is missing (CONFIG_KPROBE_EVENTS); tests/vm runs these under QEMU"
+        msg = "kprobe_events is missing (CONFIG_KPROBE_EVENTS); tests/qemu runs these under QEMU"
         if os.environ.get("FTSTAP_EXPECT_KPROBES") == "1":
             pytest.fail(msg + ", and FTSTAP_EXPECT_KPROBES=1 says this kernel must have it")
         pytest.skip(msg)

@@ -1,7 +1,7 @@
 """kernel.function on a kernel WITH kprobe_events, as a synthetic snapshot
 (kallsyms of a 6.1 x86-64 kernel, the host's BTF): binding, the syscall
 wrapper, .maxactive, and the fetch-args pass 3 plans.  The same paths run
-for real in tests/kernel/test_live_kprobes.py under QEMU (tests/vm)."""
+for real in tests/kernel/test_live_kprobes.py under QEMU (tests/qemu)."""
 import os
 import shutil
 
@@ -46,9 +46,10 @@ def _needs_btf(features, func):
 
 def plan_of(script, features, n=0):
     program = elaborate(script, features)
-    CodeGen(program, features).build()
+    cg = CodeGen(program, features)
+    cg.build()
     src = program.probes[n].source
-    return src, src.detail["fetch"]
+    return src, cg.plans[id(src)]
 
 
 def test_sys_name_binds_to_the_x64_wrapper_without_warning(kfeatures):

@@ -6,7 +6,7 @@ function, so a failure names the kprobe feature that broke.  The guest run
 sets FTSTAP_EXPECT_KPROBES=1: a guest kernel without kprobe_events fails."""
 import pytest
 
-from vmtier import boot_pytest, guest_test_names
+from qemutier import boot_pytest, guest_test_names
 
 GUEST_TESTS = ("tests/kernel/test_live_kprobes.py", "tests/kernel/test_live_eprobes.py")
 

@@ -6,8 +6,11 @@ over 9p) and runs a batch of work inside it; the host-side tests then
 assert on what the guest reported.  Userspace in the guest is ~25x slower
 (TCG), so every module keeps its guest work small.
 
-Without root, qemu or vmrun.sh these tests skip, except under CI, where the
-VM must boot: a missing tool or a VM that cannot boot fails them."""
+vmrun.sh is not in this repository: it lives in the shared tools checkout
+beside it (../shared, which CI has; a plain clone does not), or wherever
+FTSTAP_VMRUN names.  Without root, qemu or vmrun.sh these tests skip, saying
+which is missing, except under CI, where the VM must boot: a missing tool or
+a VM that cannot boot fails them."""
 from __future__ import annotations
 
 import os
@@ -59,7 +62,11 @@ def boot(argv: list[str], env: dict | None = None, timeout: float = 600) -> Gues
     if os.geteuid() != 0:
         _unavailable("needs root")
     if not os.path.exists(VMRUN):
-        _unavailable(f"{VMRUN} is missing")
+        if os.environ.get("FTSTAP_VMRUN"):
+            _unavailable(f"FTSTAP_VMRUN names {VMRUN}, which is missing")
+        _unavailable(f"{VMRUN} is missing: it comes from the shared tools checkout beside this "
+                     "repository (../shared/tools/vmrun.sh), which this clone does not have; "
+                     "set FTSTAP_VMRUN to its path")
     for tool in ("qemu-system-x86_64", "busybox"):
         if shutil.which(tool) is None:
             _unavailable(f"{tool} is missing (apt-get install qemu-system-x86 busybox-static)")

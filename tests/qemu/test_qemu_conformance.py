@@ -1,7 +1,7 @@
 """SystemTap's bpf testsuite (66 self-checking scripts) inside the kprobe
 guest: ../shared/conformance/run --suite bpf, one boot, ~10 min under TCG.
 
-It runs under CI, or locally with FTSTAP_VM_CONFORMANCE=1 (it is the slow
+It runs under CI, or locally with FTSTAP_QEMU_CONFORMANCE=1 (it is the slow
 part of the QEMU tier).  Every case not listed below must print END PASS;
 a listed case that starts passing is reported, not failed."""
 import os
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from vmtier import ROOT, boot
+from qemutier import ROOT, boot
 
 RUNNER = os.path.normpath(os.path.join(ROOT, "..", "shared", "conformance", "run"))
 
@@ -31,12 +31,14 @@ KNOWN_FAILING = {
 
 @pytest.fixture(scope="module")
 def suite():
-    if not (os.environ.get("CI") or os.environ.get("FTSTAP_VM_CONFORMANCE") == "1"):
-        pytest.skip("the bpf suite in QEMU takes ~10 min: set FTSTAP_VM_CONFORMANCE=1 (CI runs it)")
+    if not (os.environ.get("CI") or os.environ.get("FTSTAP_QEMU_CONFORMANCE") == "1"):
+        pytest.skip("the bpf suite in QEMU takes ~10 min: set FTSTAP_QEMU_CONFORMANCE=1 (CI runs it)")
     if not os.path.exists(RUNNER):
+        what = (f"{RUNNER} is missing: SystemTap's testsuite and its runner come from the "
+                "shared checkout beside this repository (../shared/conformance)")
         if os.environ.get("CI"):
-            pytest.fail(f"{RUNNER} is missing")
-        pytest.skip(f"{RUNNER} is missing")
+            pytest.fail(what)
+        pytest.skip(what)
     # stap's testsuite runs /usr/bin/sleep while uprobes.stp and user_string.stp
     # wait for it ("called by testsuite"); so does this harness, in the guest.
     runner = " ".join([sys.executable, RUNNER, "--ftstap", f"'{sys.executable} -m ftstap'",
