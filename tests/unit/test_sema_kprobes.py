@@ -46,10 +46,9 @@ def _needs_btf(features, func):
 
 def plan_of(script, features, n=0):
     program = elaborate(script, features)
-    cg = CodeGen(program, features)
-    cg.build()
+    CodeGen(program, features).build()
     src = program.probes[n].source
-    return src, cg.plans[id(src)]
+    return src, src.detail["fetch"]
 
 
 def test_sys_name_binds_to_the_x64_wrapper_without_warning(kfeatures):
