@@ -17,8 +17,13 @@
  *
  * The data is the event record as its format file lays it out (common
  * fields first), so handlers load fields exactly as from a perf sample.
- * The fds are read when the drain timer fires, before timer and end
- * probes, and at stop: nothing here allocates per event. */
+ *
+ * Each CPU is one more stream of order.c's merge: the instance's
+ * trace_clock is "mono" (kernel/instances.py), the clock of the perf
+ * samples, and an event's time is its page's time stamp plus the deltas
+ * before it (time extends included; an absolute stamp resets it).  A page
+ * is read when the previous one is used up and kept until every event in
+ * it is handled: nothing here allocates per event. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <sys/types.h>
@@ -37,11 +42,23 @@
 #define MISSED_EVENTS (1ull << 31)
 #define MISSED_STORED (1ull << 30)
 
+/* One CPU's reader: the page being handled and the cursor in it. */
+typedef struct ftrace_cpu {
+    int fd, cpu;
+    const char *p, *end;             /* events not handled yet */
+    uint64_t stamp;                  /* time of the event before p */
+    const char *data;                /* the next event, when ready */
+    uint32_t len;
+    uint64_t time;
+    int ready;
+    char page[PAGE_BYTES];
+} ftrace_cpu;
+
 typedef struct ft_ftrace {
-    int *fd, *cpu, nfd, fdcap;
+    ftrace_cpu *c;
+    int nfd, fdcap;
     struct { int type, probe, flags; } *map;
     int nmap, mapcap;
-    char page[PAGE_BYTES];
 } ft_ftrace;
 
 static ft_ftrace *ftrace_of(ft_rings *R)
@@ -55,15 +72,12 @@ int ft_ftrace_add(ft_vm *vm, int fd, int cpu)
 {
     ft_rings *R = ft_rings_of(vm);
     ft_ftrace *F = R ? ftrace_of(R) : NULL;
-    if (!F || ft_grow((void **)&F->fd, &F->fdcap, F->nfd, sizeof *F->fd))
+    if (!F || ft_grow((void **)&F->c, &F->fdcap, F->nfd, sizeof *F->c))
         return FT_ENOMEM;
-    int cap = F->fdcap;           /* fd and cpu grow together */
-    int *c = realloc(F->cpu, (size_t)cap * sizeof *c);
-    if (!c)
-        return FT_ENOMEM;
-    F->cpu = c;
-    F->fd[F->nfd] = fd;
-    F->cpu[F->nfd++] = cpu;
+    ftrace_cpu *c = &F->c[F->nfd++];
+    memset(c, 0, sizeof *c);
+    c->fd = fd;
+    c->cpu = cpu;
     return FT_OK;
 }
 
@@ -118,66 +132,95 @@ static void dispatch(ft_vm *vm, ft_rings *R, ft_ftrace *F, int cpu, const char *
     }
 }
 
-/* One page: every event in it; the number of events missed before it. */
-static void on_page(ft_vm *vm, ft_rings *R, ft_ftrace *F, int cpu, ssize_t got, int run)
+/* A new page for c: its time stamp, its events, the events missed before it. */
+static int read_page(ft_rings *R, ftrace_cpu *c)
 {
+    ssize_t got;
+    do
+        got = read(c->fd, c->page, PAGE_BYTES);
+    while (got < 0 && errno == EINTR);
+    if (got <= HEADER_BYTES)
+        return 0;                    /* EAGAIN: nothing more on this CPU now */
     uint64_t commit;
-    memcpy(&commit, F->page + 8, 8);
+    memcpy(&c->stamp, c->page, 8);
+    memcpy(&commit, c->page + 8, 8);
     uint32_t size = (uint32_t)(commit & COMMIT_MASK);
     if (size > (uint32_t)(got - HEADER_BYTES))
         size = (uint32_t)(got - HEADER_BYTES);
-    const char *p = F->page + HEADER_BYTES, *end = p + size;
+    c->p = c->page + HEADER_BYTES;
+    c->end = c->p + size;
     if (commit & MISSED_EVENTS) {
         uint64_t missed = 1;
-        if ((commit & MISSED_STORED) && end + 8 <= F->page + got)
-            memcpy(&missed, end, 8);
+        if ((commit & MISSED_STORED) && c->end + 8 <= c->page + got)
+            memcpy(&missed, c->end, 8);
         R->lost_unknown += (ft_i64)missed;
     }
-    while (p + 4 <= end) {
-        uint32_t h;
-        memcpy(&h, p, 4);
-        uint32_t type_len = h & 31, delta = h >> 5;
-        if (type_len >= 1 && type_len <= 28) {
-            uint32_t len = type_len * 4;
-            if (p + 4 + len > end)
+    return 1;
+}
+
+/* Move c's cursor to its next data event (reading pages as needed). */
+static int load_next(ft_rings *R, ftrace_cpu *c)
+{
+    for (;;) {
+        while (c->p && c->p + 4 <= c->end) {
+            uint32_t h, ext;
+            memcpy(&h, c->p, 4);
+            uint32_t type_len = h & 31, delta = h >> 5;
+            if (type_len >= 1 && type_len <= 28) {
+                uint32_t len = type_len * 4;
+                if (c->p + 4 + len > c->end)
+                    break;
+                c->stamp += delta;
+                c->data = c->p + 4, c->len = len, c->time = c->stamp;
+                c->p += 4 + len;
+                return 1;
+            }
+            if (type_len == 0 || type_len == 29) {
+                uint32_t len;
+                if (c->p + 8 > c->end)
+                    break;
+                memcpy(&len, c->p + 4, 4);
+                if ((type_len == 29 && delta == 0) || len < 4 || c->p + 4 + len > c->end)
+                    break;           /* padding to the end of the page, or damage */
+                const char *ev = c->p + 8;
+                c->p += 4 + len;
+                if (type_len == 0) {
+                    c->stamp += delta;
+                    c->data = ev, c->len = len - 4, c->time = c->stamp;
+                    return 1;
+                }
+                continue;            /* a discarded event: no time of its own */
+            }
+            if (c->p + 8 > c->end)
                 break;
-            dispatch(vm, R, F, cpu, p + 4, len, run);
-            p += 4 + len;
-        } else if (type_len == 0 || type_len == 29) {
-            uint32_t len;
-            if (p + 8 > end)
-                break;
-            memcpy(&len, p + 4, 4);
-            if (type_len == 29 && delta == 0)
-                break;               /* padding to the end of the page */
-            if (len < 4 || p + 4 + len > end)
-                break;
-            if (type_len == 0)
-                dispatch(vm, R, F, cpu, p + 8, len - 4, run);
-            p += 4 + len;
-        } else {
-            p += 8;                  /* time extend / absolute time stamp */
+            memcpy(&ext, c->p + 4, 4);
+            uint64_t t = ((uint64_t)ext << 27) + delta;
+            if (type_len == 30)      /* time extend */
+                c->stamp += t;
+            else                     /* absolute time stamp: its low 59 bits */
+                c->stamp = (c->stamp & ~((1ull << 59) - 1)) | (t & ((1ull << 59) - 1));
+            c->p += 8;
         }
+        c->p = c->end = NULL;
+        if (!read_page(R, c))
+            return 0;
     }
 }
 
-void ft_ftrace_drain(ft_vm *vm, ft_rings *R, int run)
+int ft_ftrace_peek(ft_rings *R, int i, uint64_t *time)
 {
-    ft_ftrace *F = R->ftrace;
-    if (!F)
-        return;
-    for (int i = 0; i < F->nfd; i++) {
-        if (F->fd[i] < 0)
-            continue;
-        for (;;) {
-            ssize_t got = read(F->fd[i], F->page, PAGE_BYTES);
-            if (got < 0 && errno == EINTR)
-                continue;
-            if (got <= HEADER_BYTES)
-                break;               /* EAGAIN: nothing more on this CPU now */
-            on_page(vm, R, F, F->cpu[i], got, run);
-        }
-    }
+    ftrace_cpu *c = &R->ftrace->c[i];
+    if (!c->ready && c->fd >= 0)
+        c->ready = load_next(R, c);
+    *time = c->time;
+    return c->ready;
+}
+
+void ft_ftrace_handle(ft_vm *vm, ft_rings *R, int i, int run)
+{
+    ftrace_cpu *c = &R->ftrace->c[i];
+    dispatch(vm, R, R->ftrace, c->cpu, c->data, c->len, run);
+    c->ready = 0;
 }
 
 void ft_ftrace_close(ft_rings *R)
@@ -186,8 +229,8 @@ void ft_ftrace_close(ft_rings *R)
     if (!F)
         return;
     for (int i = 0; i < F->nfd; i++)
-        if (F->fd[i] >= 0)
-            close(F->fd[i]);
+        if (F->c[i].fd >= 0)
+            close(F->c[i].fd);
     F->nfd = 0;
     F->nmap = 0;
 }
@@ -198,8 +241,7 @@ void ft_ftrace_free(ft_rings *R)
     if (!F)
         return;
     ft_ftrace_close(R);
-    free(F->fd);
-    free(F->cpu);
+    free(F->c);
     free(F->map);
     free(F);
     R->ftrace = NULL;

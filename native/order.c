@@ -7,7 +7,8 @@
  * record is oldest goes first, and keeps going while it stays older than
  * every other ring's next record.  The records are read in place, so the
  * merge needs no queue, no copy and no allocation (the role of perf's
- * ordered-events queue, tools/perf/util/ordered-events.c).
+ * ordered-events queue, tools/perf/util/ordered-events.c).  The ftrace
+ * ring's CPUs (eprobes, ftrace.c) are streams of the same merge.
  *
  * A record is only handled once no older record can still arrive: every
  * ring is read up to its head after the moment `limit` (a record is stamped
@@ -68,6 +69,15 @@ static int load_next(const ft_rings *R, ft_ring *r)
     return 1;
 }
 
+/* Records handled after a newer one: counted, reported at the end. */
+static inline void note_time(ft_rings *R, uint64_t t)
+{
+    if (t < R->last_time)
+        R->late++;
+    else
+        R->last_time = t;
+}
+
 static void release(ft_ring *r)
 {
     __atomic_store_n(&r->meta->data_tail, r->pos, __ATOMIC_RELEASE);
@@ -87,9 +97,11 @@ void ft_rings_drain_until(ft_vm *vm, uint64_t limit)
         r->since = 0;
         r->ready = load_next(R, r);
     }
+    int nftrace = ft_ftrace_fd_count(R);
     for (;;) {
         ft_ring *best = NULL;
-        uint64_t first = UINT64_MAX, second = UINT64_MAX;
+        int best_ftrace = -1;
+        uint64_t first = UINT64_MAX, second = UINT64_MAX, t;
         for (int i = 0; i < R->nring; i++) {
             ft_ring *r = &R->rings[i];
             if (!r->ready)
@@ -102,14 +114,30 @@ void ft_rings_drain_until(ft_vm *vm, uint64_t limit)
                 second = r->next_time;
             }
         }
-        if (!best || first > limit)
+        for (int i = 0; i < nftrace; i++) {      /* the ftrace ring's CPUs (eprobes) */
+            if (!ft_ftrace_peek(R, i, &t))
+                continue;
+            if (t < first) {
+                second = first;
+                first = t;
+                best = NULL;
+                best_ftrace = i;
+            } else if (t < second) {
+                second = t;
+            }
+        }
+        if ((!best && best_ftrace < 0) || first > limit)
             break;
         uint64_t bound = second < limit ? second : limit;
+        if (!best) {
+            note_time(R, first);
+            ft_ftrace_handle(vm, R, best_ftrace, run);
+            if (run && (vm->exit_requested || vm->error_state))
+                run = 0;
+            continue;
+        }
         do {                         /* this ring, while it holds the oldest record */
-            if (first < R->last_time)
-                R->late++;
-            else
-                R->last_time = first;
+            note_time(R, first);
             const struct perf_event_header *h = (const void *)best->next;
             if (run || h->type != PERF_RECORD_SAMPLE)
                 ft_record_handle(vm, R, best->next, best->next_size);
@@ -129,11 +157,7 @@ void ft_rings_drain_until(ft_vm *vm, uint64_t limit)
 
 void ft_rings_drain(ft_vm *vm, ft_i64 now)
 {
-    ft_rings *R = vm->rings;
-    if (!R || !R->enabled)
-        return;
-    ft_rings_drain_until(vm, (uint64_t)now);
-    ft_ftrace_drain(vm, R, !vm->exit_requested && !vm->error_state);
+    ft_rings_drain_until(vm, now > 0 ? (uint64_t)now : 0);
 }
 
 int ft_rings_on_ready(ft_vm *vm, int fd, void *arg)
@@ -141,16 +165,15 @@ int ft_rings_on_ready(ft_vm *vm, int fd, void *arg)
     (void)arg;
     ft_rings *R = vm->rings;
     struct epoll_event evs[64];
-    int n = epoll_wait(fd, evs, 64, 0), timer = 0;
+    int n = epoll_wait(fd, evs, 64, 0);
     for (int k = 0; k < n; k++) {
-        if (evs[k].data.u32 == UINT32_MAX) {
+        if (evs[k].data.u32 == UINT32_MAX) {     /* the drain timer: quiet rings, the ftrace ring */
             uint64_t x;
-            timer |= read(R->tfd, &x, sizeof x) > 0;
+            if (read(R->tfd, &x, sizeof x) < 0)
+                continue;
         }
     }
     ft_i64 limit = ft_mono_now() - FT_ORDER_SLACK_NS;
     ft_rings_drain_until(vm, limit > 0 ? (uint64_t)limit : 0);
-    if (timer)
-        ft_ftrace_drain(vm, R, !vm->exit_requested && !vm->error_state);
     return 0;
 }

@@ -352,15 +352,14 @@ void ft_rings_stop(ft_vm *vm)
         if (R->ev[i].probe >= 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
     /* what happened before the stop still runs (a -c command's last
-       events, the records behind a Ctrl-C); after exit() it does not */
-    int run = !vm->exit_requested && !vm->error_state;
+       events, the records behind a Ctrl-C); after exit() it does not
+       (order.c) */
     ft_rings_drain_until(vm, UINT64_MAX);
     flush_lost(R);
     ft_rings_drain_until(vm, UINT64_MAX);
     for (int i = 0; i < R->nev; i++)
         if (R->ev[i].probe < 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
-    ft_ftrace_drain(vm, R, run);
     ft_counters_apply(vm, R);        /* counting-mode probes, before timers/end see the globals */
     report_lost(vm, R);
     if (R->late) {

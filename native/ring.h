@@ -67,7 +67,10 @@ ft_rings *ft_rings_of(ft_vm *vm);
 int ft_grow(void **p, int *cap, int n, size_t each);
 
 /* ftrace.c: events read from the ftrace ring buffer (eprobes) */
-void ft_ftrace_drain(ft_vm *vm, ft_rings *R, int run);
+/* stream i (a CPU) of the ftrace ring, for order.c's merge: is an event
+   ready (reading a page if needed), and its time; then handle it */
+int ft_ftrace_peek(ft_rings *R, int i, uint64_t *time);
+void ft_ftrace_handle(ft_vm *vm, ft_rings *R, int i, int run);
 void ft_ftrace_close(ft_rings *R);
 void ft_ftrace_free(ft_rings *R);
 int ft_ftrace_fd_count(const ft_rings *R);

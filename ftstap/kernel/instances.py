@@ -42,6 +42,11 @@ class Instance:
             _write(os.path.join(self.path, "buffer_percent"), "0")
         except OSError:
             pass
+        try:   # the perf samples' clock (CLOCK_MONOTONIC): one time order for both (native/order.c)
+            _write(os.path.join(self.path, "trace_clock"), "mono")
+        except OSError as e:
+            _remove(self.path)
+            raise KernelError(f"cannot set trace_clock of {self.path} to mono: {e.strerror}") from None
 
     def enable(self, group: str, event: str) -> None:
         path = os.path.join(self.path, "events", group, event, "enable")

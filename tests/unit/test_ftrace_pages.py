@@ -1,6 +1,7 @@
 """native/ftrace.c: ftrace ring-buffer pages (what eprobes deliver) parsed
 and dispatched, fed through a pipe instead of trace_pipe_raw: small and
-large events, time extends, padding, other event types, missed events."""
+large events, time extends, padding, other event types, missed events,
+and the CPUs' events merged in time order."""
 import fcntl
 import os
 import struct
@@ -27,10 +28,10 @@ def record(type_, tid, expires, extra=0):
     return struct.pack("<HBBi", type_, 0, 0, tid) + struct.pack("<QQQQQI", 1, 2, expires, 3, 4, 5) + b"x" * extra
 
 
-def small(rec):
+def small(rec, delta=5):
     rec = rec.ljust((len(rec) + 3) // 4 * 4, b"\0")
     assert len(rec) // 4 <= 28
-    return struct.pack("<I", len(rec) // 4 | 5 << 5) + rec
+    return struct.pack("<I", len(rec) // 4 | delta << 5) + rec
 
 
 def large(rec):                     # type_len 0: a length word (counting itself), then the data
@@ -41,10 +42,10 @@ TIME_EXTEND = struct.pack("<II", 30 | 1 << 5, 123)
 PADDING = struct.pack("<II", 29 | 3 << 5, 8) + b"\0" * 4
 
 
-def page(events, missed=None):
+def page(events, missed=None, stamp=1000):
     data = b"".join(events)
     commit = len(data) | (MISSED_EVENTS | MISSED_STORED if missed else 0)
-    body = struct.pack("<QQ", 1000, commit) + data + (struct.pack("<Q", missed) if missed else b"")
+    body = struct.pack("<QQ", stamp, commit) + data + (struct.pack("<Q", missed) if missed else b"")
     return body.ljust(4096, b"\0")
 
 
@@ -79,3 +80,31 @@ def test_pages_parsed_and_dispatched(image, tmp_path):
     assert rows == [[str(me), str(me), "3", "11"], [str(me), str(me), "3", "22"],
                     ["999999", "999999", "3", "33"], [str(me), str(me), "3", "44"]]
     assert "5 events lost" in err.read_text()          # the missed events are reported
+
+
+def test_cpus_are_merged_in_time_order(image, tmp_path):
+    """Two CPUs' pages whose events interleave in time: handled oldest
+    first (page stamp + deltas, a time extend counted), whatever CPU."""
+    (probe, _event), = image_events(image)[1]
+    me = os.getpid()
+    feeds = []
+    for cpu, events, stamp in ((3, [small(record(TYPE, me, 1000), 0), small(record(TYPE, me, 1200), 200),
+                                    TIME_EXTEND, small(record(TYPE, me, 1200 + (123 << 27) + 1), 0)], 1000),
+                               (5, [small(record(TYPE, me, 1100), 0), small(record(TYPE, me, 1300), 200)], 1100)):
+        r, w = os.pipe()
+        fcntl.fcntl(r, fcntl.F_SETFL, os.O_NONBLOCK)
+        os.write(w, page(events, stamp=stamp))
+        feeds.append((r, w, cpu))
+    out, err = tmp_path / "out", tmp_path / "err"
+    with open(out, "wb") as o, open(err, "wb") as e:
+        with native.Session(image, out_fd=o.fileno(), err_fd=e.fileno()) as s:
+            s.ftrace_map(TYPE, probe)
+            for r, _, cpu in feeds:
+                s.ftrace_add(r, cpu)
+            s.enable_events()
+            s.run(5)
+    for _, w, _ in feeds:
+        os.close(w)
+    rows = [(int(l.split()[2]), int(l.split()[3])) for l in out.read_text().splitlines()]
+    assert rows == [(3, 1000), (5, 1100), (3, 1200), (5, 1300), (3, 1200 + (123 << 27) + 1)], rows
+    assert "out of time order" not in err.read_text()
