@@ -23,24 +23,24 @@ def _write_image(image: bytes, opts: Options) -> str:
     return path
 
 
-def _event_definitions(events, filters=None, counted=None, stacks=None, task=()) -> list[str]:
-    """What pass 3 plans to open in the kernel, one line per event, with the
-    tracefs definition of kprobe/uprobe events (GROUP is ftstap_<pid>)."""
+def _event_definitions(tr) -> list[str]:
+    """What pass 3 plans to open in the kernel (tr: compile.codegen's
+    Translation), one line per event, with the tracefs definition of
+    kprobe/uprobe/eprobe events exactly as pass 5 writes it (GROUP is
+    ftstap_<pid>, the event is e<id>)."""
     out = []
-    for i, src in enumerate(events):
+    for i, (src, spec) in enumerate(zip(tr.sources, tr.specs)):
         out.append(f"# event {i}: {src.pp}: {src.describe()}")
-        if src.kind in ("kprobe", "uprobe"):
-            from .compile.fetch import FetchPlan
-            plan = src.detail.get("fetch") or FetchPlan(src)
-            out.append("#   " + plan.definition("GROUP", f"e{i}"))
-        if (filters or {}).get(i):
-            out.append(f"#   kernel filter: {filters[i]}")
-        if i in task:
+        if spec.dynamic:
+            out.append("#   " + spec.definition("GROUP", f"e{i}"))
+        if tr.filters.get(i):
+            out.append(f"#   kernel filter: {tr.filters[i]}")
+        if i in tr.task:
             out.append("#   per task under -c: the handler acts only for target()")
-        if (counted or {}).get(i):
-            out.append(f"#   counting mode (no samples): {counted[i]}")
-        if (stacks or {}).get(i):
-            out.append("#   callchain" + (" (kernel symbols)" if stacks.get("ksyms") else ""))
+        if tr.counted.get(i):
+            out.append(f"#   counting mode (no samples): {tr.counted[i]}")
+        if tr.stacks.get(i):
+            out.append("#   callchain" + (" (kernel symbols)" if tr.stacks.get("ksyms") else ""))
     return out
 
 
@@ -48,7 +48,7 @@ def finish(program, opts: Options, cache_slot=None) -> int:
     """Passes 3-5; a successful pass 4 fills cache_slot (imagecache.Slot)."""
     from .compile.codegen import CodeGen
     from .compile.disasm import listing
-    from .compile.image import ImageError
+    from .image.format import ImageError
     try:
         from .kernel.features import KernelFeatures
         cg = CodeGen(program, KernelFeatures.current())
@@ -57,7 +57,8 @@ def finish(program, opts: Options, cache_slot=None) -> int:
             if g is None or not (g.read or g.written) or g.is_array:
                 raise FtstapError(f"-G {name}: the script has no scalar global '{name}' in use")
             cg.global_id(g)
-        image = cg.build()
+        tr = cg.translate()
+        image = tr.image
     except ImageError as e:
         print(f"error: {e}", file=sys.stderr)
         print("Pass 3: translation failed.", file=sys.stderr)
@@ -67,8 +68,7 @@ def finish(program, opts: Options, cache_slot=None) -> int:
         print("Pass 3: translation failed.", file=sys.stderr)
         return 1
     if opts.last_pass == 3:
-        defs = _event_definitions(cg.events, cg.filters, cg.counted, getattr(cg, "stacks", None),
-                                   task=cg.task_events)
+        defs = _event_definitions(tr)
         print("# events" + ("" if defs else " (none: the runtime fires every probe itself)"))
         for d in defs:
             print(d)
@@ -99,12 +99,12 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
     outs = open_outputs(opts.output, opts.bulk)
     out_fd, bulk_fds = outs.out_fd, outs.bulk_fds
     try:
-        from .compile.image import PROBE_KINDS, read_image
-        has_events = any(p.kind == PROBE_KINDS["event"] for p in read_image(image).probes)
-        if opts.command or opts.timing or has_events:
+        from .image.format import read_image
+        info = read_image(image)           # once per run: the session takes it from here
+        if opts.command or opts.timing or info.event_probes():
             # kernel events, -c or -t: runtime/session.py (creates and tears down events)
             from .runtime import session
-            return session.run_live(image, globals_, defines=opts.defines, out_fd=out_fd,
+            return session.run_live(image, globals_, info=info, defines=opts.defines, out_fd=out_fd,
                                     timeout_s=opts.timeout,
                                     suppress_handler_errors=opts.suppress_handler_errors,
                                     target_pid=opts.target_pid or 0, command=opts.command,

@@ -14,7 +14,7 @@ An entry is keyed by everything a compile depends on:
   are fixed for a boot), loaded modules and online CPUs;
 - ftstap's own code and tapset library (path, size and mtime of each file);
 - the ELF files the compile read (process(...) probes and their
-  libraries), recorded in the entry and checked on use.
+  libraries; ftstap/compilereads.py), recorded in the entry and checked on use.
 
 The entry keeps the whole key text and compares it on use, so a checksum
 collision is a miss, never a wrong program.  Warnings of the compile are
@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import zlib
 
-from . import cachefiles
+from . import cachefiles, compilereads
 from .cachefiles import cache_dir, stamp as _stamp
 
 VERSION = 1
@@ -38,14 +38,6 @@ MAX_ENTRIES = 128
 PREFIX = "image-"
 # Options that change how a run reports, never what is compiled.
 _REPORTING_ONLY = ("output", "timeout", "verbose", "no_warnings")
-
-_read_during_compile: list[str] = []
-
-
-def note_file(path: str) -> None:
-    """Record a file the compile read; a later change to it invalidates the entry."""
-    _read_during_compile.append(path)
-
 
 def _read(path: str) -> str:
     try:
@@ -104,7 +96,7 @@ class Slot:
         self.path = os.path.join(cache_dir(), f"{PREFIX}{key}.pickle")
         self.poisoned = opts.poison_cache
         self.warnings: list[str] = []
-        _read_during_compile.clear()
+        compilereads.clear()
 
     def lookup(self):
         """(image, warnings) of a valid entry, or None."""
@@ -121,7 +113,7 @@ class Slot:
             return None
 
     def store(self, image: bytes) -> None:
-        files = [(p, _stamp(p)) for p in dict.fromkeys(_read_during_compile)]
+        files = [(p, _stamp(p)) for p in compilereads.files()]
         entry = {"material": self.material, "files": files, "warnings": self.warnings, "image": image}
         if cachefiles.store(self.path, entry):
             _prune(os.path.dirname(self.path))

@@ -1,7 +1,7 @@
 /* Program images: loading (verification is verify.c).
  *
  * An image is the whole compiled script: what Python's ImageBuilder
- * (ftstap/compile/image.py) serializes and `ftstap --run IMAGE` runs.  It is
+ * (ftstap/image/builder.py) serializes and `ftstap --run IMAGE` runs.  It is
  * untrusted input: every index, jump and stack depth is checked here, so a
  * bad image is an error message, never a crash in the interpreter.
  *
@@ -29,9 +29,12 @@
  *            u32 handler function (void, no parameters), u32 event id
  *   events   optional (absent when the script has no event probes):
  *            u32 n, n x str -- one JSON object per event id, the kernel
- *            events to create and open (ftstap/runtime/session.py reads
- *            them and checks every field; the loader only checks event ids
- *            against n, 0 without the section)
+ *            events to create and open (ftstap/image/events.py; Python
+ *            checks every field, image/eventcheck.py; the loader only
+ *            checks event ids against n, 0 without the section)
+ *
+ * This comment is the one description of the layout: ftstap/image/format.py
+ * (reader) and builder.py (writer) point here.
  *
  * Code is a sequence of opcodes (u8, numbered as in opcodes.def) each
  * followed by its operands (sizes by kind letter, see opcodes.def); every

@@ -1,12 +1,26 @@
 """Pass 3: the checked program to bytecode, one function per probe handler
-and per script function, in a program image (compile/image.py)."""
+and per script function, in a program image (image/builder.py)."""
 from __future__ import annotations
 
 from ..errors import SemanticError
+from ..record import mutable
 from ..lang import ast as A
 from ..sema.program import LONG, STAT, STRING, Func, ProbeInst, Program
 from .exprgen import AGG, ExprGen
-from .image import ImageBuilder
+from ..image.builder import ImageBuilder
+
+@mutable
+class Translation:
+    """What pass 3 returns: the image, the event specs in it (by event id)
+    with the pass-2 sources they serve, and what -p3 reports about them."""
+    image: bytes
+    specs: list                   # image.events.EventSpec
+    sources: list                 # probes.base.EventSource
+    filters: dict = {}            # event id -> kernel filter (compile/kfilter.py)
+    counted: dict = {}            # event id -> what its count adds to (compile/counting.py)
+    stacks: dict = {}             # event id -> True: callchain; "ksyms": kernel symbols (compile/needs.py)
+    task: set = set()             # events whose handler acts only for target() (taskscope.py)
+
 
 PROBE_KINDS = {"begin": "begin", "end": "end", "error": "error", "never": "never", "timer": "timer"}
 
@@ -262,8 +276,8 @@ def kernel_stack_syscall(spec) -> None:
     if spec.kind != "tracepoint" or spec.system != "syscalls" or spec.counting:
         return
     which, _, name = spec.event.partition("_")[2].partition("_")      # enter|exit, NAME
-    from ..runtime import native
-    nr = native.lib.ft_syscall_nr(name.encode()) if which in ("enter", "exit") else -1
+    from ..image.isa import syscall_nr
+    nr = syscall_nr(name) if which in ("enter", "exit") else -1
     if nr < 0:
         return
     spec.system, spec.event, spec.filter = "raw_syscalls", f"sys_{which}", f"id == {nr}"
@@ -278,19 +292,20 @@ class CodeGen:
         self.functions = {(f.name, len(f.params)): f for f in program.functions}
         self.events: list = []            # EventSources of "event" probes, by event id
         self.features = features
-        self.plans: dict[int, object] = {}
+        self.plans: dict[int, object] = {}   # id(EventSource) -> its FetchPlan (compile/fetch.py)
+        self.eprobes: dict[int, bool] = {}   # id(EventSource) -> a tracepoint served by an eprobe
         self.filters: dict[int, str] = {}  # event id -> tracefs filter (compile/kfilter.py)
         self.counted: dict[int, str] = {}  # event id -> what its count adds to (compile/counting.py)
         self._counting = None
         self.task_events: set[int] = set()  # events whose handler acts only for target() (taskscope.py)
 
     def fetch_plan(self, source):
-        """The fetch-args of a kprobe/uprobe event; kept in source.detail["fetch"]
-        for the runtime, which writes the definition."""
+        """The fetch-args of a kprobe/uprobe/eprobe event; they become its
+        EventSpec's args (compile/eventspecs.py)."""
         from .fetch import FetchPlan
         plan = self.plans.get(id(source))
         if plan is None:
-            plan = self.plans[id(source)] = source.detail["fetch"] = FetchPlan(source)
+            plan = self.plans[id(source)] = FetchPlan(source)
         return plan
 
     def serve_by_eprobe(self, inst) -> bool:
@@ -301,15 +316,15 @@ class CodeGen:
         src = inst.source
         if src.kind != "tracepoint":
             return False
-        if "eprobe" not in src.detail:
+        if id(src) not in self.eprobes:
             from .kread import reads_kernel_memory
             reads = reads_kernel_memory(inst)
             if reads and not (self.features and self.features.has_eprobes):
                 raise SemanticError(f"probe point {inst.pp} reads kernel memory through a pointer, which on "
                                     "a tracepoint needs event probes (CONFIG_EPROBE_EVENTS): this kernel "
                                     "lacks them", getattr(inst.point, "loc", None))
-            src.detail["eprobe"] = reads
-        return src.detail["eprobe"]
+            self.eprobes[id(src)] = reads
+        return self.eprobes[id(src)]
 
     def global_id(self, var) -> int:
         gid = self.gids.get(id(var))
@@ -406,18 +421,20 @@ class CodeGen:
                 out["ksyms"] = True
         return out
 
-    def build(self) -> bytes:
+    def translate(self) -> Translation:
+        """Pass 3: the image and the event specs it carries."""
         # Globals enter the image as code refers to them (unused library
         # globals stay out); user globals set by -G are declared first.
         for inst in self.program.probes:
             self.probe(inst)
         # The events go into the image (after every fetch plan is complete), so
         # `--run IMAGE` on another machine knows what to create and open.
-        self.stacks = stacks = self.stack_needs()
+        stacks = self.stack_needs()
+        specs = []
         if self.events:
-            from ..runtime.session import spec_from_source
+            from .eventspecs import spec_from_source
         for i, src in enumerate(self.events):
-            spec = spec_from_source(src, callchain=i in stacks)
+            spec = spec_from_source(src, self.plans.get(id(src)), callchain=i in stacks)
             spec.ksyms = spec.callchain and stacks.get("ksyms", False)
             spec.filter = self.filters.get(i, "")
             if spec.callchain:
@@ -425,4 +442,10 @@ class CodeGen:
             spec.counting = i in self.counted
             spec.task = i in self.task_events
             self.b.event(spec)
-        return self.b.serialize()
+            specs.append(spec)
+        return Translation(self.b.serialize(), specs, list(self.events), self.filters, self.counted, stacks,
+                           self.task_events)
+
+    def build(self) -> bytes:
+        """The program image alone (translate() has the rest)."""
+        return self.translate().image

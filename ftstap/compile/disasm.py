@@ -13,9 +13,8 @@ label marker on their line, locations as FILE:LINE:COL.
 """
 from __future__ import annotations
 
-from .image import (AGG, NO_LOCATION, PROBE_KIND_NAMES, VTYPE_NAMES, ImageInfo, decode, read_image)
-
-_AGG_NAMES = {v: k for k, v in AGG.items()}
+from ..image import isa
+from ..image.format import AGG_NAMES as _AGG_NAMES, NO_LOCATION, PROBE_KIND_NAMES, VTYPE_NAMES, ImageInfo, decode, read_image
 _TYPE = {"i": "long", "s": "string", "v": "void"}
 
 
@@ -41,8 +40,7 @@ def _operand(info: ImageInfo, fn, kind: str, value: int, op: str, pos: int) -> s
     if kind == "F":
         return info.functions[value].name + "()" if value < len(info.functions) else f"F{value}?"
     if kind == "b":
-        from ..runtime import native
-        b = native.builtins()
+        b = isa.builtins()
         return b[value].name + "()" if value < len(b) else f"b{value}?"
     if kind == "L":
         if value == NO_LOCATION or value >= len(info.locs):

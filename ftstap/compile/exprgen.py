@@ -13,7 +13,7 @@ INT_OPS = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "%": "MOD", "<<": "SH
            ">>>": "SHRL", "&": "BAND", "|": "BOR", "^": "BXOR"}
 CMP_INT = {"==": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 CMP_STR = {"==": "SEQ", "!=": "SNE", "<": "SLT", "<=": "SLE", ">": "SGT", ">=": "SGE"}
-from .image import AGG
+from ..image.isa import AGG
 _CHAINED = frozenset(INT_OPS) | frozenset(CMP_INT) | {"."}   # every Binary operator but && and ||
 CONV = {LONG: "%d", STRING: "%s"}
 
@@ -341,8 +341,8 @@ class ExprGen:
             self.emit("CALL", self.cg.function_id(f), self.loc(e, f"identifier '{e.name}'"))
             t = f.rtype
         else:
-            from ..runtime import native
-            if native.builtin(e.name) is None:
+            from ..image.isa import builtin
+            if builtin(e.name) is None:
                 raise SemanticError(f"function '{e.name}' is not available in ftstap's runtime yet", e.loc)
             self.emit("CALLB", self.b.builtin(e.name), self.loc(e, f"identifier '{e.name}'"))
             t = self.type_of(e)

@@ -40,7 +40,8 @@ class Fetched:
 
 @mutable
 class FetchPlan:
-    """The fetch-args of one kprobe/uprobe event, in record order."""
+    """The fetch-args of one kprobe/uprobe/eprobe event, in record order
+    (they become the EventSpec's args: compile/eventspecs.py)."""
     source: object               # probes.base.EventSource
     args: list[Fetched] = []
     _by_key: dict = {}
@@ -64,17 +65,6 @@ class FetchPlan:
         self.args.append(f)
         self._by_key[key] = f
         return f
-
-    def definition(self, group: str, event: str) -> str:
-        """The kprobe_events/uprobe_events line (group is the session's)."""
-        d = self.source.detail
-        if self.source.kind == "tracepoint":
-            head = f"e:{group}/{event} {d['system']}.{d['event']}"
-        elif self.source.kind == "kprobe":
-            head = f"{'r' if self.source.is_return else 'p'}:{group}/{event} {d['symbol']}"
-        else:
-            head = f"{'r' if self.source.is_return else 'p'}:{group}/{event} {d['path']}:0x{d['offset']:x}"
-        return " ".join([head] + [a.arg for a in self.args])
 
 
 def base_expr(var, loc) -> str:

@@ -54,7 +54,7 @@ def reads_kernel_memory(inst) -> bool:
 
 
 def eprobe_mode(gen) -> bool:
-    return gen.ctx.source.detail.get("eprobe", False)
+    return gen.cg.eprobes.get(id(gen.ctx.source), False)
 
 
 def _field_type(f, node) -> str:

@@ -261,7 +261,7 @@ class ElfFile:
         from elftools.elf.elffile import ELFFile
         from elftools.common.exceptions import ELFError
         self.path = path
-        from ..imagecache import note_file
+        from ..compilereads import note_file     # the program cache stamps it (imagecache.py)
         note_file(path)
         try:
             with open(path, "rb") as f:

@@ -109,8 +109,8 @@ def check_declarations(script: A.Script) -> list[SourceError]:
 
 
 def _library(dirs: list[str], pp: Preprocessor, guru: bool, compatible: str | None, config):
-    """Parse the tapset library, or take it from the cache (ftstap.sema.tapsets)."""
-    from ..sema import tapsets as cache
+    """Parse the tapset library, or take it from the cache (lang/tapsetcache.py)."""
+    from . import tapsetcache as cache
     paths = _files(dirs, ".stp")
     lib_ctx = default_context([], guru, compatible, config)
     settings = (guru, compatible, lib_ctx.kernel_release, lib_ctx.arch, repr(config))

@@ -1,83 +1,18 @@
-"""The only module that touches the C core (ftstap._native: ffi and lib).
+"""The only runtime module that touches the C core (ffi and lib, imported
+once by ftstap/image/isa.py, which also answers what the instruction set,
+builtin table and header constants are).
 
-It answers what the instruction set and builtin table are (read from the
-built module, so Python never keeps a second opcode table), loads program
-images, applies stap's -D limits, and runs sessions.
+It loads program images, applies stap's -D limits, and runs sessions.
 """
 from __future__ import annotations
 
 import os
 
-import functools
-from ..record import frozen
-
 from ..errors import FtstapError, KernelError
+from ..image.format import ImageLoadError
+from ..image.isa import cstr as _s, ffi, lib
 
-try:
-    from .._native import ffi, lib
-except ImportError as e:  # pragma: no cover - an uninstalled checkout
-    raise ImportError("ftstap's C core is not built: run `python3 ftstap/_build.py` "
-                      "or `pip install -e .`") from e
-
-
-class ImageLoadError(FtstapError):
-    """A program image the runtime refuses (corrupt, or from another version)."""
-    kind = "error"
-
-
-@frozen
-class OpInfo:
-    number: int
-    name: str
-    operands: str      # kind letters, see native/opcodes.def
-    doc: str
-    effect: tuple      # (int pop, int push, str pop, str push); -1 where variable
-
-
-@frozen
-class BuiltinInfo:
-    number: int
-    name: str
-    args: str          # 'i'/'s' per argument
-    ret: str           # 'i', 's' or 'v'
-
-
-def _s(p) -> str:
-    return ffi.string(p).decode("utf-8", "replace") if p != ffi.NULL else ""
-
-
-@functools.lru_cache(maxsize=None)
-def opcodes() -> tuple[OpInfo, ...]:
-    return tuple(OpInfo(i, _s(lib.ft_opcode_name(i)), _s(lib.ft_opcode_operands(i)), _s(lib.ft_opcode_doc(i)),
-                        tuple(lib.ft_opcode_effect(i, k) for k in range(4)))
-                 for i in range(lib.ft_opcode_count()))
-
-
-@functools.lru_cache(maxsize=None)
-def _ops_by_name() -> dict[str, OpInfo]:
-    return {o.name: o for o in opcodes()}
-
-
-def opcode(name: str) -> OpInfo | None:
-    return _ops_by_name().get(name)
-
-
-def opcode_by_number(n: int) -> OpInfo | None:
-    ops = opcodes()
-    return ops[n] if 0 <= n < len(ops) else None
-
-
-@functools.lru_cache(maxsize=None)
-def builtins() -> tuple[BuiltinInfo, ...]:
-    return tuple(BuiltinInfo(i, _s(lib.ft_builtin_name(i)), _s(lib.ft_builtin_args(i)), chr(lib.ft_builtin_ret(i)))
-                 for i in range(lib.ft_builtin_count()))
-
-
-def builtin(name: str) -> BuiltinInfo | None:
-    for b in builtins():
-        if b.name == name:
-            return b
-    return None
+__all__ = ["ImageLoadError", "Program", "Session", "check_image", "make_limits", "run_image", "ffi", "lib"]
 
 
 # stap's -D names for the fields of ft_limits
@@ -99,9 +34,6 @@ def make_limits(defines: dict | None = None, suppress_handler_errors: bool = Fal
     return lim
 
 
-EV_FREQ, EV_CALLCHAIN, EV_RETURN, EV_NORAW, EV_INHERIT, EV_DEFER_CLOSE, EV_COUNT, EV_PERIOD = (
-    lib.FT_EV_FREQ, lib.FT_EV_CALLCHAIN, lib.FT_EV_RETURN, lib.FT_EV_NORAW, lib.FT_EV_INHERIT,
-    lib.FT_EV_DEFER_CLOSE, lib.FT_EV_COUNT, lib.FT_EV_PERIOD)
 RING_DEFAULT = lib.FT_RING_DEFAULT
 
 
@@ -180,7 +112,7 @@ class Session:
     def open_event(self, probe: int, type_: int, config: int, period_or_freq: int = 1, flags: int = 0,
                    pid: int = -1, cpu: int = 0, ring_bytes: int = 0) -> int:
         """perf_event_open for probe on (pid, cpu); returns the event index.
-        flags: EV_FREQ | EV_CALLCHAIN | EV_RETURN | EV_NORAW | EV_INHERIT."""
+        flags: image.isa.EV_* (EventSpec.perf_open)."""
         err = ffi.new("char[]", 512)
         rc = lib.ft_event_open(self.vm, probe, type_, config, period_or_freq, flags, pid, cpu, ring_bytes,
                                err, 512)

@@ -27,82 +27,17 @@ import os
 import signal
 import sys
 import time
-from ..record import mutable
 
 from ..errors import FtstapError, KernelError
+from ..image import isa
+from ..image.events import EventSpec
+from ..image.format import ImageInfo, read_image
 from . import native
-
-PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, PERF_TYPE_TRACEPOINT = 0, 1, 2
 
 
 class Terminated(FtstapError):
     """SIGTERM arrived while the session was being set up or torn down."""
     kind = "error"
-
-
-@mutable
-class EventSpec:
-    """One kernel event an event probe fires on (JSON-able: it is stored in
-    the image).  kind: "tracepoint" (system, event), "uprobe" (path,
-    offset), "kprobe" (symbol, offset), "perf" (type, config,
-    sample_period | sample_freq).  args are fetch-args "NAME=FETCH[:TYPE]"
-    for uprobes/kprobes; fields optionally maps a fetch-arg name to the
-    record offset codegen assumed, checked against the created event's
-    format file before anything runs."""
-    kind: str
-    pp: str = ""
-    system: str = ""
-    event: str = ""
-    path: str = ""
-    offset: int = 0
-    symbol: str = ""
-    args: list = []
-    is_return: bool = False
-    maxactive: int = 0
-    type: int = 0
-    config: int = 0
-    sample_period: int = 0
-    sample_freq: int = 0
-    callchain: bool = False
-    ksyms: bool = False       # its backtraces are printed with kernel symbols (compile/needs.py)
-    filter: str = ""
-    counting: bool = False    # a counter, no samples: the probe runs once at stop (compile/counting.py)
-    task: bool = False        # the handler acts only for target(): may be opened on -c's process (taskscope.py)
-    fields: dict = {}
-
-    def to_dict(self) -> dict:
-        return {k: v for k in self._fields if (v := getattr(self, k)) not in ("", 0, False, [], {}) or k == "kind"}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "EventSpec":
-        return cls(**{k: v for k, v in d.items() if k in cls._fields})
-
-
-def spec_from_source(source, args=(), callchain: bool = False, fields: dict | None = None) -> EventSpec:
-    """The EventSpec of a pass-2 EventSource (ftstap.probes.base); the
-    fetch-args pass 3 planned (detail["fetch"], a compile.fetch.FetchPlan)
-    become args and the offsets the handlers assume."""
-    d = source.detail
-    plan = d.get("fetch")
-    if plan is not None and not args:
-        args = [a.arg for a in plan.args]
-        fields = {a.name: a.offset for a in plan.args}
-    common = dict(pp=source.pp, is_return=bool(source.is_return), callchain=callchain,
-                  args=list(args), fields=dict(fields or {}))
-    if source.kind == "tracepoint":
-        # an eprobe when pass 3 planned fetch-args on it (compile/kread.py)
-        return EventSpec("eprobe" if plan is not None else "tracepoint", system=d["system"],
-                         event=d["event"], **common)
-    if source.kind == "uprobe":
-        return EventSpec("uprobe", path=d["path"], offset=int(d["offset"]), symbol=d.get("symbol", ""), **common)
-    if source.kind == "kprobe":
-        return EventSpec("kprobe", symbol=d["symbol"], offset=int(d.get("offset", 0)),
-                         maxactive=int(d.get("maxactive", 0)), **common)
-    if source.kind == "perf":
-        return EventSpec("perf", type=int(d["type"]), config=int(d["config"]),
-                         sample_period=int(d.get("sample_period", 0)), sample_freq=int(d.get("sample_freq", 0)),
-                         **common)
-    raise FtstapError(f"{source.pp}: {source.kind} probes are not kernel events")
 
 
 RING_BUDGET = 64 << 20        # bytes of rings per session when -s is not given
@@ -127,27 +62,10 @@ def online_cpus() -> list[int]:
         return list(range(os.cpu_count() or 1))
 
 
-def image_events(image: bytes) -> tuple[list[EventSpec], list[tuple[int, int]]]:
+def image_events(image: bytes | ImageInfo) -> tuple[list[EventSpec], list[tuple[int, int]]]:
     """(event specs by id, [(probe index, event id)] of the event probes)."""
-    from ..compile.image import PROBE_KINDS, read_image
-    info = read_image(image)
-    probes = [(i, p.event) for i, p in enumerate(info.probes) if p.kind == PROBE_KINDS["event"]]
-    return [EventSpec.from_dict(e) for e in info.events], probes
-
-
-def has_events(image: bytes) -> bool:
-    return bool(image_events(image)[1])
-
-
-def _definition(group: str, name: str, spec: EventSpec) -> str:
-    args = "".join(" " + a for a in spec.args)
-    if spec.kind == "eprobe":
-        return f"e:{group}/{name} {spec.system}.{spec.event}{args}"
-    if spec.kind == "uprobe":
-        return f"{'r' if spec.is_return else 'p'}:{group}/{name} {spec.path}:{spec.offset:#x}{args}"
-    place = spec.symbol + (f"+{spec.offset}" if spec.offset else "")
-    head = ("r" + (str(spec.maxactive) if spec.maxactive else "")) if spec.is_return else "p"
-    return f"{head}:{group}/{name} {place}{args}"
+    info = image if isinstance(image, ImageInfo) else read_image(image)
+    return info.specs(), info.event_probes()
 
 
 _SHELL_CHARS = set("|&;<>()$`\\\"'*?[]#~=%{}\n")
@@ -254,11 +172,10 @@ class LiveSession:
         remove_stale_instances(root)        # before the groups: their eprobes are busy while enabled
         remove_stale_groups(root)
         self.group = EventGroup(root)
-        dyn = [e for e in used if self.specs[e].kind in ("uprobe", "kprobe", "eprobe")]
+        dyn = [e for e in used if self.specs[e].dynamic]
         if dyn:
-            self.group.add([_definition(self.group.name, f"e{e}", self.specs[e]) for e in dyn])
-        tps = sorted({f"{self.specs[e].system}:{self.specs[e].event}" for e in used
-                      if self.specs[e].kind == "tracepoint"})
+            self.group.add([self.specs[e].definition(self.group.name, f"e{e}") for e in dyn])
+        tps = sorted({self.specs[e].tracepoint for e in used} - {""})
         if tps:
             self.group.note_tracepoints(tps)
         if self.command is not None:
@@ -282,13 +199,13 @@ class LiveSession:
         """eprobes write only to an ftrace ring buffer: enable them in an
         instance of this session's own and hand its per-CPU readers to
         native/ftrace.c."""
-        eprobes = [(probe, e) for probe, e in self.probes if self.specs[e].kind == "eprobe"]
+        eprobes = [(probe, e) for probe, e in self.probes if self.specs[e].via_ftrace]
         if not eprobes:
             return
         from ..kernel.instances import Instance
         self.instance = Instance(root)
         for probe, e in eprobes:
-            self.session.ftrace_map(ids[e], probe, native.EV_RETURN if self.specs[e].is_return else 0)
+            self.session.ftrace_map(ids[e], probe, isa.EV_RETURN if self.specs[e].is_return else 0)
         for e in sorted({e for _, e in eprobes}):
             self.instance.enable(self.group.name, f"e{e}")
         for cpu in self.cpus:
@@ -301,15 +218,15 @@ class LiveSession:
 
     def _event_id(self, root: str, e: int) -> int | None:
         spec = self.specs[e]
-        if spec.kind == "tracepoint":
+        if spec.tracepoint:
             path = os.path.join(root, "events", spec.system, spec.event, "id")
             try:
                 with open(path) as f:
                     return int(f.read())
             except OSError as ex:
-                raise KernelError(f"{spec.pp or spec.system + ':' + spec.event}: no tracepoint "
-                                  f"{spec.system}:{spec.event} on this kernel ({ex.strerror})") from None
-        if spec.kind in ("uprobe", "kprobe", "eprobe"):
+                raise KernelError(f"{spec.describe()}: no tracepoint "
+                                  f"{spec.tracepoint} on this kernel ({ex.strerror})") from None
+        if spec.dynamic:
             name = f"e{e}"
             if spec.fields:
                 fmt = self.group.format(name)
@@ -322,29 +239,16 @@ class LiveSession:
         return None
 
     def _open(self, probe: int, spec: EventSpec, event_id: int | None) -> None:
-        if spec.kind == "eprobe":
+        if spec.via_ftrace:
             return                            # read from the ftrace instance (_start_ftrace)
-        flags = (native.EV_RETURN if spec.is_return else 0) | (native.EV_CALLCHAIN if spec.callchain else 0)
-        if spec.kind == "perf":
-            typ, config = spec.type, spec.config
-            flags |= native.EV_NORAW
-            if spec.sample_freq:
-                flags |= native.EV_FREQ
-                period = spec.sample_freq
-            else:
-                period = spec.sample_period or 1
-        else:
-            typ, config, period = PERF_TYPE_TRACEPOINT, event_id, 1
-            if spec.kind == "tracepoint":
-                flags |= native.EV_DEFER_CLOSE      # nothing to remove after it: close in the background
-                from ..kernel.tracefs import WEIGHTED_TRACEPOINTS
-                if f"{spec.system}:{spec.event}" in WEIGHTED_TRACEPOINTS:
-                    flags |= native.EV_PERIOD       # one sample per event (native/ring.c)
-            if spec.counting:
-                flags |= native.EV_COUNT
+        typ, config, period, flags = spec.perf_open(event_id)
+        if spec.tracepoint:
+            from ..kernel.tracefs import WEIGHTED_TRACEPOINTS
+            if spec.tracepoint in WEIGHTED_TRACEPOINTS:
+                flags |= isa.EV_PERIOD          # one sample per event (native/ring.c)
         pid = self.task_pid
         if pid > 0:
-            flags |= native.EV_INHERIT
+            flags |= isa.EV_INHERIT
         for cpu in self.cpus:
             try:
                 ev = self.session.open_event(probe, typ, config, period, flags, pid, cpu, self.ring_bytes)
@@ -414,12 +318,16 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
              err_fd: int = 2, timeout_s: float | None = None, suppress_handler_errors: bool = False,
              target_pid: int = 0, command: str | None = None, buffer_mb: int | None = None,
              timing: bool = False, warnings_errors: bool = False, ring_bytes: int = 0,
-             specs: list[EventSpec] | None = None, bulk_fds: list[int] | None = None) -> int:
+             specs: list[EventSpec] | None = None, bulk_fds: list[int] | None = None,
+             info: ImageInfo | None = None) -> int:
     """Run an image whose probes include kernel events; returns the exit status
-    (1 on errors, and under -W when records were lost).  specs: the events
-    by id, when the image does not carry them; bulk_fds: -b's per-CPU files."""
-    image_specs, probes = image_events(image)
-    specs = image_specs if specs is None else specs
+    (1 on errors, and under -W when records were lost).  info: the image as
+    read_image() parsed it (parsed here if not given: read once per run);
+    specs: the events by id, when the image does not carry them; bulk_fds:
+    -b's per-CPU files."""
+    info = read_image(image) if info is None else info
+    specs = info.specs() if specs is None else specs
+    probes = info.event_probes()
     with native.Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
         if bulk_fds:
             s.set_bulk(bulk_fds)
@@ -432,8 +340,7 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
             status = s.run(timeout_s)
             lost = s.lost()
         if timing:
-            from ..compile.image import read_image
-            s.write_output(hit_report(s, [p.name for p in read_image(image).probes]))
+            s.write_output(hit_report(s, [p.name for p in info.probes]))
         if warnings_errors and lost:
             status = status or 1
         return status

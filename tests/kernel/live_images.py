@@ -14,8 +14,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
-from ftstap.compile.image import ImageBuilder          # noqa: E402
-from ftstap.runtime.session import EventSpec           # noqa: E402
+from ftstap.image.builder import ImageBuilder          # noqa: E402
+from ftstap.image.events import EventSpec              # noqa: E402
 
 GETPPID = EventSpec("tracepoint", pp='kernel.trace("syscalls:sys_enter_getppid")', system="syscalls",
                     event="sys_enter_getppid")

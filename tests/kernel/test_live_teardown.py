@@ -88,7 +88,7 @@ def test_sigkill_then_next_start_cleans_up(tfs, prog):
 def test_exception_during_setup_rolls_back(tfs, prog):
     """A tracepoint that does not exist fails after the uprobe group was
     written: the exception propagates and the group is gone."""
-    from ftstap.compile.image import ImageBuilder
+    from ftstap.image.builder import ImageBuilder
     from ftstap.errors import KernelError
     from ftstap.runtime import native, session as S
     path, off = prog

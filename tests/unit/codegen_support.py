@@ -1,6 +1,6 @@
 """Compile a script through passes 1-3 in-process and read the image back."""
 from ftstap.compile.codegen import CodeGen
-from ftstap.compile.image import decode, read_image
+from ftstap.image.format import decode, read_image
 from ftstap.kernel.features import KernelFeatures
 from ftstap.lang import frontend
 from ftstap.lang.source import Source

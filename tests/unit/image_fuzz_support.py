@@ -27,7 +27,7 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NATIVE = os.path.join(ROOT, "native")
-HEADER = 16          # magic, version, checksum (ftstap/compile/image.py)
+HEADER = 16          # magic, version, checksum (ftstap/image/format.py)
 
 # Scripts compiled in-process into seed images (no kernel needed).
 PLAIN_SCRIPTS = [
@@ -85,7 +85,7 @@ def _compile(text: str) -> bytes:
 
 
 def _all_kinds_image() -> bytes:
-    from ftstap.compile.image import ImageBuilder
+    from ftstap.image.builder import ImageBuilder
     b = ImageBuilder()
     for i, spec in enumerate(SPECS):
         fb = b.function(f"probe_{i}")
@@ -122,7 +122,7 @@ def reseal(img: bytes) -> bytes:
 
 def _events_start(img: bytes) -> int | None:
     """Where the events section of a well-formed image begins (None: no events)."""
-    from ftstap.compile.image import read_image
+    from ftstap.image.format import read_image
     events = read_image(img).events
     if not events:
         return None
@@ -165,7 +165,7 @@ def _damage(rng: random.Random, img: bytes) -> tuple[str, bytes]:
 
 
 def _hostile_event(rng: random.Random, img: bytes) -> tuple[str, bytes] | None:
-    from ftstap.compile.image import read_image
+    from ftstap.image.format import read_image
     events = [dict(e) for e in read_image(img).events]
     if not events:
         return None
@@ -217,12 +217,12 @@ def mutants(seed_images: dict[str, bytes], n: int, seed: int = 1):
 
 def check(img: bytes) -> str:
     """'ok', 'error: MESSAGE' (a clear FtstapError) or 'internal: TYPE: MESSAGE'."""
-    from ftstap.compile.image import read_image
+    from ftstap.image.format import read_image
     from ftstap.errors import FtstapError
     from ftstap.runtime import native, session
     try:
         read_image(img)                # backend.run: which probes there are
-        session.image_events(img)      # runtime/session.py: the event specs
+        session.image_events(img)      # image/events.py: the event specs
         native.check_image(img)        # native/program.c + verify.c
     except FtstapError as e:
         return f"error: {e}"

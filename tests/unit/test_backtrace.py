@@ -8,7 +8,7 @@ import os
 import pytest
 
 from ftstap.compile.codegen import CodeGen
-from ftstap.compile.image import read_image
+from ftstap.image.format import read_image
 from ftstap.compile.needs import Needs
 from ftstap.kernel.features import KernelFeatures
 from ftstap.lang import frontend

@@ -1,6 +1,6 @@
 """Program images are untrusted input (`ftstap --run IMAGE`): a damaged,
 truncated or hostile image gives one clear error, never an internal error or
-a crash -- in the Python reader (compile/image.py, compile/imageevents.py)
+a crash -- in the Python reader (image/format.py, image/eventcheck.py)
 and in the C loader and verifier (native/program.c, verify.c), the latter
 also under AddressSanitizer.  The campaign is seeded (image_fuzz_support.py);
 FTSTAP_IMAGE_FUZZ=N runs N mutants instead of 1000 (bench/image_fuzz.py runs
@@ -14,7 +14,7 @@ import zlib
 import pytest
 
 import image_fuzz_support as F
-from ftstap.compile.image import MAGIC, BadImage, read_image
+from ftstap.image.format import MAGIC, BadImage, read_image
 from ftstap.runtime import native
 
 MUTANTS = int(os.environ.get("FTSTAP_IMAGE_FUZZ", "1000"))

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from ftstap.compile.codegen import CodeGen
-from ftstap.compile.image import read_image
+from ftstap.image.format import read_image
 from ftstap.errors import FtstapError
 from ftstap.kernel import btf as B
 from ftstap.kernel.features import KernelFeatures

@@ -46,9 +46,10 @@ def _needs_btf(features, func):
 
 def plan_of(script, features, n=0):
     program = elaborate(script, features)
-    CodeGen(program, features).build()
+    cg = CodeGen(program, features)
+    cg.build()
     src = program.probes[n].source
-    return src, src.detail["fetch"]
+    return src, cg.plans[id(src)]
 
 
 def test_sys_name_binds_to_the_x64_wrapper_without_warning(kfeatures):

@@ -2,7 +2,7 @@
 import pytest
 from test_vm_asm import asm, begin, probe, run
 from ftstap._native import ffi, lib
-from ftstap.compile.image import ImageBuilder
+from ftstap.image.builder import ImageBuilder
 
 
 def prog(text, globals_=(), locals_="", defines=None, **names):

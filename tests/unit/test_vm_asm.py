@@ -15,7 +15,9 @@ import tempfile
 import pytest
 
 from ftstap.compile.disasm import listing
-from ftstap.compile.image import ImageBuilder, ImageError, read_image
+from ftstap.image.builder import ImageBuilder
+from ftstap.image.format import ImageError, read_image
+from ftstap.image import isa
 from ftstap.runtime import native
 
 
@@ -39,7 +41,7 @@ def asm(fb, text, **names):
             fb.place(label(line[:-1]))
             continue
         op, *args = shlex.split(line, posix=False)
-        info = native.opcode(op)
+        info = isa.opcode(op)
         assert info is not None, op
         vals = []
         for kind, a in zip(info.operands, args):
@@ -91,13 +93,13 @@ def begin(text, locals_="", defines=None, **names):
 # ---- tests ---------------------------------------------------------------------------
 
 def test_opcode_table_comes_from_the_c_module():
-    ops = native.opcodes()
-    assert len(ops) == native.lib.ft_opcode_count()
+    ops = isa.opcodes()
+    assert len(ops) == isa.lib.ft_opcode_count()
     assert [o.number for o in ops] == list(range(len(ops)))
-    assert native.opcode("DIV").operands == "L"
-    assert native.opcode("PUSHI").effect == (0, 1, 0, 0)
+    assert isa.opcode("DIV").operands == "L"
+    assert isa.opcode("PUSHI").effect == (0, 1, 0, 0)
     assert all(o.doc for o in ops)
-    assert native.builtin("substr").args == "sii"
+    assert isa.builtin("substr").args == "sii"
 
 
 def test_image_round_trip_and_listing():

@@ -1,7 +1,7 @@
 """Calls, recursion and MAXNESTING, MAXACTION, try/catch, next, exit(),
 probe order, MAXERRORS and --suppress-handler-errors."""
 from test_vm_asm import asm, begin, probe, run
-from ftstap.compile.image import ImageBuilder
+from ftstap.image.builder import ImageBuilder
 
 
 def fib_program(n, defines=None):

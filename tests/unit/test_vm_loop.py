@@ -7,7 +7,7 @@ import textwrap
 import time
 
 from test_vm_asm import asm, probe, run
-from ftstap.compile.image import ImageBuilder
+from ftstap.image.builder import ImageBuilder
 
 MS = 1_000_000
 

@@ -2,7 +2,7 @@
 import pytest
 
 from test_vm_asm import begin
-from ftstap.compile.image import ImageBuilder
+from ftstap.image.builder import ImageBuilder
 
 INT64_MIN = -(1 << 63)
 
@@ -107,8 +107,8 @@ def b_call(name, *args):
     lines = []
     for a in args:
         lines.append(f'PUSHS "{a}"' if isinstance(a, str) else f"PUSHI {a}")
-    from ftstap.runtime import native
-    ret = native.builtin(name).ret
+    from ftstap.image import isa
+    ret = isa.builtin(name).ret
     lines.append(f"CALLB {name} -")
     lines.append({"i": "PRINTI", "s": "PRINTS", "v": "NOP"}[ret])
     st, out, err = begin("\n".join(lines))

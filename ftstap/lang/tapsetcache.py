@@ -1,4 +1,4 @@
-"""The tapset library, parsed once and cached.
+"""The tapset library, parsed once and cached (pass 1's parse cache).
 
 Pass 1 needs every tapset at every run (aliases and functions are looked up
 by name in pass 2).  Parsing them costs ~30 ms; unpickling the parsed ASTs

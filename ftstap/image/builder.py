@@ -1,42 +1,8 @@
-"""Program images (pass 4): the byte blob the C core loads and runs.
-
-ImageBuilder is the assembler codegen writes to: string constants, printf
-formats, source locations, globals, functions (bytecode by opcode name, with
-labels) and probes, serialized by `serialize()`.  `read_image()` parses an
-image back (for the disassembler and tests).  Opcode numbers and operand
-kinds come from the built C module (native/opcodes.def through
-ftstap.runtime.native), never from a table here.
-
-Layout (little-endian; u8/u16/u32/i64; str = u32 length + bytes), the same
-as the comment at the top of native/program.c:
-
-    header   b"FTSTAPIM", u32 version (2), u32 CRC-32 (zlib.crc32) of the
-             body: every byte after these 16, checked before anything else
-    strings  u32 n, n x str
-    formats  u32 n, n x u32 string id
-    locs     u32 n, n x (u32 file string, u32 line, u32 col, u32 desc string)
-    globals  u32 n, each: u32 name, u8 vtype (1 int 2 str 3 stat), u8 nkeys,
-             nkeys x u8 ('i'/'s'), u8 flags (1 wrap, 2 autoprint), i64 maxsize,
-             u8 hist (0 none 1 log 2 linear), i64 start, i64 stop, i64 interval,
-             u8 variance shift, i64 init int, u32 init string (0xffffffff: "")
-    funcs    u32 n, each: u32 name, u8 ret ('v'/'i'/'s'), u8 nparams,
-             u16 nlocals, nlocals x u8 ('i'/'s', parameters first),
-             u8 iterator slots, u32 code length, code
-    probes   u32 n, each: u32 name, u8 kind, i64 priority, i64 interval ns,
-             i64 randomize ns, u32 handler function, u32 event id
-    events   optional, only when events exist: u32 n, n x str (one JSON
-             object per event id: what ftstap/runtime/session.py creates
-             and opens for the probes whose event id it is; checked field
-             by field by ftstap/compile/imageevents.py)
-
-An image is untrusted input (`ftstap --run IMAGE`): read_image() refuses a
-damaged, truncated or hostile one with one BadImage (an ImageLoadError, so
-the user sees one `error:` line), never another exception; the C loader
-then verifies the code.
-
-Code: u8 opcode then its operands; sizes by kind letter: n 1; l g F b 2;
-s f L j m 4; i 8.  Jump targets are byte offsets in the function's code.
-"""
+"""The assembler pass 3 writes to: string constants, printf formats, source
+locations, globals, functions (bytecode by opcode name, with labels),
+probes and event specs, serialized into a program image
+(image/format.py).  Opcode numbers and operand kinds come from the built
+C module (image/isa.py), never from a table here."""
 from __future__ import annotations
 
 import json
@@ -44,33 +10,9 @@ import struct
 import zlib
 from ..record import mutable
 
-from ..runtime import native
-
-MAGIC = b"FTSTAPIM"
-VERSION = 2
-HEADER_SIZE = 16           # magic, version, checksum
-NO_LOCATION = 0xFFFFFFFF
-
-PROBE_KINDS = {"begin": 1, "end": 2, "error": 3, "timer": 4, "never": 5, "event": 6}
-PROBE_KIND_NAMES = {v: k for k, v in PROBE_KINDS.items()}
-VTYPES = {"i": 1, "long": 1, "s": 2, "string": 2, "stat": 3}
-VTYPE_NAMES = {1: "long", 2: "string", 3: "stat"}
-HIST_NONE, HIST_LOG, HIST_LINEAR = 0, 1, 2
-AGG = {"@count": 1, "@sum": 2, "@min": 3, "@max": 4, "@avg": 5, "@variance": 6}
-FLAG_WRAP, FLAG_AUTOPRINT = 1, 2
-
-_PACK = {"n": "<B", "l": "<H", "g": "<H", "F": "<H", "b": "<H",
-         "s": "<I", "f": "<I", "L": "<I", "j": "<I", "m": "<I", "i": "<q"}
-
-
-class ImageError(Exception):
-    """The builder was used wrongly (unknown opcode, bad operand, unplaced label)."""
-
-
-class BadImage(ImageError, native.ImageLoadError):
-    """An image read_image() refuses: damaged, truncated, or not what ftstap
-    writes.  An ImageLoadError, so the user sees one `error:` line."""
-
+from . import isa
+from .format import MAGIC, NO_LOCATION, PACK, VERSION, Global, ImageError, Probe
+from .isa import AGG, FLAG_AUTOPRINT, FLAG_WRAP, HIST_LINEAR, HIST_LOG, HIST_NONE, PROBE_KINDS, VTYPES
 
 @mutable
 class Label:
@@ -141,7 +83,7 @@ class FunctionBuilder:
         return len(self.code)
 
     def emit(self, op: str, *operands) -> "FunctionBuilder":
-        info = native.opcode(op)
+        info = isa.opcode(op)
         if info is None:
             raise ImageError(f"unknown opcode {op}")
         if len(operands) != len(info.operands):
@@ -154,7 +96,7 @@ class FunctionBuilder:
 
     def __getattr__(self, name: str):
         # fb.PUSHI(5) is fb.emit("PUSHI", 5)
-        if name.isupper() and native.opcode(name) is not None:
+        if name.isupper() and isa.opcode(name) is not None:
             return lambda *operands: self.emit(name, *operands)
         raise AttributeError(name)
 
@@ -183,7 +125,7 @@ class FunctionBuilder:
         elif kind == "n" and isinstance(value, str):
             value = AGG[value]
         try:
-            return struct.pack(_PACK[kind], int(value))
+            return struct.pack(PACK[kind], int(value))
         except (struct.error, TypeError, ValueError) as e:
             raise ImageError(f"{op}: bad operand {value!r} of kind {kind!r}: {e}") from None
 
@@ -197,29 +139,6 @@ class FunctionBuilder:
             struct.pack_into("<I", self.code, at, label.offset)
         self.finished = True
 
-
-@mutable
-class Global:
-    name: str
-    vtype: int
-    keys: str = ""
-    flags: int = 0
-    maxsize: int = 0
-    hist: tuple = (0, 0, 0, 0)
-    shift: int = 0
-    init_int: int = 0
-    init_str: int = NO_LOCATION
-
-
-@mutable
-class Probe:
-    name: str
-    kind: int
-    func: int
-    priority: int = 0
-    interval_ns: int = 0
-    randomize_ns: int = 0
-    event: int = 0
 
 
 class ImageBuilder:
@@ -269,7 +188,7 @@ class ImageBuilder:
         return lid
 
     def builtin(self, name: str) -> int:
-        b = native.builtin(name)
+        b = isa.builtin(name)
         if b is None:
             raise ImageError(f"unknown builtin {name}")
         return b.number
@@ -328,7 +247,7 @@ class ImageBuilder:
 
     def event(self, spec) -> int:
         """A kernel event for event probes (a dict, or anything with
-        to_dict(), e.g. runtime.session.EventSpec); returns the event id
+        to_dict(), e.g. image.events.EventSpec); returns the event id
         that probe(..., kind="event", event=ID) takes."""
         d = spec.to_dict() if hasattr(spec, "to_dict") else dict(spec)
         json.dumps(d)           # must be JSON: it is stored in the image
@@ -374,146 +293,3 @@ class ImageBuilder:
 
     build = serialize
 
-
-# ---- reading an image back -------------------------------------------------------------
-
-@mutable
-class FuncInfo:
-    name: str
-    ret: str
-    nparams: int
-    ltypes: str
-    niters: int
-    code: bytes
-
-
-@mutable
-class ImageInfo:
-    strings: list[bytes] = []
-    formats: list[int] = []
-    locs: list[tuple[int, int, int, int]] = []
-    globals: list[Global] = []
-    functions: list[FuncInfo] = []
-    probes: list[Probe] = []
-    events: list[dict] = []
-
-    def s(self, i: int) -> str:
-        return self.strings[i].decode("utf-8", "surrogateescape")
-
-
-class _Reader:
-    """Bounds-checked reads of an untrusted image; every failure is a BadImage."""
-
-    def __init__(self, data: bytes):
-        self.data, self.pos = data, 0
-
-    @staticmethod
-    def fail(reason: str) -> BadImage:
-        return BadImage(f"bad program image: {reason}")
-
-    def take(self, fmt: str):
-        size = struct.calcsize(fmt)
-        if self.pos + size > len(self.data):
-            raise self.fail("truncated image")
-        vals = struct.unpack_from(fmt, self.data, self.pos)
-        self.pos += size
-        return vals if len(vals) > 1 else vals[0]
-
-    def raw(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise self.fail("truncated image")
-        b = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return bytes(b)
-
-    def count(self, each: int, what: str) -> int:
-        """A count of items of at least `each` bytes: bounded by what is left."""
-        n = self.take("<I")
-        if n * each > len(self.data) - self.pos:
-            raise self.fail(f"bad {what} count {n}")
-        return n
-
-    def letters(self, n: int, allowed: bytes, what: str) -> str:
-        b = self.raw(n)
-        if any(c not in allowed for c in b):
-            raise self.fail(f"bad {what}")
-        return b.decode("ascii")
-
-
-def check_header(data: bytes) -> None:
-    """Magic, version and checksum, before anything else is read."""
-    if len(data) < HEADER_SIZE:
-        raise BadImage("bad program image: truncated image" if data and MAGIC.startswith(data[:8])
-                       else "not an ftstap program image")
-    magic, version, crc = struct.unpack_from("<8sII", data)
-    if magic != MAGIC:
-        raise BadImage("not an ftstap program image")
-    if version != VERSION:
-        raise BadImage(f"unsupported program image version {version} (this ftstap reads version "
-                       f"{VERSION}: compile the script again)")
-    if zlib.crc32(memoryview(data)[HEADER_SIZE:]) != crc:
-        raise BadImage("damaged program image (checksum mismatch)")
-
-
-def read_image(data: bytes) -> ImageInfo:
-    """Parse an untrusted image: the header, the structure, what Python uses
-    (names, probe kinds and handlers, event ids) and every event spec
-    (imageevents.py); the C loader verifies the code.  BadImage if bad."""
-    from .imageevents import read_events
-    check_header(data)
-    r = _Reader(data)
-    r.pos = HEADER_SIZE
-    info = ImageInfo()
-    info.strings = [r.raw(r.take("<I")) for _ in range(r.count(4, "string"))]
-
-    def name(sid: int, what: str) -> str:
-        if sid >= len(info.strings):
-            raise r.fail(f"{what}: bad string id {sid}")
-        return info.s(sid)
-
-    info.formats = [r.take("<I") for _ in range(r.count(4, "format"))]
-    info.locs = [r.take("<IIII") for _ in range(r.count(16, "location"))]
-    for i in range(r.count(40, "global")):
-        sid, vtype, nkeys = r.take("<IBB")
-        keys = r.letters(nkeys, b"is", f"global {i} key type")
-        flags, maxsize, h, a, b, c, shift, ii, istr = r.take("<BqBqqqBqI")
-        info.globals.append(Global(name(sid, f"global {i}"), vtype, keys, flags, maxsize, (h, a, b, c),
-                                   shift, ii, istr))
-    for i in range(r.count(13, "function")):
-        sid, ret, nparams, nlocals = r.take("<IBBH")
-        ltypes = r.letters(nlocals, b"is", f"function {i} local type")
-        niters, n = r.take("<BI")
-        if ret not in b"vis" or nparams > nlocals:
-            raise r.fail(f"function {i}: bad signature")
-        info.functions.append(FuncInfo(name(sid, f"function {i}"), chr(ret), nparams, ltypes, niters, r.raw(n)))
-    for i in range(r.count(37, "probe")):
-        sid, kind, prio, ival, rnd, func, event = r.take("<IBqqqII")
-        if kind not in PROBE_KIND_NAMES or func >= len(info.functions):
-            raise r.fail(f"probe {i}: bad kind or handler")
-        info.probes.append(Probe(name(sid, f"probe {i}"), kind, func, prio, ival, rnd, event))
-    if r.pos != len(data):
-        info.events = read_events([r.raw(r.take("<I")) for _ in range(r.count(4, "event"))], r.fail)
-    if r.pos != len(data):
-        raise r.fail("trailing bytes after the image")
-    for i, p in enumerate(info.probes):
-        if p.kind == PROBE_KINDS["event"] and p.event >= len(info.events):
-            raise r.fail(f"probe {i}: bad event id {p.event}")
-    return info
-
-
-def decode(code: bytes):
-    """Yield (offset, opcode name, operand kinds, operand values) for each instruction."""
-    pc = 0
-    while pc < len(code):
-        info = native.opcode_by_number(code[pc])
-        if info is None:
-            raise ImageError(f"bad opcode {code[pc]} at {pc}")
-        at, vals = pc + 1, []
-        for kind in info.operands:
-            size = struct.calcsize(_PACK[kind])
-            if at + size > len(code):
-                raise ImageError(f"truncated instruction at {pc}")
-            vals.append(struct.unpack_from(_PACK[kind], code, at)[0])
-            at += size
-        yield pc, info.name, info.operands, vals
-        pc = at

@@ -1,6 +1,6 @@
 """The events section of a program image, read as the untrusted input it is.
 
-Each event is one JSON object (runtime/session.py's EventSpec.to_dict())
+Each event is one JSON object (image/events.py's EventSpec.to_dict())
 that the session turns into tracefs paths, kprobe/uprobe/eprobe definitions
 and perf_event_open calls, as root.  So every field is checked against what
 the compiler writes: its JSON type, its range (what the C side takes), and
@@ -16,7 +16,7 @@ import os
 import re
 
 KINDS = ("tracepoint", "eprobe", "uprobe", "kprobe", "perf")
-# fields every kind may carry (spec_from_source's `common`, and the needs of pass 3)
+# fields every kind may carry (compile/eventspecs.py's `common`, and the needs of pass 3)
 COMMON = {"kind", "pp", "is_return", "callchain", "ksyms", "filter", "counting", "task", "args", "fields"}
 BY_KIND = {"tracepoint": ({"system", "event"}, {"system", "event"}),
            "eprobe": ({"system", "event"}, {"system", "event"}),
