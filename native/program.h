@@ -94,17 +94,13 @@ typedef struct ft_builtin {
 extern const ft_builtin ft_builtins[];
 extern const int ft_nbuiltins;
 
-/* operand kinds */
-static inline int ft_kind_size(char k)
-{
-    switch (k) {
-    case 'n': return 1;
-    case 'l': case 'g': case 'F': case 'b': return 2;
-    case 's': case 'f': case 'L': case 'j': case 'm': return 4;
-    case 'i': return 8;
-    default: return 0;
-    }
-}
+/* operand kinds: the size of each kind letter of opcodes.def, a constant
+ * expression so the VM's instruction lengths are computed at compile time */
+#define FT_KIND_SIZE(k) ((k) == 'n' ? 1                                                    \
+                         : (k) == 'l' || (k) == 'g' || (k) == 'F' || (k) == 'b' ? 2          \
+                         : (k) == 's' || (k) == 'f' || (k) == 'L' || (k) == 'j' || (k) == 'm' ? 4 \
+                         : (k) == 'i' ? 8 : 0)
+static inline int ft_kind_size(char k) { return FT_KIND_SIZE(k); }
 
 static inline uint32_t ft_rd_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t ft_rd_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }

@@ -135,7 +135,6 @@ static void write_loc(ft_vm *vm, char *buf, size_t cap)
 
 /* ---- the interpreter ---- */
 
-#define OPLEN_ 1
 #define U16(o) ft_rd_u16(pc + (o))
 #define U32(o) ft_rd_u32(pc + (o))
 #define I64(o) ft_rd_i64(pc + (o))
@@ -143,6 +142,7 @@ static void write_loc(ft_vm *vm, char *buf, size_t cap)
 #define SLOCAL(x) ((ft_str *)(sbase + (size_t)(x) * stride))
 #define SPUSH() (ssp += stride, SLOT(1))
 #define NEXT_(n) do { pc += (n); goto *labels[*pc]; } while (0)
+#define NEXT(name) NEXT_(oplen[FT_OP_##name])   /* past this instruction, to the next */
 #define FAIL(loc, ...) do { errloc = (loc); ft_vm_fail(vm, __VA_ARGS__); goto error; } while (0)
 #define FAIL_HARD(loc, ...) do { errloc = (loc); ft_vm_fail(vm, __VA_ARGS__); vm->err_catchable = 0; goto error; } while (0)
 #define LOAD_FRAME()                                                                 \
@@ -153,6 +153,23 @@ static void write_loc(ft_vm *vm, char *buf, size_t cap)
         sbase = fr->sbase;                                                           \
         iters = fr->iters;                                                           \
     } while (0)
+
+/* Instruction lengths: the opcode byte and its operands, from the kind
+ * letters in opcodes.def.  oplen[FT_OP_X] with a constant X is folded by the
+ * compiler into the handler's NEXT(X), so no length is written by hand. */
+#define KIND_SIZE_AT(kinds, k) (sizeof(kinds) > (k) + 1 ? FT_KIND_SIZE((kinds)[sizeof(kinds) > (k) + 1 ? (k) : 0]) : 0)
+#define OPLEN(kinds) (1 + KIND_SIZE_AT(kinds, 0) + KIND_SIZE_AT(kinds, 1) + KIND_SIZE_AT(kinds, 2)          \
+                      + KIND_SIZE_AT(kinds, 3) + KIND_SIZE_AT(kinds, 4) + KIND_SIZE_AT(kinds, 5)           \
+                      + KIND_SIZE_AT(kinds, 6) + KIND_SIZE_AT(kinds, 7))
+#define OP(name, kinds, ip, ipu, sp, spu, doc) \
+    _Static_assert(sizeof(kinds) <= 9, "OPLEN adds up at most 8 operands: " #name);
+#include "opcodes.def"
+#undef OP
+static const uint8_t oplen[FT_NOPS] = {
+#define OP(name, kinds, ip, ipu, sp, spu, doc) [FT_OP_##name] = OPLEN(kinds),
+#include "opcodes.def"
+#undef OP
+};
 
 static int exec(ft_vm *vm, const ft_func *entry)
 {
@@ -189,28 +206,28 @@ static int exec(ft_vm *vm, const ft_func *entry)
     pc = code;
     goto *labels[*pc];
 
-L_NOP: NEXT_(1);
-L_PUSHI: *isp++ = I64(1); NEXT_(9);
+L_NOP: NEXT(NOP);
+L_PUSHI: *isp++ = I64(1); NEXT(PUSHI);
 L_PUSHS: {
     const ft_pstr *c = &p->strs[U32(1)];
     ft_str_set(vm, SPUSH(), c->s, c->len);
-    NEXT_(5);
+    NEXT(PUSHS);
 }
-L_POPI: isp--; NEXT_(1);
-L_POPS: ssp -= stride; NEXT_(1);
-L_DUPI: isp[0] = isp[-1]; isp++; NEXT_(1);
-L_DUPS: { ft_str *a = SLOT(1); ft_str *b = SPUSH(); memcpy(b, a, sizeof *a + a->len + 1); NEXT_(1); }
-L_LDI: *isp++ = ibase[U16(1)]; NEXT_(3);
-L_STI: ibase[U16(1)] = *--isp; NEXT_(3);
-L_LDS: { ft_str *a = SLOCAL(U16(1)); memcpy(SPUSH(), a, sizeof *a + a->len + 1); NEXT_(3); }
-L_STS: { ft_str *a = SLOT(1); memcpy(SLOCAL(U16(1)), a, sizeof *a + a->len + 1); ssp -= stride; NEXT_(3); }
-L_INCLI: { ft_i64 *l = &ibase[U16(1)]; *l = (ft_i64)((uint64_t)*l + (uint64_t)I64(3)); NEXT_(11); }
-L_LDGI: *isp++ = vm->g[U16(1)].i; NEXT_(3);
-L_STGI: vm->g[U16(1)].i = *--isp; NEXT_(3);
-L_LDGS: { ft_str *a = vm->g[U16(1)].s; memcpy(SPUSH(), a, sizeof *a + a->len + 1); NEXT_(3); }
-L_STGS: { ft_str *a = SLOT(1); memcpy(vm->g[U16(1)].s, a, sizeof *a + a->len + 1); ssp -= stride; NEXT_(3); }
+L_POPI: isp--; NEXT(POPI);
+L_POPS: ssp -= stride; NEXT(POPS);
+L_DUPI: isp[0] = isp[-1]; isp++; NEXT(DUPI);
+L_DUPS: { ft_str *a = SLOT(1); ft_str *b = SPUSH(); memcpy(b, a, sizeof *a + a->len + 1); NEXT(DUPS); }
+L_LDI: *isp++ = ibase[U16(1)]; NEXT(LDI);
+L_STI: ibase[U16(1)] = *--isp; NEXT(STI);
+L_LDS: { ft_str *a = SLOCAL(U16(1)); memcpy(SPUSH(), a, sizeof *a + a->len + 1); NEXT(LDS); }
+L_STS: { ft_str *a = SLOT(1); memcpy(SLOCAL(U16(1)), a, sizeof *a + a->len + 1); ssp -= stride; NEXT(STS); }
+L_INCLI: { ft_i64 *l = &ibase[U16(1)]; *l = (ft_i64)((uint64_t)*l + (uint64_t)I64(3)); NEXT(INCLI); }
+L_LDGI: *isp++ = vm->g[U16(1)].i; NEXT(LDGI);
+L_STGI: vm->g[U16(1)].i = *--isp; NEXT(STGI);
+L_LDGS: { ft_str *a = vm->g[U16(1)].s; memcpy(SPUSH(), a, sizeof *a + a->len + 1); NEXT(LDGS); }
+L_STGS: { ft_str *a = SLOT(1); memcpy(vm->g[U16(1)].s, a, sizeof *a + a->len + 1); ssp -= stride; NEXT(STGS); }
 
-#define BIN(name, expr) L_##name: { ft_i64 b = *--isp, a = isp[-1]; (void)a; (void)b; isp[-1] = (expr); NEXT_(1); }
+#define BIN(name, expr) L_##name: { ft_i64 b = *--isp, a = isp[-1]; (void)a; (void)b; isp[-1] = (expr); NEXT(name); }
 BIN(ADD, (ft_i64)((uint64_t)a + (uint64_t)b))
 BIN(SUB, (ft_i64)((uint64_t)a - (uint64_t)b))
 BIN(MUL, (ft_i64)((uint64_t)a * (uint64_t)b))
@@ -236,7 +253,7 @@ L_DIV: {
         isp[-1] = (uint32_t)a / (uint32_t)b;
     else
         isp[-1] = b == -1 ? (ft_i64)(0 - (uint64_t)a) : a / b;
-    NEXT_(5);
+    NEXT(DIV);
 }
 L_MOD: {
     ft_i64 b = isp[-1], a = isp[-2];
@@ -247,13 +264,13 @@ L_MOD: {
         isp[-1] = (uint32_t)a % (uint32_t)b;
     else
         isp[-1] = b == -1 ? 0 : a % b;
-    NEXT_(5);
+    NEXT(MOD);
 }
-L_BNOT: isp[-1] = ~isp[-1]; NEXT_(1);
-L_NEG: isp[-1] = (ft_i64)(0 - (uint64_t)isp[-1]); NEXT_(1);
-L_NOT: isp[-1] = !isp[-1]; NEXT_(1);
+L_BNOT: isp[-1] = ~isp[-1]; NEXT(BNOT);
+L_NEG: isp[-1] = (ft_i64)(0 - (uint64_t)isp[-1]); NEXT(NEG);
+L_NOT: isp[-1] = !isp[-1]; NEXT(NOT);
 
-#define SCMP(name, rel) L_##name: { int c = strcmp(SLOT(2)->s, SLOT(1)->s); ssp -= 2 * stride; *isp++ = c rel 0; NEXT_(1); }
+#define SCMP(name, rel) L_##name: { int c = strcmp(SLOT(2)->s, SLOT(1)->s); ssp -= 2 * stride; *isp++ = c rel 0; NEXT(name); }
 SCMP(SEQ, ==)
 SCMP(SNE, !=)
 SCMP(SLT, <)
@@ -270,19 +287,19 @@ L_CONCAT: {
     a->len += (uint32_t)n;
     a->s[a->len] = '\0';
     ssp -= stride;
-    NEXT_(1);
+    NEXT(CONCAT);
 }
 L_ITOS: {
     char buf[24];
     int n = ft_fmt_int(*--isp, buf);
     ft_str_set(vm, SPUSH(), buf, n);
-    NEXT_(1);
+    NEXT(ITOS);
 }
 
 L_JMP: pc = code + U32(1); goto *labels[*pc];
-L_JZ: if (*--isp == 0) { pc = code + U32(1); goto *labels[*pc]; } NEXT_(5);
-L_JNZ: if (*--isp != 0) { pc = code + U32(1); goto *labels[*pc]; } NEXT_(5);
-#define JCMP(name, rel) L_##name: { isp -= 2; if (isp[0] rel isp[1]) { pc = code + U32(1); goto *labels[*pc]; } NEXT_(5); }
+L_JZ: if (*--isp == 0) { pc = code + U32(1); goto *labels[*pc]; } NEXT(JZ);
+L_JNZ: if (*--isp != 0) { pc = code + U32(1); goto *labels[*pc]; } NEXT(JNZ);
+#define JCMP(name, rel) L_##name: { isp -= 2; if (isp[0] rel isp[1]) { pc = code + U32(1); goto *labels[*pc]; } NEXT(name); }
 JCMP(JEQ, ==)
 JCMP(JNE, !=)
 JCMP(JLT, <)
@@ -294,7 +311,7 @@ L_ACTION:
     /* a countdown in a local: one subtract and a sign test per statement */
     if ((actions_left -= U32(1)) < 0)
         FAIL_HARD(U32(5), "MAXACTION exceeded");
-    NEXT_(9);
+    NEXT(ACTION);
 L_JCMPLI: {
     ft_i64 a = ibase[U16(1)], b = I64(4);
     int t;
@@ -310,14 +327,14 @@ L_JCMPLI: {
         pc = code + U32(12);
         goto *labels[*pc];
     }
-    NEXT_(16);
+    NEXT(JCMPLI);
 }
 
 L_CALL: {
     const ft_func *c = &p->funcs[U16(1)];
     if (depth >= vm->lim.maxnesting)
         FAIL(U32(3), "MAXNESTING exceeded");
-    fr->ret_pc = pc + 7;
+    fr->ret_pc = pc + oplen[FT_OP_CALL];
     ft_frame *n = &vm->frames[++depth];
     n->fn = c;
     n->ibase = isp - c->nint_params;
@@ -356,7 +373,7 @@ L_CALLB: {
         *isp++ = iret;
     else if (b->ret == 's')
         memcpy(SPUSH(), vm->sres, sizeof(ft_str) + vm->sres->len + 1);
-    NEXT_(7);
+    NEXT(CALLB);
 }
 L_RET:
 L_RETI:
@@ -390,12 +407,12 @@ L_TRY:
     if (vm->ntries >= FT_MAX_TRIES)
         FAIL_HARD((uint32_t)FT_NOLOC, "try blocks nested too deeply");
     vm->tries[vm->ntries++] = (ft_try){depth, U32(1), isp, ssp};
-    NEXT_(5);
+    NEXT(TRY);
 L_ENDTRY:
     if (vm->ntries > 0 && vm->tries[vm->ntries - 1].depth == depth)
         vm->ntries--;
-    NEXT_(1);
-L_ERRMSG: ft_str_set(vm, SPUSH(), vm->caught, -1); NEXT_(1);
+    NEXT(ENDTRY);
+L_ERRMSG: ft_str_set(vm, SPUSH(), vm->caught, -1); NEXT(ERRMSG);
 
 /* ---- arrays ---- */
 #define GLOB (&p->globals[U16(1)])
@@ -403,12 +420,12 @@ L_ERRMSG: ft_str_set(vm, SPUSH(), vm->caught, -1); NEXT_(1);
 L_AGETI: {
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     *isp++ = id >= 0 ? *MAPVAL(MAP, id) : 0;
-    NEXT_(3);
+    NEXT(AGETI);
 }
 L_AGETS: {
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     ft_str_set(vm, SPUSH(), id >= 0 ? ft_map_get_str(MAP, id) : "", -1);
-    NEXT_(3);
+    NEXT(AGETS);
 }
 L_ASETI: {
     ft_i64 v = *--isp;
@@ -418,7 +435,7 @@ L_ASETI: {
     ft_map_set_int(MAP, id, v);
     if (pc[3])
         *isp++ = v;
-    NEXT_(8);
+    NEXT(ASETI);
 }
 L_ASETS: {
     ssp -= stride;
@@ -429,7 +446,7 @@ L_ASETS: {
     ft_map_set_str(MAP, id, v->s, v->len);
     if (pc[3])
         memmove(SPUSH(), v, sizeof *v + v->len + 1);
-    NEXT_(8);
+    NEXT(ASETS);
 }
 L_AADDI: {
     ft_i64 d = *--isp;
@@ -442,28 +459,28 @@ L_AADDI: {
     *slot = v;
     if (pc[3])
         *isp++ = v;
-    NEXT_(8);
+    NEXT(AADDI);
 }
 L_AREF: {
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 1);
     if (id < 0)
         FAIL(U32(3), "Array overflow, check MAXMAPENTRIES");
     *isp++ = id;
-    NEXT_(7);
+    NEXT(AREF);
 }
 L_EGETI: {
     ft_i64 id = isp[-1];
     if (!entry_ok(MAP, id))
         FAIL((uint32_t)FT_NOLOC, "invalid array entry");
     isp[-1] = ft_map_get_int(MAP, id);
-    NEXT_(3);
+    NEXT(EGETI);
 }
 L_EGETS: {
     ft_i64 id = *--isp;
     if (!entry_ok(MAP, id))
         FAIL((uint32_t)FT_NOLOC, "invalid array entry");
     ft_str_set(vm, SPUSH(), ft_map_get_str(MAP, id), -1);
-    NEXT_(3);
+    NEXT(EGETS);
 }
 L_ESETI: {
     ft_i64 v = isp[-1], id = isp[-2];
@@ -473,7 +490,7 @@ L_ESETI: {
     ft_map_set_int(MAP, id, v);
     if (pc[3])
         *isp++ = v;
-    NEXT_(4);
+    NEXT(ESETI);
 }
 L_ESETS: {
     ft_i64 id = *--isp;
@@ -483,46 +500,46 @@ L_ESETS: {
     ft_map_set_str(MAP, id, v->s, v->len);
     if (!pc[3])
         ssp -= stride;
-    NEXT_(4);
+    NEXT(ESETS);
 }
 L_AEXISTS: {
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     *isp++ = id >= 0;
-    NEXT_(3);
+    NEXT(AEXISTS);
 }
 L_AIN: {
     ft_val key[FT_MAX_KEYS];
     uint32_t mask = U32(3);
     pop_key(GLOB, &isp, &ssp, stride, mask, key);
     *isp++ = ft_map_slice_exists(MAP, key, mask);
-    NEXT_(7);
+    NEXT(AIN);
 }
 L_ADEL: {
     ft_val key[FT_MAX_KEYS];
     pop_key(GLOB, &isp, &ssp, stride, 0, key);
     ft_map_delete(MAP, key);
-    NEXT_(3);
+    NEXT(ADEL);
 }
 L_ADELM: {
     ft_val key[FT_MAX_KEYS];
     uint32_t mask = U32(3);
     pop_key(GLOB, &isp, &ssp, stride, mask, key);
     ft_map_slice_delete(MAP, key, mask);
-    NEXT_(7);
+    NEXT(ADELM);
 }
-L_GCLR: reset_global(vm, U16(1)); NEXT_(3);
+L_GCLR: reset_global(vm, U16(1)); NEXT(GCLR);
 
 /* ---- statistics ---- */
-L_STADD: ft_stat_add(vm->g[U16(1)].st, *--isp); NEXT_(3);
+L_STADD: ft_stat_add(vm->g[U16(1)].st, *--isp); NEXT(STADD);
 L_ASTADD: {
     ft_i64 v = *--isp;
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 1);
     if (id < 0)
         FAIL(U32(3), "Array overflow, check MAXMAPENTRIES");
     ft_stat_add(ft_map_get_stat(MAP, id), v);
-    NEXT_(7);
+    NEXT(ASTADD);
 }
-L_STADDN: isp -= 2; ft_stat_add_n(vm->g[U16(1)].st, isp[0], isp[1]); NEXT_(3);
+L_STADDN: isp -= 2; ft_stat_add_n(vm->g[U16(1)].st, isp[0], isp[1]); NEXT(STADDN);
 L_ASTADDN: {
     ft_i64 n = *--isp, v = *--isp;
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, n > 0);
@@ -530,14 +547,14 @@ L_ASTADDN: {
         FAIL(U32(3), "Array overflow, check MAXMAPENTRIES");
     if (n > 0)
         ft_stat_add_n(ft_map_get_stat(MAP, id), v, n);
-    NEXT_(7);
+    NEXT(ASTADDN);
 }
 L_STGET: {
     ft_i64 v;
     if (ft_stat_get(vm->g[U16(1)].st, pc[3], &v) != FT_OK)
         FAIL(U32(4), "empty aggregate");
     *isp++ = v;
-    NEXT_(8);
+    NEXT(STGET);
 }
 L_ASTGET: {
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0), v;
@@ -545,14 +562,14 @@ L_ASTGET: {
     if (ft_stat_get(st, pc[3], &v) != FT_OK)
         FAIL(U32(4), "empty aggregate");
     *isp++ = v;
-    NEXT_(8);
+    NEXT(ASTGET);
 }
-L_STHIST: ft_out_hist(vm->out, vm->g[U16(1)].st, (int)vm->lim.hist_elision); NEXT_(7);
+L_STHIST: ft_out_hist(vm->out, vm->g[U16(1)].st, (int)vm->lim.hist_elision); NEXT(STHIST);
 L_ASTHIST: {
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     ft_out_hist(vm->out, id >= 0 ? ft_map_get_stat(MAP, id) : vm->g[U16(1)].st,
                 (int)vm->lim.hist_elision);
-    NEXT_(7);
+    NEXT(ASTHIST);
 }
 L_STHISTS:
 L_ASTHISTS: {
@@ -565,14 +582,14 @@ L_ASTHISTS: {
     ft_str *d = SPUSH();
     ft_i64 n = ft_stat_hist_sprint(st, (int)vm->lim.hist_elision, d->s, maxstr);
     d->len = (uint32_t)(n < maxstr - 1 ? n : maxstr - 1);
-    NEXT_(7);
+    NEXT(ASTHISTS);
 }
-L_STBKT: isp[-1] = ft_stat_hist_bucket(vm->g[U16(1)].st, isp[-1]); NEXT_(3);
+L_STBKT: isp[-1] = ft_stat_hist_bucket(vm->g[U16(1)].st, isp[-1]); NEXT(STBKT);
 L_ASTBKT: {
     ft_i64 i = *--isp;
     ft_i64 id = key_entry(GLOB, MAP, &isp, &ssp, stride, 0);
     *isp++ = id >= 0 ? ft_stat_hist_bucket(ft_map_get_stat(MAP, id), i) : 0;
-    NEXT_(3);
+    NEXT(ASTBKT);
 }
 #undef GLOB
 #undef MAP
@@ -607,7 +624,7 @@ L_FEBEGIN: {
     it->m = m;
     it->started = 0;
     it->cur = -1;
-    NEXT_(12);
+    NEXT(FEBEGIN);
 }
 L_FENEXT: {
     ft_iter *it = &iters[pc[1]];
@@ -631,7 +648,7 @@ L_FENEXT: {
     it->started = 1;
     it->cur = id;
     it->left--;
-    NEXT_(6);
+    NEXT(FENEXT);
 }
 #define ITER_OK(it) ((it)->m && (it)->m == vm->g[U16(2)].m && entry_ok((it)->m, (it)->cur))
 L_FEKEYI: {
@@ -639,28 +656,28 @@ L_FEKEYI: {
     if (!ITER_OK(it))
         FAIL((uint32_t)FT_NOLOC, "foreach iterator not started");
     *isp++ = ft_map_key_int(it->m, it->cur, pc[4]);
-    NEXT_(5);
+    NEXT(FEKEYI);
 }
 L_FEKEYS: {
     ft_iter *it = &iters[pc[1]];
     if (!ITER_OK(it))
         FAIL((uint32_t)FT_NOLOC, "foreach iterator not started");
     ft_str_set(vm, SPUSH(), ft_map_key_str(it->m, it->cur, pc[4]), -1);
-    NEXT_(5);
+    NEXT(FEKEYS);
 }
 L_FEVALI: {
     ft_iter *it = &iters[pc[1]];
     if (!ITER_OK(it))
         FAIL((uint32_t)FT_NOLOC, "foreach iterator not started");
     *isp++ = ft_map_get_int(it->m, it->cur);
-    NEXT_(4);
+    NEXT(FEVALI);
 }
 L_FEVALS: {
     ft_iter *it = &iters[pc[1]];
     if (!ITER_OK(it))
         FAIL((uint32_t)FT_NOLOC, "foreach iterator not started");
     ft_str_set(vm, SPUSH(), ft_map_get_str(it->m, it->cur), -1);
-    NEXT_(4);
+    NEXT(FEVALS);
 }
 L_FESTAT: {
     ft_iter *it = &iters[pc[1]];
@@ -670,7 +687,7 @@ L_FESTAT: {
     if (ft_stat_get(ft_map_get_stat(it->m, it->cur), pc[4], &v) != FT_OK)
         FAIL(U32(5), "empty aggregate");
     *isp++ = v;
-    NEXT_(9);
+    NEXT(FESTAT);
 }
 #undef ITER_OK
 
@@ -704,13 +721,13 @@ L_SPRINTF: {
         vm->sres->len = (uint32_t)n;
         memcpy(SPUSH(), vm->sres, sizeof(ft_str) + (size_t)n + 1);
     }
-    NEXT_(5);
+    NEXT(SPRINTF);
 }
 L_PRINTI: {
     char buf[24];
     int n = ft_fmt_int(*--isp, buf);
     ft_out_write(vm->out, buf, n);
-    NEXT_(1);
+    NEXT(PRINTI);
 }
 /* ---- event records ---- */
 L_LDFI: {
@@ -725,7 +742,7 @@ L_LDFI: {
         else memcpy(&v, q, 8);
     }
     *isp++ = v;
-    NEXT_(7);
+    NEXT(LDFI);
 }
 L_LDFS: {
     uint32_t off = U32(1), mode = pc[5], len = U32(6);
@@ -748,9 +765,9 @@ L_LDFS: {
             n = z - s;
     }
     ft_str_set(vm, SPUSH(), s, n);
-    NEXT_(10);
+    NEXT(LDFS);
 }
-L_PRINTS: ssp -= stride; ft_out_write(vm->out, ((ft_str *)ssp)->s, ((ft_str *)ssp)->len); NEXT_(1);
+L_PRINTS: ssp -= stride; ft_out_write(vm->out, ((ft_str *)ssp)->s, ((ft_str *)ssp)->len); NEXT(PRINTS);
 
 error:
     vm->errloc = errloc;
