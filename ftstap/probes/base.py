@@ -43,7 +43,7 @@ class EventSource:
             return f"timerfd every {d['interval_ns']} ns" + (
                 f" (+random {d['randomize_ns']} ns)" if d.get("randomize_ns") else "")
         if self.kind == "kprobe":
-            return f"kprobe {'r' if self.is_return else 'p'}:{d['symbol']}"
+            return f"kprobe {'r' if self.is_return else 'p'}:{d['symbol']}" + (f"+{d['offset']}" if d.get("offset") else "")
         if self.kind == "uprobe":
             return f"uprobe {d['path']}:0x{d['offset']:x}" + (" (return)" if self.is_return else "")
         if self.kind == "perf":

@@ -22,6 +22,7 @@ from .base import ContextVar, EventSource, Provider, Unservable, arg_of, has_wil
 from .tracepoint import tracepoint_source
 
 ARG_REGS = ("%di", "%si", "%dx", "%cx", "%r8", "%r9")
+_AT_OFFSET = re.compile(r"^([A-Za-z_.$][\w.$]*)\+(0[xX][0-9a-fA-F]+|[0-9]+)$")   # "f+0x10": inside f
 _SYSCALL_ENTRY = re.compile(r"^(?:__x64_sys_|__ia32_sys_|__se_sys_|__do_sys_|ksys_|sys_)(\w+)$")
 RENAMED = {"do_fork": "kernel_clone (renamed in Linux 5.10)",
            "_do_fork": "kernel_clone (renamed in Linux 5.10)",
@@ -131,6 +132,14 @@ class KprobeProvider(Provider):
         if shape is None:
             return None
         family, pattern, is_return, module, statement, maxactive = shape
+        at = _AT_OFFSET.match(pattern)
+        if at is not None and int(at.group(2), 0):
+            if is_return:
+                raise Unservable(f"{pattern}: a return probe is placed at a function's entry, not at an offset")
+            if not features.kprobe_events:
+                raise Unservable(f"{pattern}: a probe at an offset inside a function needs kprobe_events "
+                                 "(CONFIG_KPROBE_EVENTS), which this kernel lacks")
+            return self._at_offset(features, comps, at.group(1), int(at.group(2), 0))
         if features.kprobe_events:
             out = self._kprobes(features, family, pattern, is_return, module)
             if is_return and isinstance(maxactive, int) and maxactive > 0:
@@ -162,6 +171,17 @@ class KprobeProvider(Provider):
                 ctx = _btf_context(features, s.name, is_return)
             out.append(EventSource("kprobe", pp, {"symbol": s.name}, ctx, is_return=is_return))
         return out
+
+    def _at_offset(self, features, comps, symbol: str, offset: int):
+        """kernel.statement("f+0x10") / kernel.function("f+16"): a kprobe at
+        that byte offset inside f.  Its registers are no longer f's
+        arguments, so it offers no `$name` (stap's statement probes need
+        debuginfo for that)."""
+        sym = next((s for s in features.kallsyms().lookup_all(symbol) if s.type in "tT"), None)
+        if sym is None:
+            return []
+        pp = ".".join(f'{c.name}("{c.arg.value}")' if c.arg is not None else c.name for c in comps)
+        return [EventSource("kprobe", pp, {"symbol": sym.name, "offset": offset}, {})]
 
     def _fallback(self, features, pattern, is_return):
         m = _SYSCALL_ENTRY.match(pattern)
