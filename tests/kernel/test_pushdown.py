@@ -1,6 +1,7 @@
 """Work moved into the kernel (issue 6): kernel event filters and counting
 mode give the same results as running every event through the handler
 (FTSTAP_NO_PUSHDOWN=1), on real events."""
+import fcntl
 import os
 import subprocess
 import sys
@@ -179,15 +180,56 @@ def test_counting_keys_and_stats_equal_sampled(workload):
     assert lines[-1] == "z 22200 144400 2 7 6"
 
 
-def test_counting_probe_hits_count_events(workload):
-    """-t reports a counting probe's events as its hits, as the sampled path does."""
-    script = 'global x; probe syscall.getppid { if (execname() == "pushwork") x <<< 1 } probe end { println(@count(x)) }'
+# A syscall nothing on the machine makes but RARE_WORK: with pushdown off,
+# the handler runs (and -t counts a hit) for every such event system-wide.
+RARE_WORK = r"""
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 1000;
+    for (long i = 0; i < n; i++)
+        syscall(SYS_sched_get_priority_max, -1);   /* EINVAL: no policy -1 */
+    return 0;
+}
+"""
+
+
+@pytest.fixture
+def rare_syscall_alone():
+    """Only one run of this suite on the machine makes the rare syscall at a time."""
+    fd = os.open("/tmp/ftstap-tests-rare-syscall.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def test_counting_probe_hits_count_events(cc, tfs, need, rare_syscall_alone):
+    """-t reports a counting probe's events as its hits, as the sampled path does.
+
+    Both counts must be this run's own events alone: the kernel filter
+    names a command of its own (pw<pid of pytest>, not a name another run
+    of these tests also uses), and the syscall is one nothing else makes,
+    since the sampled path (pushdown off) runs the handler, and counts a
+    hit, for every event of it on the machine."""
+    need(os.path.exists(os.path.join(tfs, "events", "syscalls", "sys_enter_sched_get_priority_max")),
+         "syscalls:sys_enter_sched_get_priority_max tracepoint")
+    name = f"pw{os.getpid()}"
+    prog = cc(RARE_WORK, name)
+    script = (f'global x; probe syscall.sched_get_priority_max {{ if (execname() == "{name}") x <<< 1 }} '
+              'probe end { println(@count(x)) }')
+    rc, out, err = ftstap("-p3", "-e", script)
+    assert "#   counting mode (no samples)" in out, out
     hits = []
     for p in (True, False):
-        rc, out, err = ftstap("-t", "-e", script, "-c", f"{workload} 3000", pushdown=p)
+        rc, out, err = ftstap("-t", "-e", script, "-c", f"{prog} 3000", pushdown=p)
         assert rc == 0, err
+        assert out.startswith("3000\n"), out
         hits.append([l.split(", ns:")[0] for l in out.splitlines() if ", hits: " in l])
-    assert hits[0] == hits[1] == ["syscall.getppid, hits: 3000", "end, hits: 1"]
+    assert hits[0] == hits[1] == ["syscall.sched_get_priority_max, hits: 3000", "end, hits: 1"]
 
 
 TASK = """
