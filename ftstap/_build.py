@@ -40,4 +40,6 @@ ffibuilder.set_source(
 )
 
 if __name__ == "__main__":
-    ffibuilder.compile(verbose=True)
+    # `python3 ftstap/_build.py` from anywhere: cffi works in ROOT, where the
+    # source paths above are relative to, and leaves ftstap/_native*.so there.
+    ffibuilder.compile(tmpdir=ROOT, verbose=True)
