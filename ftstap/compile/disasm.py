@@ -14,7 +14,8 @@ label marker on their line, locations as FILE:LINE:COL.
 from __future__ import annotations
 
 from ..image import isa
-from ..image.format import AGG_NAMES as _AGG_NAMES, NO_LOCATION, PROBE_KIND_NAMES, VTYPE_NAMES, ImageInfo, decode, read_image
+from ..image.format import (AGG_NAMES as _AGG_NAMES, NO_LOCATION, PROBE_KIND_NAMES, VTYPE_NAMES, ImageInfo,
+                             decode, read_image)
 _TYPE = {"i": "long", "s": "string", "v": "void"}
 
 
