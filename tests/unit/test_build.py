@@ -1,11 +1,12 @@
 """The build's own promises: `python3 ftstap/_build.py` (what the "C core is
 not built" message names) works from a checkout, and the version is written
 once (ftstap/__init__.py) and answered alike by the package, its metadata,
-`ftstap -V` and the C core."""
+`ftstap -V` and the C core; every package directory is installed."""
 import importlib.metadata
 import os
 import subprocess
 import sys
+import tomllib
 
 import ftstap
 from ftstap._native import ffi, lib
@@ -38,3 +39,13 @@ def test_one_version_everywhere():
     assert importlib.metadata.version("ftstap") == ftstap.__version__
     r = subprocess.run([sys.executable, "-m", "ftstap", "-V"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith(f"ftstap {ftstap.__version__}: ")
+
+
+def test_every_package_directory_is_installed():
+    # a directory left out of pyproject.toml's list is missing from `pip install .`
+    # (an editable install still finds it, so nothing else would notice)
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        listed = set(tomllib.load(f)["tool"]["setuptools"]["packages"])
+    dirs = {os.path.relpath(d, ROOT).replace(os.sep, ".") for d, _, files in os.walk(PACKAGE)
+            if "__init__.py" in files}
+    assert dirs <= listed, sorted(dirs - listed)
