@@ -22,9 +22,6 @@ class Translation:
     task: set = set()             # events whose handler acts only for target() (taskscope.py)
 
 
-PROBE_KINDS = {"begin": "begin", "end": "end", "error": "error", "never": "never", "timer": "timer"}
-
-
 def _tcode(t) -> str:
     return {LONG: "i", STRING: "s", None: "v", "void": "v"}.get(t, "v")
 
@@ -314,7 +311,7 @@ class CodeGen:
         eprobe's fetch-args, so kernel filters on the tracepoint's fields
         do not apply to it."""
         src = inst.source
-        if src.kind != "tracepoint":
+        if not src.target.record_fields:
             return False
         if id(src) not in self.eprobes:
             from .kread import reads_kernel_memory
@@ -373,7 +370,8 @@ class CodeGen:
         return fid
 
     def probe(self, inst: ProbeInst) -> None:
-        kind = PROBE_KINDS.get(inst.source.kind, "event")
+        target = inst.source.target
+        kind = target.probe_kind
         event = 0
         if kind == "event":
             # The runtime opens self.events[event] and runs this probe for its records.
@@ -404,9 +402,9 @@ class CodeGen:
             gen.stmt(inst.body)
         fb.emit("RET")
         fb.finish()
-        d = inst.source.detail
-        self.b.probe(inst.pp, kind, fb.id, priority=inst.source.priority,
-                     interval_ns=d.get("interval_ns", 0), randomize_ns=d.get("randomize_ns", 0), event=event)
+        interval_ns, randomize_ns = target.timing
+        self.b.probe(inst.pp, kind, fb.id, priority=target.priority,
+                     interval_ns=interval_ns, randomize_ns=randomize_ns, event=event)
 
     def stack_needs(self) -> dict:
         """{event id: True} for events whose handler reads a backtrace, and

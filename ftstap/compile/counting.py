@@ -35,7 +35,6 @@ from ..sema.program import LONG, STAT
 from .kfilter import kernel_filter, pushdown_enabled
 from .shape import _flatten, handler_shape, literal, resolve
 
-QUIET_KINDS = ("begin", "end", "error", "never")
 
 
 # Builtins that read only the probe point (native/builtins.c pp, evfuncs.c
@@ -104,8 +103,8 @@ def _update(stmt, inst, shape, program):
 
 
 def _candidate(inst, program) -> Counter | None:
-    d = inst.source.detail
-    if inst.source.kind != "tracepoint" or f"{d.get('system')}:{d.get('event')}" in WEIGHTED:
+    target = inst.source.target
+    if not target.record_fields or target.name in WEIGHTED:
         return None
     shape = handler_shape(inst)
     if shape is None:
@@ -173,7 +172,7 @@ def plan(program) -> dict[int, Counter]:
             continue
         for inst in program.probes:
             c = cands.get(id(inst))
-            if (c is not None and c.var is var) or inst.source.kind in QUIET_KINDS:
+            if (c is not None and c.var is var) or inst.source.target.once:
                 continue
             if _uses(inst, inst.body, var):
                 del ok_vars[vid]

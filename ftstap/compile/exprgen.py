@@ -387,7 +387,7 @@ class ExprGen:
         from ..sema.program import ProbeInst
         from .kread import eprobe_mode
         return isinstance(self.ctx, ProbeInst) and (
-            self.ctx.source.kind in ("kprobe", "uprobe") or eprobe_mode(self))
+            self.ctx.source.target.fetch_args or eprobe_mode(self))
 
     def fixed_index(self, m, e) -> int:
         """An index a fetch-arg can apply: the kernel reads the element at
@@ -417,7 +417,7 @@ class ExprGen:
         source = self.ctx.source
         eprobe = eprobe_mode(self)
         plain = isinstance(e.base, str) and not (e.members or e.addr or e.suffix)
-        if source.kind in ("kprobe", "uprobe") or (eprobe and not plain):
+        if source.target.fetch_args or (eprobe and not plain):
             t = kernel_read(self, e)
         elif not isinstance(e, A.Target) or not isinstance(e.base, str):
             raise SemanticError(f"@cast and autocasts need kernel memory reads, which probe point "

@@ -48,9 +48,7 @@ class FetchPlan:
 
     @property
     def first_offset(self) -> int:
-        if self.source.kind == "tracepoint":       # an eprobe: common fields, then the args
-            return 8
-        return 24 if self.source.is_return else 16
+        return self.source.target.first_fetch_offset
 
     def add(self, expr: str, type_: str) -> Fetched:
         key = (expr, type_)

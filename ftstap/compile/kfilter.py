@@ -49,7 +49,7 @@ def pushdown_enabled() -> bool:
 
 def kernel_filter(inst) -> str | None:
     """The tracefs filter of inst's handler condition, or None."""
-    if inst.source.kind != "tracepoint" or not pushdown_enabled():
+    if not inst.source.target.record_fields or not pushdown_enabled():
         return None
     shape = handler_shape(inst)
     if shape is None or not isinstance(shape.last, A.If) or shape.last.other is not None:

@@ -99,7 +99,7 @@ class Chain:
         var = self.source.context.get(e.base[1:])
         if var is None:
             raise SemanticError(f"unknown context variable '{e.base}'", e.loc)
-        if self.source.kind == "tracepoint":          # an eprobe: the field's value
+        if self.source.target.record_fields:          # an eprobe: the field's value
             f = var.fetch
             if f is None or not hasattr(f, "offset") or f.is_array or f.loc:
                 raise SemanticError(f"'{e.base}' is not a number, so it cannot be read through", e.loc)

@@ -31,7 +31,7 @@ def _target_test(e) -> bool:
 
 
 def task_scoped(inst) -> bool:
-    if inst.source.kind not in ("tracepoint", "uprobe", "kprobe") or not pushdown_enabled():
+    if not inst.source.target.per_task or not pushdown_enabled():
         return False
     shape = handler_shape(inst)
     return (shape is not None and isinstance(shape.last, A.If) and shape.last.other is None

@@ -25,30 +25,27 @@ class ContextVar:
 
 @mutable
 class EventSource:
-    """One concrete thing that fires a handler."""
-    kind: str                  # begin end error never timer tracepoint kprobe uprobe perf
+    """One concrete thing that fires a handler: its target (probes/targets.py)
+    and what the handler sees of it."""
+    target: Any                # a probes.targets Target
     pp: str                    # the probe point as stap prints it (pp())
-    detail: dict = {}
     context: dict[str, ContextVar] = {}
-    priority: int = 0          # begin(N) / end(N)
-    is_return: bool = False    # .return probes (@entry, $return)
     warning: str | None = None  # e.g. "served by a tracepoint"
+    prologue: Any = None       # an A.Block run before the handler (syscall.*'s locals)
+
+    @property
+    def is_return(self) -> bool:
+        """.return probes (@entry, $return)."""
+        return self.target.is_return
+
+    @property
+    def priority(self) -> int:
+        """begin(N) / end(N)."""
+        return self.target.priority
 
     def describe(self) -> str:
         """The event behind the probe, for -p2 comments."""
-        d = self.detail
-        if self.kind == "tracepoint":
-            return f"tracepoint {d['system']}:{d['event']}"
-        if self.kind == "timer":
-            return f"timerfd every {d['interval_ns']} ns" + (
-                f" (+random {d['randomize_ns']} ns)" if d.get("randomize_ns") else "")
-        if self.kind == "kprobe":
-            return f"kprobe {'r' if self.is_return else 'p'}:{d['symbol']}" + (f"+{d['offset']}" if d.get("offset") else "")
-        if self.kind == "uprobe":
-            return f"uprobe {d['path']}:0x{d['offset']:x}" + (" (return)" if self.is_return else "")
-        if self.kind == "perf":
-            return f"perf_event type {d['type']} config {d['config']}"
-        return self.kind
+        return self.target.describe()
 
 
 class Unservable(Exception):

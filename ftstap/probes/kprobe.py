@@ -19,6 +19,7 @@ import re
 
 from ..errors import KernelError
 from .base import ContextVar, EventSource, Provider, Unservable, arg_of, has_wildcard
+from .targets import KprobeTarget
 from .tracepoint import tracepoint_source
 
 ARG_REGS = ("%di", "%si", "%dx", "%cx", "%r8", "%r9")
@@ -141,14 +142,12 @@ class KprobeProvider(Provider):
                                  "(CONFIG_KPROBE_EVENTS), which this kernel lacks")
             return self._at_offset(features, comps, at.group(1), int(at.group(2), 0))
         if features.kprobe_events:
-            out = self._kprobes(features, family, pattern, is_return, module)
-            if is_return and isinstance(maxactive, int) and maxactive > 0:
-                for src in out:
-                    src.detail["maxactive"] = maxactive
-            return out
+            if not (is_return and isinstance(maxactive, int) and maxactive > 0):
+                maxactive = 0
+            return self._kprobes(features, family, pattern, is_return, module, maxactive)
         return self._fallback(features, pattern, is_return)
 
-    def _kprobes(self, features, family, pattern, is_return, module):
+    def _kprobes(self, features, family, pattern, is_return, module, maxactive):
         syms = features.kallsyms()
         base = pattern.split("@")[0]
         wild = has_wildcard(base)
@@ -169,7 +168,7 @@ class KprobeProvider(Provider):
                 ctx = _syscall_context(features, s.name[len(SYSCALL_WRAPPER):], is_return)
             else:
                 ctx = _btf_context(features, s.name, is_return)
-            out.append(EventSource("kprobe", pp, {"symbol": s.name}, ctx, is_return=is_return))
+            out.append(EventSource(KprobeTarget(s.name, 0, maxactive, is_return), pp, ctx))
         return out
 
     def _at_offset(self, features, comps, symbol: str, offset: int):
@@ -181,7 +180,7 @@ class KprobeProvider(Provider):
         if sym is None:
             return []
         pp = ".".join(f'{c.name}("{c.arg.value}")' if c.arg is not None else c.name for c in comps)
-        return [EventSource("kprobe", pp, {"symbol": sym.name, "offset": offset}, {})]
+        return [EventSource(KprobeTarget(sym.name, offset), pp, {})]
 
     def _fallback(self, features, pattern, is_return):
         m = _SYSCALL_ENTRY.match(pattern)
@@ -190,8 +189,7 @@ class KprobeProvider(Provider):
             event = ("sys_exit_" if is_return else "sys_enter_") + m.group(1)
             if features.has_tracepoint("syscalls", event):
                 src = tracepoint_source(features, "syscalls", event,
-                                        f'kernel.function("{pattern}")' + (".return" if is_return else ""))
-                src.is_return = is_return
+                                        f'kernel.function("{pattern}")' + (".return" if is_return else ""), is_return)
                 if is_return and "ret" in src.context:
                     src.context["return"] = src.context["ret"]
                 src.warning = (f"WARNING: kernel.function(\"{pattern}\") is served by the tracepoint "

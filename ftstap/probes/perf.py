@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import SemanticError
 from .base import EventSource, Provider, Unservable, arg_of
+from .targets import PerfTarget
 
 SOFTWARE = {"cpu_clock": 0, "task_clock": 1, "page_faults": 2, "context_switches": 3,
             "cpu_migrations": 4, "page_faults_min": 5, "page_faults_maj": 6,
@@ -36,7 +37,7 @@ class PerfProvider(Provider):
                 return None
         else:
             return None
-        detail = {"type": typ, "config": config, "sample_period": 1_000_000}
+        detail = {"sample_period": 1_000_000}
         pp = ".".join(c.name + (f"({arg_of(c)})" if c.arg is not None else "") for c in comps)
         if len(rest) > 1 or (rest and rest[0].name not in ("sample", "hz")):
             if {c.name for c in rest} == {"sample", "hz"}:
@@ -50,4 +51,4 @@ class PerfProvider(Provider):
                 detail["sample_freq"] = arg_of(c)
             else:
                 return None
-        return [EventSource("perf", pp, detail)]
+        return [EventSource(PerfTarget(typ, config, **detail), pp)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..errors import SemanticError
 from .base import EventSource, Provider, arg_of
+from .targets import SpecialTarget
 
 
 def _signed(v: int) -> int:
@@ -20,13 +21,13 @@ class SpecialProvider(Provider):
         if c.name == "never":
             if c.arg is not None:
                 return None
-            return [EventSource("never", "never")]
+            return [EventSource(SpecialTarget("never"), "never")]
         prio = arg_of(c)
         if isinstance(prio, str):
             raise SemanticError(f"{c.name} takes a number (its priority), not a string", c.loc)
         prio = _signed(prio) if prio is not None else 0
         pp = c.name if c.arg is None else f"{c.name}({prio})"
-        return [EventSource(c.name, pp, priority=prio)]
+        return [EventSource(SpecialTarget(c.name, prio), pp)]
 
     def listing(self, features):
         return ["begin", "end", "error", "never"]

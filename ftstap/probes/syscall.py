@@ -88,11 +88,9 @@ class SyscallProvider(Provider):
         family = comps[0].name
         for name in sorted(n for n in names if match(pattern, n)):
             pp = f"{family}.{name}" + (".return" if is_return else "")
-            src = tracepoint_source(features, "syscalls", prefix + name, pp)
-            src.is_return = is_return
+            src = tracepoint_source(features, "syscalls", prefix + name, pp, is_return)
             fmt = features.tracepoint_format("syscalls", prefix + name)
-            src.detail["prologue"] = return_prologue(name) if is_return else entry_prologue(name, fmt)
-            src.detail["syscall"] = name
+            src.prologue = return_prologue(name) if is_return else entry_prologue(name, fmt)
             out.append(src)
         return out
 

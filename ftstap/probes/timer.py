@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import SemanticError
 from .base import EventSource, Provider, arg_of
+from .targets import PerfTarget, TimerTarget
 
 UNIT_NS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000,
            "s": 1_000_000_000, "sec": 1_000_000_000}
@@ -42,8 +43,7 @@ class TimerProvider(Provider):
             if unit.arg is not None or len(comps) > 3 or (len(comps) == 3 and comps[2].name != "tick"):
                 return None
             pp = "timer.profile" + (".tick" if len(comps) == 3 else "")
-            return [EventSource("perf", pp, {"type": 1, "config": 0, "sample_freq": _kernel_hz(features, unit.loc),
-                                             "per_cpu": True})]
+            return [EventSource(PerfTarget(1, 0, sample_freq=_kernel_hz(features, unit.loc), per_cpu=True), pp)]
         if unit.name not in UNIT_NS and unit.name not in ("hz", "jiffies"):
             return None
         n = _signed(arg_of(unit))
@@ -75,7 +75,7 @@ class TimerProvider(Provider):
             where = comps[2] if rand else unit
             raise SemanticError(f"{pp} is out of range: the interval and its randomization must be "
                                 f"at most {MAX_NS} ns (about 292 years)", where.loc)
-        return [EventSource("timer", pp, {"interval_ns": interval, "randomize_ns": rand})]
+        return [EventSource(TimerTarget(interval, rand), pp)]
 
     def listing(self, features):
         return ["timer.ms(N)", "timer.s(N)", "timer.us(N)", "timer.ns(N)", "timer.hz(N)",

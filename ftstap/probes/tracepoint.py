@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import KernelError
 from .base import ContextVar, EventSource, Provider, Unservable, arg_of, has_wildcard, match, quote
+from .targets import TracepointTarget
 
 
 def field_var(f) -> ContextVar:
@@ -15,11 +16,12 @@ def field_var(f) -> ContextVar:
     return ContextVar(f.name, "long", f.decl or f.ctype, f)
 
 
-def tracepoint_source(features, system: str, event: str, pp: str | None = None) -> EventSource:
+def tracepoint_source(features, system: str, event: str, pp: str | None = None,
+                      is_return: bool = False) -> EventSource:
     fmt = features.tracepoint_format(system, event)
     ctx = {f.name: field_var(f) for f in fmt.fields}
-    return EventSource("tracepoint", pp or f'kernel.trace("{system}:{event}")',
-                       {"system": system, "event": event, "id": fmt.id}, ctx)
+    return EventSource(TracepointTarget(system, event, fmt.id, is_return), pp or f'kernel.trace("{system}:{event}")',
+                       ctx)
 
 
 class TracepointProvider(Provider):

@@ -10,6 +10,7 @@ import os
 from ..errors import KernelError
 from .base import ContextVar, EventSource, Provider, Unservable, arg_of, has_wildcard
 from .kprobe import ARG_REGS
+from .targets import UprobeTarget
 from .tracepoint import tracepoint_source
 
 
@@ -115,8 +116,8 @@ class UprobeProvider(Provider):
             for note in elf.sdt_notes():
                 if note.name == arg or (has_wildcard(arg) and __import__("fnmatch").fnmatchcase(note.name, arg)):
                     off = elf.vaddr_to_offset(note.pc)
-                    out.append(EventSource("uprobe", f'process("{path}").mark("{note.name}")',
-                                           {"path": path, "offset": off, "sdt": note}, {}))
+                    out.append(EventSource(UprobeTarget(path, off, sdt=note), f'process("{path}").mark("{note.name}")',
+                                           {}))
             return out
         fname, _, off = arg.partition("+")
         syms = elf.glob(fname) if has_wildcard(fname) else [s for s in [elf.function(fname)] if s]
@@ -129,6 +130,5 @@ class UprobeProvider(Provider):
             context = _args_context(is_return)
             if s.name == "main" and what == "function" and not is_return:
                 context.update(_main_params(features))
-            out.append(EventSource("uprobe", pp, {"path": path, "offset": s.offset + extra, "symbol": s.name},
-                                   context, is_return=is_return))
+            out.append(EventSource(UprobeTarget(path, s.offset + extra, s.name, is_return=is_return), pp, context))
         return out

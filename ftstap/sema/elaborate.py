@@ -100,7 +100,7 @@ def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_, library=f
     """Generated prologues and the library's alias prologues lose the
     assignments to locals nothing reads (stap elides them too, silently)."""
     body: list[A.Stmt] = []
-    generated = binding.source.detail.get("prologue")
+    generated = binding.source.prologue
     prologues = ([generated] if generated is not None else []) + list(binding.prologues)
     fixed = [user.body] + list(binding.epilogues) + [p for p in binding.prologues if id(p) not in library]
     prunable = [p for p in prologues if p is generated or id(p) in library]

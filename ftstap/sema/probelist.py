@@ -45,7 +45,7 @@ def list_probes(pattern: str, features, with_vars: bool) -> list[str]:
 
 def _vars(binding, globals_, functions, features) -> str:
     parts = []
-    generated = binding.source.detail.get("prologue")
+    generated = binding.source.prologue
     body = ([generated] if generated is not None else []) + list(binding.prologues) + list(binding.epilogues)
     if (binding.alias or generated is not None) and body:
         inst = ProbeInst(source=binding.source, body=A.Block(tuple(body)))

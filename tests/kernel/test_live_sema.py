@@ -61,7 +61,7 @@ def test_kprobe_fallback_warning(kf, need):
     if kf.kprobe_events:
         pytest.skip("this kernel has kprobe_events: no fallback")
     p = p2('probe kernel.function("sys_sync") { }', kf)
-    assert p.probes[0].source.kind == "tracepoint"
+    assert p.probes[0].source.target.kind == "tracepoint"
     assert any("CONFIG_KPROBE_EVENTS" in w for w in p.warnings)
 
 
@@ -77,15 +77,15 @@ def test_uprobe_on_gcc_binary(kf, cc, need):
     prog = cc("int work(int a, int b) { return a + b; }\nint main(void) { return work(1, 2); }", "prog")
     p = p2(f'probe process("{prog}").function("work") {{ print($arg1) }} '
            f'probe process("{prog}").function("work").return {{ print($return) }}', kf)
-    assert [i.source.kind for i in p.probes] == ["uprobe", "uprobe"]
-    assert p.probes[1].source.is_return and p.probes[0].source.detail["offset"] > 0
+    assert [i.source.target.kind for i in p.probes] == ["uprobe", "uprobe"]
+    assert p.probes[1].source.is_return and p.probes[0].source.target.offset > 0
 
 
 def test_uprobe_main_of_stripped_binary(kf, cc, need):
     need(kf.uprobe_events, "uprobe_events missing")
     prog = cc("int main(void) { return 0; }", "stripped", "-s")
     p = p2(f'probe process("{prog}").function("main") {{ }}', kf)
-    assert p.probes[0].source.detail["symbol"] == "main"
+    assert p.probes[0].source.target.symbol == "main"
 
 
 def test_btf_cast_member_typing(kf, need):

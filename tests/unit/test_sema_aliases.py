@@ -32,12 +32,12 @@ def test_suffix_propagates_through_alias(features):  # noqa: F811
     p = elaborate("probe my.sync = kernel.function(\"sys_sync\") { }\nprobe my.sync.return { print(1) }",
                   features)
     assert p.probes[0].source.is_return
-    assert p.probes[0].source.detail["event"] == "sys_exit_sync"
+    assert p.probes[0].source.target.event == "sys_exit_sync"
 
 
 def test_longest_alias_name_wins(features):  # noqa: F811
     p = elaborate("probe syscall_any.return { print(retval) }", features=_raw(features))
-    assert p.probes[0].source.detail["event"] == "sys_exit"
+    assert p.probes[0].source.target.event == "sys_exit"
 
 
 def _raw(features):

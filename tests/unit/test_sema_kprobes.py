@@ -55,7 +55,7 @@ def plan_of(script, features, n=0):
 def test_sys_name_binds_to_the_x64_wrapper_without_warning(kfeatures):
     p = elaborate('probe kernel.function("sys_sync") { }', kfeatures)
     src = p.probes[0].source
-    assert src.kind == "kprobe" and src.detail["symbol"] == "__x64_sys_sync"
+    assert src.target.kind == "kprobe" and src.target.symbol == "__x64_sys_sync"
     assert not p.warnings
 
 
@@ -78,7 +78,7 @@ def test_return_maxactive(kfeatures):
     p = elaborate('probe kernel.function("vfs_read").return.maxactive(16) { println($return) }',
                   kfeatures)
     src = p.probes[0].source
-    assert src.is_return and src.detail["maxactive"] == 16
+    assert src.is_return and src.target.maxactive == 16
 
 
 def test_return_probe_cannot_fetch_entry_params(kfeatures):
@@ -89,5 +89,5 @@ def test_return_probe_cannot_fetch_entry_params(kfeatures):
 
 def test_wildcard_takes_text_symbols_without_clones(kfeatures):
     p = elaborate('probe kernel.function("vfs_*") { }', kfeatures)
-    assert sorted(i.source.detail["symbol"] for i in p.probes) == ["vfs_open", "vfs_read"]
+    assert sorted(i.source.target.symbol for i in p.probes) == ["vfs_open", "vfs_read"]
 

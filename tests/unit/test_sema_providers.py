@@ -11,21 +11,21 @@ def test_special_priorities():
 
 def test_timer_units():
     p = elaborate("probe timer.ms(5), timer.s(2).randomize(1), timer.hz(100) { print(1) }")
-    d = [i.source.detail for i in p.probes]
-    assert d[0]["interval_ns"] == 5_000_000 and d[1]["randomize_ns"] == 1_000_000_000
-    assert d[2]["interval_ns"] == 10_000_000
+    d = [i.source.target for i in p.probes]
+    assert d[0].interval_ns == 5_000_000 and d[1].randomize_ns == 1_000_000_000
+    assert d[2].interval_ns == 10_000_000
 
 
 def test_timer_profile_is_perf_sampling():
     p = elaborate("probe timer.profile { print(1) }")
-    assert p.probes[0].source.kind == "perf" and p.probes[0].source.detail["per_cpu"]
+    assert p.probes[0].source.target.kind == "perf" and p.probes[0].source.target.per_cpu
 
 
 def test_tracepoint_fields(features):  # noqa: F811
     p = elaborate('probe kernel.trace("sched:sched_switch") { printf("%s %d\\n", $prev_comm, $prev_pid) }',
                   features)
     src = p.probes[0].source
-    assert src.detail["system"] == "sched" and src.context["prev_comm"].type == "string"
+    assert src.target.system == "sched" and src.context["prev_comm"].type == "string"
     assert src.context["prev_pid"].type == "long"
 
 
@@ -51,12 +51,12 @@ def test_syscall_arguments_by_name(features):  # noqa: F811
 
 def test_syscall_return(features):  # noqa: F811
     p = elaborate("probe syscall.openat.return { println(retval, retstr) }", features)
-    assert p.probes[0].source.is_return and p.probes[0].source.detail["event"] == "sys_exit_openat"
+    assert p.probes[0].source.is_return and p.probes[0].source.target.event == "sys_exit_openat"
 
 
 def test_kprobe_falls_back_to_syscall_tracepoint_with_warning(features):  # noqa: F811
     p = elaborate('probe kernel.function("sys_sync") { }', features)
-    assert p.probes[0].source.detail["event"] == "sys_enter_sync"
+    assert p.probes[0].source.target.event == "sys_enter_sync"
     assert any("served by the tracepoint syscalls:sys_enter_sync" in w and "CONFIG_KPROBE_EVENTS" in w
                for w in p.warnings)
 
@@ -73,7 +73,7 @@ def test_kprobe_renamed_function_hint(features):  # noqa: F811
 
 def test_netdev_alias_on_tracepoint(features):  # noqa: F811
     p = elaborate("global h\nprobe netdev.receive { h[dev_name] <<< length + truesize + protocol }", features)
-    assert p.probes[0].source.detail["event"] == "netif_receive_skb"
+    assert p.probes[0].source.target.event == "netif_receive_skb"
 
 
 def test_unknown_family_hint():
