@@ -11,6 +11,7 @@ from ..record import mutable
 from typing import Any
 
 from ..lang import ast as A
+from .grammar import Grammar
 
 
 @mutable
@@ -54,9 +55,19 @@ class Unservable(Exception):
 
 
 class Provider:
-    """Subclasses set `families` (first components they serve) and implement
+    """Subclasses declare their probe points once, as `grammar`
+    (probes/grammar.py: --dump-probe-types prints its patterns, the binder
+    asks only the providers of a point's first component) and implement
     resolve(); `listing()` enumerates concrete points for -l."""
-    families: tuple[str, ...] = ()
+    grammar: Grammar = Grammar(())
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return self.grammar.patterns
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return self.grammar.families
 
     def resolve(self, comps: tuple[A.Component, ...], features) -> list[EventSource] | None:
         """The event sources for this probe point; None if the shape is not

@@ -18,7 +18,8 @@ import os
 import re
 
 from ..errors import KernelError
-from .base import ContextVar, EventSource, Provider, Unservable, arg_of, has_wildcard
+from .base import ContextVar, EventSource, Provider, Unservable, has_wildcard
+from .grammar import Grammar
 from .targets import KprobeTarget
 from .tracepoint import tracepoint_source
 
@@ -28,35 +29,11 @@ _SYSCALL_ENTRY = re.compile(r"^(?:__x64_sys_|__ia32_sys_|__se_sys_|__do_sys_|ksy
 RENAMED = {"do_fork": "kernel_clone (renamed in Linux 5.10)",
            "_do_fork": "kernel_clone (renamed in Linux 5.10)",
            "do_sys_open": "do_sys_openat2 (Linux 5.6)"}
-SUFFIXES = ("call", "return", "inline", "exported")
 SYSCALL_WRAPPER = "__x64_sys_"
 # struct pt_regs offsets of the syscall argument registers (di si dx r10 r8 r9)
 PT_REGS_ARGS = ("+112(%di)", "+104(%di)", "+96(%di)", "+56(%di)", "+72(%di)", "+64(%di)")
 KPROBE_BLACKLIST = "/sys/kernel/debug/kprobes/blacklist"
 _probeable_cache: dict[str, frozenset | None] = {}
-
-
-def _shape(comps):
-    """(family, pattern, is_return, module) or None."""
-    n = [c.name for c in comps]
-    if n[0] == "kernel" and len(n) >= 2 and n[1] in ("function", "statement") and comps[0].arg is None:
-        pattern, rest = comps[1], comps[2:]
-        family, module = "kernel", None
-    elif n[0] == "kprobe" and len(n) >= 2 and n[1] == "function":
-        pattern, rest = comps[1], comps[2:]
-        family, module = "kprobe", None
-    elif n[0] == "module" and len(n) >= 3 and n[2] == "function":
-        pattern, rest = comps[2], comps[3:]
-        family, module = "module", arg_of(comps[0])
-    else:
-        return None
-    if not isinstance(arg_of(pattern), str):
-        return None
-    suffix = [c.name for c in rest]
-    if any(s not in SUFFIXES + ("maxactive",) for s in suffix):
-        return None
-    maxactive = next((arg_of(c) for c in rest if c.name == "maxactive"), None)
-    return family, arg_of(pattern), "return" in suffix, module, pattern.name == "statement", maxactive
 
 
 def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
@@ -125,14 +102,21 @@ def _probeable(features, syms) -> frozenset | None:
 
 
 class KprobeProvider(Provider):
-    families = ("kernel", "kprobe", "module")
-    patterns = ("kernel.function(string)[.call|.return]", "kernel.statement(string)", "kprobe.function(string)[.return]", "module(string).function(string)[.call|.return]")
+    grammar = Grammar(("kernel.function(string)[.call|.return|.inline|.exported]",
+                       "kernel.function(string).return.maxactive(number)",
+                       "kernel.statement(string)",
+                       "kprobe.function(string)[.call|.return]",
+                       "kprobe.function(string).return.maxactive(number)",
+                       "module(string).function(string)[.call|.return|.inline|.exported]",
+                       "module(string).function(string).return.maxactive(number)"))
 
     def resolve(self, comps, features):
-        shape = _shape(comps)
-        if shape is None:
+        m = self.grammar.match(comps)
+        if m is None or m.wrong:
             return None
-        family, pattern, is_return, module, statement, maxactive = shape
+        family, module, is_return = comps[0].name, m.get("module"), "return" in m
+        pattern = m["function"] if "function" in m else m["statement"]
+        maxactive = max(m.get("maxactive", 0), 0)      # only after .return (the grammar says)
         at = _AT_OFFSET.match(pattern)
         if at is not None and int(at.group(2), 0):
             if is_return:
@@ -142,8 +126,6 @@ class KprobeProvider(Provider):
                                  "(CONFIG_KPROBE_EVENTS), which this kernel lacks")
             return self._at_offset(features, comps, at.group(1), int(at.group(2), 0))
         if features.kprobe_events:
-            if not (is_return and isinstance(maxactive, int) and maxactive > 0):
-                maxactive = 0
             return self._kprobes(features, family, pattern, is_return, module, maxactive)
         return self._fallback(features, pattern, is_return)
 

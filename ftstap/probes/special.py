@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..errors import SemanticError
 from .base import EventSource, Provider, arg_of
+from .grammar import Grammar
 from .targets import SpecialTarget
 
 
@@ -11,20 +12,18 @@ def _signed(v: int) -> int:
 
 
 class SpecialProvider(Provider):
-    families = ("begin", "end", "error", "never")
-    patterns = ("begin", "begin(number)", "end", "end(number)", "error", "error(number)", "never")
+    grammar = Grammar(("begin", "begin(number)", "end", "end(number)", "error", "error(number)", "never"))
 
     def resolve(self, comps, features):
-        if len(comps) != 1:
+        m = self.grammar.match(comps)
+        if m is None:
             return None
         c = comps[0]
+        if m.wrong:              # begin("x"): `begin` alone matched exactly
+            raise SemanticError(f"{c.name} takes a number (its priority), not a string", c.loc)
         if c.name == "never":
-            if c.arg is not None:
-                return None
             return [EventSource(SpecialTarget("never"), "never")]
         prio = arg_of(c)
-        if isinstance(prio, str):
-            raise SemanticError(f"{c.name} takes a number (its priority), not a string", c.loc)
         prio = _signed(prio) if prio is not None else 0
         pp = c.name if c.arg is None else f"{c.name}({prio})"
         return [EventSource(SpecialTarget(c.name, prio), pp)]

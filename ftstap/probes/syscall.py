@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from ..lang import ast as A
 from .base import EventSource, Provider, Unservable, has_wildcard, match
+from .grammar import Grammar
 from .tracepoint import tracepoint_source
 
-FAMILIES = ("syscall", "nd_syscall")
 
 
 RESERVED = frozenset(["name", "argstr", "retval", "retstr"])
@@ -65,16 +65,14 @@ def return_prologue(name: str) -> A.Block:
 
 
 class SyscallProvider(Provider):
-    families = FAMILIES
-    patterns = ("syscall.NAME[.return]  (syscalls:sys_enter_NAME/sys_exit_NAME)", "nd_syscall.NAME[.return]")
+    grammar = Grammar(("syscall.NAME[.return]  (syscalls:sys_enter_NAME/sys_exit_NAME)", "nd_syscall.NAME[.return]"))
 
     def resolve(self, comps, features):
-        if len(comps) not in (2, 3) or comps[0].name not in FAMILIES or any(c.arg is not None for c in comps):
+        m = self.grammar.match(comps)
+        if m is None:
             return None
-        is_return = len(comps) == 3
-        if is_return and comps[2].name != "return":
-            return None
-        pattern = comps[1].name
+        is_return = "return" in m
+        pattern = m["NAME"]
         if features.events_root is None:
             raise Unservable(f"syscall probes need tracefs: {features.tracefs_error or 'not mounted'}")
         if "syscalls" not in features.tracepoint_systems():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import SemanticError
 from .base import EventSource, Provider, arg_of
+from .grammar import Grammar
 from .targets import PerfTarget, TimerTarget
 
 UNIT_NS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000,
@@ -32,20 +33,20 @@ def _kernel_hz(features, loc) -> int:
 
 
 class TimerProvider(Provider):
-    families = ("timer",)
-    patterns = ("timer.ms(number)[.randomize(number)]", "timer.s(number)[.randomize(number)]", "timer.sec(number)[.randomize(number)]", "timer.us(number)[.randomize(number)]", "timer.usec(number)[.randomize(number)]", "timer.ns(number)[.randomize(number)]", "timer.nsec(number)[.randomize(number)]", "timer.jiffies(number)[.randomize(number)]", "timer.hz(number)", "timer.profile", "timer.profile.tick")
+    grammar = Grammar(tuple(f"timer.{u}(number)[.randomize(number)]"
+                            for u in ("ms", "s", "sec", "us", "usec", "ns", "nsec", "jiffies")) +
+                      ("timer.hz(number)", "timer.profile", "timer.profile.tick"),
+                      refused={"timer.hz(number).randomize(number)": "timer.hz cannot be randomized"})
 
     def resolve(self, comps, features):
-        if len(comps) < 2 or comps[0].arg is not None:
+        # a missing or mistyped number is refused below, saying what it needs
+        m = self.grammar.match(comps)
+        if m is None:
             return None
         unit = comps[1]
-        if unit.name == "profile":
-            if unit.arg is not None or len(comps) > 3 or (len(comps) == 3 and comps[2].name != "tick"):
-                return None
-            pp = "timer.profile" + (".tick" if len(comps) == 3 else "")
+        if "profile" in m:
+            pp = "timer.profile" + (".tick" if "tick" in m else "")
             return [EventSource(PerfTarget(1, 0, sample_freq=_kernel_hz(features, unit.loc), per_cpu=True), pp)]
-        if unit.name not in UNIT_NS and unit.name not in ("hz", "jiffies"):
-            return None
         n = _signed(arg_of(unit))
         if not isinstance(n, int) or n <= 0:
             raise SemanticError(f"timer.{unit.name} needs a positive number, not {n}", unit.loc)
@@ -57,20 +58,16 @@ class TimerProvider(Provider):
             interval = n * UNIT_NS[unit.name]
         pp = f"timer.{unit.name}({n})"
         rand = 0
-        if len(comps) == 3:
+        if "randomize" in m:
             r = comps[2]
-            if r.name != "randomize":
-                return None
-            m = _signed(arg_of(r))
-            if not isinstance(m, int) or m <= 0:
-                raise SemanticError(f"randomize needs a positive number, not {m}", r.loc)
-            if unit.name == "hz":
-                raise SemanticError("timer.hz cannot be randomized", r.loc)
-            rand = m * UNIT_NS[unit.name] if unit.name in UNIT_NS else \
-                m * 1_000_000_000 // _kernel_hz(features, unit.loc)
-            pp += f".randomize({m})"
-        elif len(comps) > 3:
-            return None
+            spread = _signed(arg_of(r))
+            if not isinstance(spread, int) or spread <= 0:
+                raise SemanticError(f"randomize needs a positive number, not {spread}", r.loc)
+            if m.refused:
+                raise SemanticError(m.refused, r.loc)
+            rand = spread * UNIT_NS[unit.name] if unit.name in UNIT_NS else \
+                spread * 1_000_000_000 // _kernel_hz(features, unit.loc)
+            pp += f".randomize({spread})"
         if interval + rand > MAX_NS:
             where = comps[2] if rand else unit
             raise SemanticError(f"{pp} is out of range: the interval and its randomization must be "

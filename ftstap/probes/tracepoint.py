@@ -3,7 +3,8 @@ static tracepoints, their fields as `$name` from the event's format file."""
 from __future__ import annotations
 
 from ..errors import KernelError
-from .base import ContextVar, EventSource, Provider, Unservable, arg_of, has_wildcard, match, quote
+from .base import ContextVar, EventSource, Provider, Unservable, has_wildcard, match, quote
+from .grammar import Grammar
 from .targets import TracepointTarget
 
 
@@ -25,14 +26,13 @@ def tracepoint_source(features, system: str, event: str, pp: str | None = None,
 
 
 class TracepointProvider(Provider):
-    families = ("kernel",)
-    patterns = ("kernel.trace(string)",)
+    grammar = Grammar(("kernel.trace(string)",))
 
     def resolve(self, comps, features):
-        if len(comps) != 2 or comps[0].name != "kernel" or comps[0].arg is not None \
-                or comps[1].name != "trace" or not isinstance(arg_of(comps[1]), str):
+        m = self.grammar.match(comps)
+        if m is None or m.wrong:
             return None
-        pattern = arg_of(comps[1])
+        pattern = m["trace"]
         if features.events_root is None:
             raise Unservable(f"tracepoints need tracefs: {features.tracefs_error or 'not mounted'}")
         sys_pat, _, ev_pat = pattern.rpartition(":")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 
 from ..errors import KernelError
-from .base import ContextVar, EventSource, Provider, Unservable, arg_of, has_wildcard
+from .base import ContextVar, EventSource, Provider, Unservable, has_wildcard
+from .grammar import Grammar
 from .kprobe import ARG_REGS
 from .targets import UprobeTarget
 from .tracepoint import tracepoint_source
@@ -86,27 +87,22 @@ def _program(arg) -> str:
 
 
 class UprobeProvider(Provider):
-    families = ("process",)
-    patterns = ("process.begin", "process.end", "process(string|number).function(string)[.call|.return]", "process(string|number).statement(string)", "process(string|number).mark(string)")
+    grammar = Grammar(("process.begin", "process.end", "process(string|number).function(string)[.call|.return]",
+                       "process(string|number).statement(string)", "process(string|number).mark(string)"))
 
     def resolve(self, comps, features):
-        names = [c.name for c in comps]
-        if names[0] != "process":
+        m = self.grammar.match(comps)
+        if m is None or m.wrong:
             return None
-        if len(comps) == 2 and names[1] in ("begin", "end") and comps[0].arg is None:
-            event = "sched_process_exec" if names[1] == "begin" else "sched_process_exit"
-            return [tracepoint_source(features, "sched", event, f"process.{names[1]}")]
-        if len(comps) < 2 or names[1] not in ("function", "statement", "mark"):
-            return None
-        what, arg = names[1], arg_of(comps[1])
-        rest = names[2:]
-        if not isinstance(arg, str) or any(r not in ("call", "return") for r in rest):
-            return None
-        is_return = "return" in rest
+        what = comps[1].name
+        if what in ("begin", "end"):
+            event = "sched_process_exec" if what == "begin" else "sched_process_exit"
+            return [tracepoint_source(features, "sched", event, f"process.{what}")]
+        arg, is_return = m[what], "return" in m
         if not features.uprobe_events:
             raise Unservable("process probes need uprobe_events (CONFIG_UPROBE_EVENTS)")
         try:
-            path = _program(arg_of(comps[0]))
+            path = _program(m["process"])
             from ..kernel.symbols import ElfFile
             elf = ElfFile(path)
         except (KernelError, OSError) as e:
