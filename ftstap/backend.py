@@ -1,5 +1,6 @@
-"""Passes 3 to 5 for the driver: translate the checked program into a
-program image, print or keep it, and run it."""
+"""Passes 3 to 5 for the driver (driver.py), one entry point each:
+translate() the checked program into a program image and print it at -p3,
+compile_image() (write) the image, run() it."""
 from __future__ import annotations
 
 import os
@@ -44,45 +45,47 @@ def _event_definitions(tr) -> list[str]:
     return out
 
 
-def finish(program, opts: Options, cache_slot=None) -> int:
-    """Passes 3-5; a successful pass 4 fills cache_slot (imagecache.Slot)."""
+def translate(program, opts: Options):
+    """Pass 3: the Translation (compile/codegen.py) of the checked program,
+    with -G's globals declared first, and its CodeGen (which numbers them);
+    -p3 prints the events and the bytecode listing."""
     from .compile.codegen import CodeGen
-    from .compile.disasm import listing
     from .image.format import ImageError
+    from .kernel.features import KernelFeatures
+    cg = CodeGen(program, KernelFeatures.current())
+    for name in opts.globals_:
+        g = program.globals.get(name)
+        if g is None or not (g.read or g.written) or g.is_array:
+            raise FtstapError(f"-G {name}: the script has no scalar global '{name}' in use")
+        cg.global_id(g)
     try:
-        from .kernel.features import KernelFeatures
-        cg = CodeGen(program, KernelFeatures.current())
-        for name in opts.globals_:
-            g = program.globals.get(name)
-            if g is None or not (g.read or g.written) or g.is_array:
-                raise FtstapError(f"-G {name}: the script has no scalar global '{name}' in use")
-            cg.global_id(g)
         tr = cg.translate()
-        image = tr.image
-    except ImageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        print("Pass 3: translation failed.", file=sys.stderr)
-        return 1
-    except FtstapError as e:
-        print(e.render(), file=sys.stderr)
-        print("Pass 3: translation failed.", file=sys.stderr)
-        return 1
+    except ImageError as e:            # the builder refused what codegen emitted
+        raise FtstapError(str(e)) from None
     if opts.last_pass == 3:
+        from .compile.disasm import listing
         defs = _event_definitions(tr)
         print("# events" + ("" if defs else " (none: the runtime fires every probe itself)"))
         for d in defs:
             print(d)
-        sys.stdout.write(listing(image))
-        return 0
+        sys.stdout.write(listing(tr.image))
+    return tr, cg
+
+
+def compile_image(image: bytes, opts: Options) -> str | None:
+    """Pass 4: write the image where -p4 or -k wants it (its path, else None)."""
     if opts.last_pass == 4 or opts.keep:
         path = _write_image(image, opts)
         if opts.keep and opts.last_pass != 4:
             print(f'Keeping program image "{path}"', file=sys.stderr)
         if opts.last_pass == 4:
             print(path)
-            return 0
-    if cache_slot is not None:
-        cache_slot.store(image)
+        return path
+    return None
+
+
+def global_values(program, cg, opts: Options) -> dict:
+    """-G VAR=VALUE as {global id: value} for pass 5."""
     globals_ = {}
     for name, value in opts.globals_.items():
         g = program.globals[name]
@@ -90,7 +93,7 @@ def finish(program, opts: Options, cache_slot=None) -> int:
             globals_[cg.global_id(g)] = value if g.type == "string" else int(value, 0)
         except ValueError:
             raise FtstapError(f"-G {name}: '{value}' is not a number") from None
-    return run(image, globals_, opts)
+    return globals_
 
 
 def run(image: bytes, globals_: dict, opts: Options) -> int:

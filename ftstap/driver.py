@@ -1,12 +1,29 @@
-"""Runs stap's passes in order and stops where -p says."""
+"""Runs stap's passes in order and stops where -p says.
+
+Each pass is one entry point (parse, elaborate here; translate,
+compile_image, run in backend.py).  A pass that fails raises PassFailed,
+its error followed by stap's "Pass N: ... failed." line; cli.py prints it
+(errors.py: nothing else prints errors)."""
 from __future__ import annotations
 
 import sys
 
-from .errors import FtstapError
+from .errors import FtstapError, PassFailed
 from .options import Options
 
-PASS_NAMES = {1: "parse", 2: "elaborate", 3: "translate", 4: "compile", 5: "run"}
+FAILED = {1: "Pass 1: parse failed.", 2: "Pass 2: analysis failed.", 3: "Pass 3: translation failed."}
+
+
+def _in_pass(number: int, entry, *args, **kw):
+    """entry(*args, **kw) as pass `number`: its error becomes that pass's failure."""
+    try:
+        return entry(*args, **kw)
+    except PassFailed:
+        raise
+    except FtstapError as e:
+        raise PassFailed(e, FAILED[number]) from e
+
+
 def _source(opts: Options):
     from .lang.source import Source, read_source
     if opts.script_text is not None:
@@ -18,28 +35,18 @@ def _listings(opts: Options) -> int:
     """-l/-L PATTERN, --dump-probe-types, --dump-functions."""
     from .kernel.features import KernelFeatures
     from .sema import probelist
-    try:
-        if opts.dump_probe_types:
-            lines = probelist.probe_types()
-        elif opts.dump_functions:
-            from .lang.frontend import run_pass1
-            from .lang.source import Source
-            lines = probelist.dump_functions(run_pass1(Source("<none>", "probe never {}"), []).tapsets)
-        else:
-            pattern = opts.list_probes or opts.list_probes_vars
-            lines = probelist.list_probes(pattern, KernelFeatures.current(), bool(opts.list_probes_vars))
-    except FtstapError as e:
-        print(e.render(), file=sys.stderr)
-        return 1
+    if opts.dump_probe_types:
+        lines = probelist.probe_types()
+    elif opts.dump_functions:
+        from .lang.frontend import run_pass1
+        from .lang.source import Source
+        lines = probelist.dump_functions(run_pass1(Source("<none>", "probe never {}"), []).tapsets)
+    else:
+        pattern = opts.list_probes or opts.list_probes_vars
+        lines = probelist.list_probes(pattern, KernelFeatures.current(), bool(opts.list_probes_vars))
     for line in lines:
         print(line)
     return 0
-
-
-def _failed(e: FtstapError, line: str) -> int:
-    print(e.render(), file=sys.stderr)
-    print(line, file=sys.stderr)
-    return 1
 
 
 def _warn(opts: Options, warnings: list[str]) -> None:
@@ -48,7 +55,24 @@ def _warn(opts: Options, warnings: list[str]) -> None:
             print(w, file=sys.stderr)
 
 
-def run(opts: Options) -> int:
+def parse(source, opts: Options):
+    """Pass 1: the script and the tapsets, parsed (lang/frontend.py)."""
+    from .lang import frontend
+    return frontend.run_pass1(source, opts.args, guru=opts.guru, include=opts.include,
+                              compatible=opts.compatible, warnings_as_errors=opts.warnings_errors)
+
+
+def elaborate(parsed, opts: Options):
+    """Pass 2: the checked Program, every probe point bound on this kernel (sema/elaborate.py)."""
+    from .kernel.features import KernelFeatures
+    from .sema.elaborate import run_pass2
+    return run_pass2(parsed.script, parsed.tapsets, KernelFeatures.current(), unoptimized=opts.unoptimized,
+                     guru=opts.guru,
+                     limits={k: opts.limit(k) for k in ("MAXACTION", "MAXMAPENTRIES", "MAXSTRINGLEN")})
+
+
+def _other_modes(opts: Options) -> int | None:
+    """What runs no script: --probe-support, --list-active, --run, listings, --clean-cache."""
     if opts.probe_support:
         from .kernel.support import probe_support_table
         print(probe_support_table())
@@ -63,19 +87,23 @@ def run(opts: Options) -> int:
         return run_image_file(opts.run_image, opts)
     if opts.dump_probe_types or opts.dump_functions or opts.list_probes or opts.list_probes_vars:
         return _listings(opts)
-
     if opts.clean_cache:
         from .imagecache import clean
         n = clean()
         if opts.verbose:
             print(f"Removed {n} cached program(s).", file=sys.stderr)
         return 0
-    try:
-        source = _source(opts)
-    except FtstapError as e:
-        return _failed(e, "Pass 1: parse failed.")
+    return None
+
+
+def run(opts: Options) -> int:
+    done = _other_modes(opts)
+    if done is not None:
+        return done
+    source = _in_pass(1, _source, opts)
     slot = None
     from . import imagecache
+    from . import backend
     if imagecache.applies(opts):
         slot = imagecache.Slot(opts, source.name, source.text)
         hit = slot.lookup()
@@ -84,38 +112,31 @@ def run(opts: Options) -> int:
             _warn(opts, warnings)
             if opts.verbose:
                 print(f"Pass 4: using cached {slot.path}", file=sys.stderr)
-            from .backend import run as run_image
-            return run_image(image, {}, opts)
-    from .lang import frontend, printer
-    try:
-        result = frontend.run_pass1(source, opts.args, guru=opts.guru, include=opts.include,
-                                    compatible=opts.compatible, warnings_as_errors=opts.warnings_errors)
-    except FtstapError as e:
-        return _failed(e, "Pass 1: parse failed.")
-    _warn(opts, result.warnings)
+            return backend.run(image, {}, opts)
+    parsed = _in_pass(1, parse, source, opts)
+    _warn(opts, parsed.warnings)
     if opts.verbose:
-        print(f"Pass 1: parsed user script and {len(result.tapsets)} library scripts.", file=sys.stderr)
+        print(f"Pass 1: parsed user script and {len(parsed.tapsets)} library scripts.", file=sys.stderr)
     if opts.last_pass == 1:
-        sys.stdout.write(printer.script(result.script))
+        from .lang import printer
+        sys.stdout.write(printer.script(parsed.script))
         return 0
-    from .kernel.features import KernelFeatures
-    from .sema.elaborate import run_pass2
-    from .sema.listing import program_listing
-    try:
-        features = KernelFeatures.current()
-        program = run_pass2(result.script, result.tapsets, features, unoptimized=opts.unoptimized,
-                            guru=opts.guru,
-                            limits={k: opts.limit(k) for k in ("MAXACTION", "MAXMAPENTRIES", "MAXSTRINGLEN")})
-    except FtstapError as e:
-        return _failed(e, "Pass 2: analysis failed.")
+    program = _in_pass(2, elaborate, parsed, opts)
     _warn(opts, program.warnings)
     if slot is not None:
-        slot.warnings = list(result.warnings) + list(program.warnings)
+        slot.warnings = list(parsed.warnings) + list(program.warnings)
     if opts.warnings_errors and program.warnings:
-        print("Pass 2: warnings are errors (-W).", file=sys.stderr)
-        return 1
+        raise PassFailed(None, "Pass 2: warnings are errors (-W).")
     if opts.last_pass == 2:
+        from .sema.listing import program_listing
         sys.stdout.write(program_listing(program))
         return 0
-    from .backend import finish
-    return finish(program, opts, slot)
+    tr, cg = _in_pass(3, backend.translate, program, opts)
+    if opts.last_pass == 3:
+        return 0
+    backend.compile_image(tr.image, opts)
+    if opts.last_pass == 4:
+        return 0
+    if slot is not None:
+        slot.store(tr.image)
+    return backend.run(tr.image, backend.global_values(program, cg, opts), opts)

@@ -89,3 +89,17 @@ class ErrorList(FtstapError):
         n = len(self.errors)
         body = "\n\n".join(e.render() for e in self.errors)
         return f"{body}\n\n{n} {self.what} error{'s' if n != 1 else ''}."
+
+
+class PassFailed(FtstapError):
+    """A pass that failed, as stap reports it: the error (if any), then the
+    pass's own line ("Pass 3: translation failed.").  The driver raises it;
+    cli.py prints it."""
+
+    def __init__(self, cause: FtstapError | None, line: str):
+        super().__init__(line)
+        self.cause = cause
+        self.line = line
+
+    def render(self) -> str:
+        return self.line if self.cause is None else f"{self.cause.render()}\n{self.line}"

@@ -4,7 +4,7 @@ come from the one writer, image/events.py's EventSpec.definition().
 For kprobes (a synthetic kernel WITH kprobe_events: this host has none),
 kretprobes with .maxactive, probes at an offset, uprobes, eprobes and
 tracepoints, the script is compiled once; `-p3` runs through
-backend.finish() and prints its `#   ...:GROUP/eN ...` lines; pass 5 runs
+backend.translate() and prints its `#   ...:GROUP/eN ...` lines; pass 5 runs
 LiveSession.start() on the same program's image against a fake tracefs
 whose event group records the definitions written (and the tracepoints
 noted) and stops there.  The real kprobe path runs under QEMU
@@ -62,7 +62,7 @@ def p3_definitions(program, feats, monkeypatch) -> list[str]:
     monkeypatch.setattr(KernelFeatures, "current", classmethod(lambda cls: feats))
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
-    assert backend.finish(program, Options(last_pass=3)) == 0
+    backend.translate(program, Options(last_pass=3))
     monkeypatch.undo()
     return [line[4:].replace(":GROUP/", f":{GROUP}/") for line in out.getvalue().splitlines()
             if line.startswith("#   ") and ":GROUP/" in line]
