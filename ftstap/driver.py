@@ -103,7 +103,6 @@ def run(opts: Options) -> int:
     source = _in_pass(1, _source, opts)
     slot = None
     from . import imagecache
-    from . import backend
     if imagecache.applies(opts):
         slot = imagecache.Slot(opts, source.name, source.text)
         hit = slot.lookup()
@@ -112,7 +111,8 @@ def run(opts: Options) -> int:
             _warn(opts, warnings)
             if opts.verbose:
                 print(f"Pass 4: using cached {slot.path}", file=sys.stderr)
-            return backend.run(image, {}, opts)
+            from .backend import run as run_image
+            return run_image(image, {}, opts)
     parsed = _in_pass(1, parse, source, opts)
     _warn(opts, parsed.warnings)
     if opts.verbose:
@@ -131,6 +131,7 @@ def run(opts: Options) -> int:
         from .sema.listing import program_listing
         sys.stdout.write(program_listing(program))
         return 0
+    from . import backend            # passes 3-5: not imported for -p1/-p2
     tr, cg = _in_pass(3, backend.translate, program, opts)
     if opts.last_pass == 3:
         return 0
