@@ -5,7 +5,7 @@
  * writes an integer to *iret or a string to *sret. */
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "evfuncs.h"
 #include "backtrace.h"
 #include "tapfuncs.h"
 

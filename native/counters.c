@@ -16,7 +16,7 @@
 #define _GNU_SOURCE 1
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "session.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,7 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
-int ft_counter_open(ft_vm *vm, ft_rings *R, int probe, int type, ft_i64 config, int flags, int pid, int cpu,
+int ft_counter_open(ft_vm *vm, ft_session *R, int probe, int type, ft_i64 config, int flags, int pid, int cpu,
                     char *err, int errlen)
 {
     if (R->nev >= R->evcap) {
@@ -68,7 +68,7 @@ int ft_counter_open(ft_vm *vm, ft_rings *R, int probe, int type, ft_i64 config, 
 
 ft_i64 ft_counter_total(const ft_vm *vm, int probe)
 {
-    const ft_rings *R = vm->rings;
+    const ft_session *R = vm->session;
     ft_i64 sum = 0;
     for (int i = 0; R && i < R->nev; i++) {
         const ft_event *e = &R->ev[i];
@@ -80,7 +80,7 @@ ft_i64 ft_counter_total(const ft_vm *vm, int probe)
     return sum;
 }
 
-void ft_counters_apply(ft_vm *vm, ft_rings *R)
+void ft_counters_apply(ft_vm *vm, ft_session *R)
 {
     int any = 0;
     for (int i = 0; i < R->nev && !any; i++)

@@ -4,7 +4,6 @@
  * accessors for -G globals, and diagnostics to the error fd. */
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
 #include "backtrace.h"
 
 #include <stdio.h>
@@ -75,8 +74,6 @@ ft_vm *ft_vm_new(const ft_prog *p, const ft_limits *lim, int out_fd, int err_fd,
     if (!vm)
         goto nomem;
     vm->prog = p;
-    vm->child_fd = -1;
-    vm->child_status = -1;
     ft_limits_default(&vm->lim);
     if (lim)
         vm->lim = *lim;
@@ -142,12 +139,11 @@ void ft_vm_free(ft_vm *vm)
 {
     if (!vm)
         return;
-    ft_rings_free(vm);
+    if (vm->end_session)
+        vm->end_session(vm);         /* the event session, if one was started (session.h) */
     ft_bt_free(vm);
     free(vm->hits);
     free(vm->htime);
-    if (vm->child_fd >= 0)
-        close(vm->child_fd);
     for (uint32_t i = 0; vm->g && i < vm->prog->nglobals; i++) {
         ft_map_free(vm->g[i].m);
         ft_stat_free(vm->g[i].st);

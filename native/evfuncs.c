@@ -18,7 +18,7 @@
 #define _GNU_SOURCE 1
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "evfuncs.h"
 
 #include <errno.h>
 #include <fcntl.h>

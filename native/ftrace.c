@@ -29,7 +29,7 @@
 #include <sys/types.h>
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "session.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -61,7 +61,7 @@ typedef struct ft_ftrace {
     int nmap, mapcap;
 } ft_ftrace;
 
-static ft_ftrace *ftrace_of(ft_rings *R)
+static ft_ftrace *ftrace_of(ft_session *R)
 {
     if (!R->ftrace)
         R->ftrace = calloc(1, sizeof(ft_ftrace));
@@ -70,7 +70,7 @@ static ft_ftrace *ftrace_of(ft_rings *R)
 
 int ft_ftrace_add(ft_vm *vm, int fd, int cpu)
 {
-    ft_rings *R = ft_rings_of(vm);
+    ft_session *R = ft_session_of(vm);
     ft_ftrace *F = R ? ftrace_of(R) : NULL;
     if (!F || ft_grow((void **)&F->c, &F->fdcap, F->nfd, sizeof *F->c))
         return FT_ENOMEM;
@@ -83,7 +83,7 @@ int ft_ftrace_add(ft_vm *vm, int fd, int cpu)
 
 int ft_ftrace_map(ft_vm *vm, int type, int probe, int flags)
 {
-    ft_rings *R = ft_rings_of(vm);
+    ft_session *R = ft_session_of(vm);
     ft_ftrace *F = R ? ftrace_of(R) : NULL;
     if (!F || ft_grow((void **)&F->map, &F->mapcap, F->nmap, sizeof *F->map))
         return FT_ENOMEM;
@@ -93,17 +93,17 @@ int ft_ftrace_map(ft_vm *vm, int type, int probe, int flags)
     return FT_OK;
 }
 
-int ft_ftrace_fd_count(const ft_rings *R) { return R->ftrace ? R->ftrace->nfd : 0; }
+int ft_ftrace_fd_count(const ft_session *R) { return R->ftrace ? R->ftrace->nfd : 0; }
 
 /* The process of a thread: ftrace records carry only the thread
    (common_pid); the thread map knows it (threads.c). */
-static int32_t tgid_of(ft_rings *R, int32_t tid)
+static int32_t tgid_of(ft_session *R, int32_t tid)
 {
     const ft_thread *t = tid > 0 ? ft_threads_get(R->threads, 0, tid) : NULL;
     return t ? t->pid : tid;
 }
 
-static void dispatch(ft_vm *vm, ft_rings *R, ft_ftrace *F, int cpu, const char *data, uint32_t len, int run)
+static void dispatch(ft_vm *vm, ft_session *R, ft_ftrace *F, int cpu, const char *data, uint32_t len, int run)
 {
     if (len < 8)
         return;
@@ -133,7 +133,7 @@ static void dispatch(ft_vm *vm, ft_rings *R, ft_ftrace *F, int cpu, const char *
 }
 
 /* A new page for c: its time stamp, its events, the events missed before it. */
-static int read_page(ft_rings *R, ftrace_cpu *c)
+static int read_page(ft_session *R, ftrace_cpu *c)
 {
     ssize_t got;
     do
@@ -159,7 +159,7 @@ static int read_page(ft_rings *R, ftrace_cpu *c)
 }
 
 /* Move c's cursor to its next data event (reading pages as needed). */
-static int load_next(ft_rings *R, ftrace_cpu *c)
+static int load_next(ft_session *R, ftrace_cpu *c)
 {
     for (;;) {
         while (c->p && c->p + 4 <= c->end) {
@@ -207,7 +207,7 @@ static int load_next(ft_rings *R, ftrace_cpu *c)
     }
 }
 
-int ft_ftrace_peek(ft_rings *R, int i, uint64_t *time)
+int ft_ftrace_peek(ft_session *R, int i, uint64_t *time)
 {
     ftrace_cpu *c = &R->ftrace->c[i];
     if (!c->ready && c->fd >= 0)
@@ -216,14 +216,14 @@ int ft_ftrace_peek(ft_rings *R, int i, uint64_t *time)
     return c->ready;
 }
 
-void ft_ftrace_handle(ft_vm *vm, ft_rings *R, int i, int run)
+void ft_ftrace_handle(ft_vm *vm, ft_session *R, int i, int run)
 {
     ftrace_cpu *c = &R->ftrace->c[i];
     dispatch(vm, R, R->ftrace, c->cpu, c->data, c->len, run);
     c->ready = 0;
 }
 
-void ft_ftrace_close(ft_rings *R)
+void ft_ftrace_close(ft_session *R)
 {
     ft_ftrace *F = R->ftrace;
     if (!F)
@@ -235,7 +235,7 @@ void ft_ftrace_close(ft_rings *R)
     F->nmap = 0;
 }
 
-void ft_ftrace_free(ft_rings *R)
+void ft_ftrace_free(ft_session *R)
 {
     ft_ftrace *F = R->ftrace;
     if (!F)

@@ -302,9 +302,10 @@ int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n);
 /* ==== end of VM section ================================================= */
 
 /* ==== live events: perf events, rings, event context ====================
- * Owned by native/ring.c (perf_event_open, per-CPU rings, records),
- * order.c (records in time order), threads.c (the thread map) and
- * evfuncs.c (builtins of event probes).
+ * Owned by the event session (native/session.h: ring.c perf_event_open
+ * and per-CPU rings, records.c, order.c records in time order, ftrace.c,
+ * counters.c, threads.c the thread map, loop.c); the builtins of event
+ * probes are the VM's (evfuncs.c).
  * Python drives it through ftstap/runtime/native.py (EventRuntime) and
  * ftstap/runtime/session.py. */
 

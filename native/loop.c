@@ -17,7 +17,7 @@
 #define _GNU_SOURCE 1   /* sched_getcpu */
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "session.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -40,27 +40,29 @@
 
 int ft_vm_set_child(ft_vm *vm, int pid, int start_fd)
 {
-    if (pid <= 0)
-        return FT_EINVAL;
-    vm->child_pid = pid;
-    vm->child_fd = start_fd;
+    ft_session *S = pid > 0 ? ft_session_of(vm) : NULL;
+    if (!S)
+        return pid > 0 ? FT_ENOMEM : FT_EINVAL;
+    S->child_pid = pid;
+    S->child_fd = start_fd;
     vm->lim.target_pid = pid;        /* target() is the command */
     return FT_OK;
 }
 
-int ft_vm_child_status(const ft_vm *vm) { return vm->child_status; }
+int ft_vm_child_status(const ft_vm *vm) { return vm->session ? vm->session->child_status : -1; }
 
 /* -c: has the command ended?  Reaps it and keeps its wait status. */
 static int child_done(ft_vm *vm)
 {
-    if (vm->child_pid <= 0)
+    ft_session *S = vm->session;
+    if (!S || S->child_pid <= 0)
         return 0;
-    if (vm->child_status >= 0)
+    if (S->child_status >= 0)
         return 1;
     int st;
-    pid_t r = waitpid(vm->child_pid, &st, WNOHANG);
-    if (r == vm->child_pid || (r < 0 && errno == ECHILD)) {
-        vm->child_status = r == vm->child_pid ? st : 0;
+    pid_t r = waitpid(S->child_pid, &st, WNOHANG);
+    if (r == S->child_pid || (r < 0 && errno == ECHILD)) {
+        S->child_status = r == S->child_pid ? st : 0;
         return 1;
     }
     return 0;
@@ -70,26 +72,30 @@ static int child_done(ft_vm *vm)
    tell it to give up (EOF) when the session ends before that. */
 static void release_child(ft_vm *vm, int go)
 {
-    if (vm->child_fd < 0)
+    ft_session *S = vm->session;
+    if (!S || S->child_fd < 0)
         return;
     if (go) {
         char b = 1;
-        if (write(vm->child_fd, &b, 1) != 1)
+        if (write(S->child_fd, &b, 1) != 1)
             ft_vm_diag(vm, "WARNING", "cannot start the -c command");
     }
-    close(vm->child_fd);
-    vm->child_fd = -1;
+    close(S->child_fd);
+    S->child_fd = -1;
 }
 
 int ft_loop_watch_fd(ft_vm *vm, int fd, ft_fd_handler on_ready, void *arg)
 {
-    int n = (int)(sizeof vm->watch / sizeof vm->watch[0]);
-    if (vm->nwatch >= n || fd < 0 || !on_ready)
+    ft_session *S = ft_session_of(vm);
+    if (!S)
+        return FT_ENOMEM;
+    int n = (int)(sizeof S->watch / sizeof S->watch[0]);
+    if (S->nwatch >= n || fd < 0 || !on_ready)
         return FT_EINVAL;
-    vm->watch[vm->nwatch].fd = fd;
-    vm->watch[vm->nwatch].fn = on_ready;
-    vm->watch[vm->nwatch].arg = arg;
-    vm->nwatch++;
+    S->watch[S->nwatch].fd = fd;
+    S->watch[S->nwatch].fn = on_ready;
+    S->watch[S->nwatch].arg = arg;
+    S->nwatch++;
     return FT_OK;
 }
 
@@ -172,13 +178,14 @@ static int watch(int ep, int fd, uint64_t tag, uint64_t index)
 static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
 {
     const ft_prog *p = vm->prog;
+    ft_session *S = vm->session;
     int *tfd = calloc(p->nprobes ? p->nprobes : 1, sizeof *tfd);
     int ep = epoll_create1(EPOLL_CLOEXEC), sfd = -1, tofd = -1;
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    if (vm->child_pid > 0)
+    if (S && S->child_pid > 0)
         sigaddset(&set, SIGCHLD);    /* -c: the command's end ends the session */
     pthread_sigmask(SIG_BLOCK, &set, &old);
     if (!tfd || ep < 0) {
@@ -213,8 +220,8 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
             goto out;
         }
     }
-    for (int w = 0; w < vm->nwatch; w++)
-        if (watch(ep, vm->watch[w].fd, TAG_WATCH, (uint64_t)w)) {
+    for (int w = 0; S && w < S->nwatch; w++)
+        if (watch(ep, S->watch[w].fd, TAG_WATCH, (uint64_t)w)) {
             ft_vm_diag(vm, "ERROR", "cannot watch an event fd");
             vm->error_state = 1;
             goto out;
@@ -242,7 +249,7 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
                 if (fired > MAX_TIMER_RUNS)
                     fired = MAX_TIMER_RUNS;
                 ft_ctx at = here(vm);
-                ft_rings_drain(vm, at.time_ns);  /* the timer sees every event before it */
+                ft_session_drain(vm, at.time_ns);  /* the timer sees every event before it */
                 for (uint64_t r = 0; r < fired && !vm->exit_requested && !vm->error_state; r++) {
                     ft_ctx c = at;
                     ft_vm_run_probe(vm, (int)idx, &c);
@@ -255,7 +262,7 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
             } else if (tag == TAG_TIMEOUT) {
                 stop = 1;
             } else if (tag == TAG_WATCH) {
-                vm->watch[idx].fn(vm, vm->watch[idx].fd, vm->watch[idx].arg);
+                S->watch[idx].fn(vm, S->watch[idx].fd, S->watch[idx].arg);
             }
         }
         ft_out_flush(vm->out);
@@ -288,12 +295,13 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
     run_list(vm, list, n, 1, INT64_MIN, INT64_MAX);
     release_child(vm, !vm->exit_requested && !vm->error_state);
 
-    int live = vm->nwatch > 0 || vm->child_pid > 0;   /* -c: wait for the command */
+    const ft_session *S = vm->session;
+    int live = S && (S->nwatch > 0 || S->child_pid > 0);   /* -c: wait for the command */
     for (uint32_t i = 0; i < p->nprobes; i++)
         live |= p->probes[i].kind == FT_PROBE_TIMER || p->probes[i].kind == FT_PROBE_EVENT;
     if (live && !vm->exit_requested && !vm->error_state)
         wait_for_events(vm, timeout_ns);
-    ft_rings_stop(vm);               /* live events: disable, run what is left, report losses */
+    ft_session_stop(vm);               /* live events: disable, run what is left, report losses */
     ft_out_flush(vm->out);
 
     vm->exit_requested = 1;

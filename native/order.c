@@ -16,7 +16,7 @@
  * one stamped before limit - FT_ORDER_SLACK_NS has been written by the
  * time limit has passed).  Younger records stay in their ring, unconsumed,
  * for the next pass.  A record that still comes in older than one already
- * handled is handled at once and counted (ft_rings.late).
+ * handled is handled at once and counted (ft_session.late).
  *
  * Ring protocol: data_head is read with acquire ordering (the records
  * before it are complete); data_tail, which only this reader writes, is
@@ -29,7 +29,7 @@
 #define _GNU_SOURCE 1
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "session.h"
 
 #include <string.h>
 #include <time.h>
@@ -45,7 +45,7 @@ ft_i64 ft_mono_now(void)
 }
 
 /* Point the ring's cursor at the record at r->pos; 0 when it has none. */
-static int load_next(const ft_rings *R, ft_ring *r)
+static int load_next(const ft_session *R, ft_ring *r)
 {
     if (r->pos >= r->head)
         return 0;
@@ -70,7 +70,7 @@ static int load_next(const ft_rings *R, ft_ring *r)
 }
 
 /* Records handled after a newer one: counted, reported at the end. */
-static inline void note_time(ft_rings *R, uint64_t t)
+static inline void note_time(ft_session *R, uint64_t t)
 {
     if (t < R->last_time)
         R->late++;
@@ -84,9 +84,9 @@ static void release(ft_ring *r)
     r->since = 0;
 }
 
-void ft_rings_drain_until(ft_vm *vm, uint64_t limit)
+void ft_session_drain_until(ft_vm *vm, uint64_t limit)
 {
-    ft_rings *R = vm->rings;
+    ft_session *R = vm->session;
     if (!R || !R->enabled)
         return;
     int run = !vm->exit_requested && !vm->error_state;
@@ -155,15 +155,15 @@ void ft_rings_drain_until(ft_vm *vm, uint64_t limit)
         release(&R->rings[i]);
 }
 
-void ft_rings_drain(ft_vm *vm, ft_i64 now)
+void ft_session_drain(ft_vm *vm, ft_i64 now)
 {
-    ft_rings_drain_until(vm, now > 0 ? (uint64_t)now : 0);
+    ft_session_drain_until(vm, now > 0 ? (uint64_t)now : 0);
 }
 
-int ft_rings_on_ready(ft_vm *vm, int fd, void *arg)
+int ft_session_on_ready(ft_vm *vm, int fd, void *arg)
 {
     (void)arg;
-    ft_rings *R = vm->rings;
+    ft_session *R = vm->session;
     struct epoll_event evs[64];
     int n = epoll_wait(fd, evs, 64, 0);
     for (int k = 0; k < n; k++) {
@@ -174,6 +174,6 @@ int ft_rings_on_ready(ft_vm *vm, int fd, void *arg)
         }
     }
     ft_i64 limit = ft_mono_now() - FT_ORDER_SLACK_NS;
-    ft_rings_drain_until(vm, limit > 0 ? (uint64_t)limit : 0);
+    ft_session_drain_until(vm, limit > 0 ? (uint64_t)limit : 0);
     return 0;
 }

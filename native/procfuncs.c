@@ -9,7 +9,7 @@
 #define _GNU_SOURCE 1
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "evfuncs.h"
 #include "tapfuncs.h"
 
 #include <fcntl.h>

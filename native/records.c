@@ -14,7 +14,7 @@
 #define _GNU_SOURCE 1
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "session.h"
 #include "backtrace.h"
 
 #include <stdlib.h>
@@ -32,7 +32,7 @@ static uint64_t hash64(uint64_t x)
     return x;
 }
 
-int ft_rings_build_ids(ft_rings *R)
+int ft_session_build_ids(ft_session *R)
 {
     uint64_t cap = 16;
     while (cap < (uint64_t)R->nev * 2)
@@ -54,7 +54,7 @@ int ft_rings_build_ids(ft_rings *R)
     return 0;
 }
 
-static inline const ft_event *find_event(const ft_rings *R, uint64_t id)
+static inline const ft_event *find_event(const ft_session *R, uint64_t id)
 {
     for (uint64_t h = hash64(id) & R->hmask;; h = (h + 1) & R->hmask) {
         int32_t v = R->hval[h];
@@ -67,7 +67,7 @@ static inline const ft_event *find_event(const ft_rings *R, uint64_t id)
 
 /* ---- records ---- */
 
-static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
+static void on_sample(ft_vm *vm, ft_session *R, const char *rec, uint32_t size)
 {
     const char *p = rec + sizeof(struct perf_event_header), *end = rec + size;
     uint64_t id;
@@ -152,7 +152,7 @@ static void on_sample(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
     ft_vm_run_probe(vm, e->probe, &c);
 }
 
-uint64_t ft_record_time(const ft_rings *R, const char *rec, uint32_t size)
+uint64_t ft_record_time(const ft_session *R, const char *rec, uint32_t size)
 {
     const struct perf_event_header *h = (const void *)rec;
     uint64_t t = 0, id;
@@ -175,7 +175,7 @@ uint64_t ft_record_time(const ft_rings *R, const char *rec, uint32_t size)
     return t;
 }
 
-void ft_record_handle(ft_vm *vm, ft_rings *R, const char *rec, uint32_t size)
+void ft_record_handle(ft_vm *vm, ft_session *R, const char *rec, uint32_t size)
 {
     const struct perf_event_header *h = (const void *)rec;
     const char *body = rec + sizeof *h;

@@ -30,7 +30,7 @@
 #define _GNU_SOURCE 1
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "session.h"
 #include "backtrace.h"
 
 #include <errno.h>
@@ -69,23 +69,25 @@ static int perf_open(struct perf_event_attr *a, int pid, int cpu)
     return (int)syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-ft_rings *ft_rings_of(ft_vm *vm)
+ft_session *ft_session_of(ft_vm *vm)
 {
-    if (vm->rings)
-        return vm->rings;
-    ft_rings *R = calloc(1, sizeof *R);
+    if (vm->session)
+        return vm->session;
+    ft_session *R = calloc(1, sizeof *R);
     if (!R)
         return NULL;
     R->lost = calloc(vm->prog->nprobes ? vm->prog->nprobes : 1, sizeof *R->lost);
     R->threads = ft_threads_new();
     R->ep = R->tfd = -1;
+    R->child_fd = R->child_status = -1;
     if (!R->lost || !R->threads) {
         free(R->lost);
         ft_threads_free(R->threads);
         free(R);
         return NULL;
     }
-    vm->rings = R;
+    vm->session = R;
+    vm->end_session = ft_session_free;
     return R;
 }
 
@@ -126,7 +128,7 @@ static void base_attr(struct perf_event_attr *a, uint64_t data_bytes)
 }
 
 /* The ring of (cpu, pid), made with its tracking event on first use. */
-static int ring_for(ft_rings *R, int cpu, int pid, ft_i64 ring_bytes, int inherit, char *err, int errlen)
+static int ring_for(ft_session *R, int cpu, int pid, ft_i64 ring_bytes, int inherit, char *err, int errlen)
 {
     for (int i = 0; i < R->nring; i++)
         if (R->rings[i].cpu == cpu && (cpu >= 0 || R->rings[i].pid == pid))
@@ -186,7 +188,7 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
 {
     if (probe < 0 || (uint32_t)probe >= vm->prog->nprobes)
         return seterr(err, errlen, -EINVAL, "no probe %d", probe);
-    ft_rings *R = ft_rings_of(vm);
+    ft_session *R = ft_session_of(vm);
     if (!R)
         return seterr(err, errlen, -ENOMEM, "out of memory");
     if (R->enabled)
@@ -254,7 +256,7 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
 
 int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int errlen)
 {
-    ft_rings *R = vm->rings;
+    ft_session *R = vm->session;
     if (!R || ev < 0 || ev >= R->nev || R->ev[ev].probe < 0)
         return seterr(err, errlen, -EINVAL, "no event %d", ev);
     if (ioctl(R->ev[ev].fd, PERF_EVENT_IOC_SET_FILTER, filter) != 0)
@@ -264,12 +266,12 @@ int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int er
 
 int ft_events_enable(ft_vm *vm, char *err, int errlen)
 {
-    ft_rings *R = vm->rings;
+    ft_session *R = vm->session;
     if (!R || (R->nev == 0 && ft_ftrace_fd_count(R) == 0))
         return 0;
     if (R->enabled)
         return seterr(err, errlen, -EBUSY, "events are already enabled");
-    if (ft_rings_build_ids(R))
+    if (ft_session_build_ids(R))
         return seterr(err, errlen, -ENOMEM, "out of memory");
     R->ep = epoll_create1(EPOLL_CLOEXEC);
     R->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -284,7 +286,7 @@ int ft_events_enable(ft_vm *vm, char *err, int errlen)
         if (epoll_ctl(R->ep, EPOLL_CTL_ADD, R->rings[i].fd, &ev))
             return seterr(err, errlen, -errno, "epoll_ctl: %s", strerror(errno));
     }
-    if (ft_loop_watch_fd(vm, R->ep, ft_rings_on_ready, NULL) != FT_OK)
+    if (ft_loop_watch_fd(vm, R->ep, ft_session_on_ready, NULL) != FT_OK)
         return seterr(err, errlen, -EINVAL, "too many fds for the event loop");
     /* tracking events first, then the snapshot of every task, then the
        probes: a task started after the snapshot shows up in a FORK record,
@@ -300,7 +302,7 @@ int ft_events_enable(ft_vm *vm, char *err, int errlen)
     return 0;
 }
 
-static void report_lost(ft_vm *vm, ft_rings *R)
+static void report_lost(ft_vm *vm, ft_session *R)
 {
     const ft_prog *p = vm->prog;
     char msg[FT_ERRMSG_MAX];
@@ -325,7 +327,7 @@ static void report_lost(ft_vm *vm, ft_rings *R)
    every CPU ring write one more record -- a COMM record of this thread,
    renamed to its own name while running on that CPU -- so the pending
    LOST record comes out first (carrying the tracking event's id). */
-static void flush_lost(ft_rings *R)
+static void flush_lost(ft_session *R)
 {
     cpu_set_t old, one;
     char name[17] = {0};
@@ -342,9 +344,9 @@ static void flush_lost(ft_rings *R)
     sched_setaffinity(0, sizeof old, &old);
 }
 
-void ft_rings_stop(ft_vm *vm)
+void ft_session_stop(ft_vm *vm)
 {
-    ft_rings *R = vm->rings;
+    ft_session *R = vm->session;
     if (!R || !R->enabled || R->stopped)
         return;
     R->stopped = 1;
@@ -354,9 +356,9 @@ void ft_rings_stop(ft_vm *vm)
     /* what happened before the stop still runs (a -c command's last
        events, the records behind a Ctrl-C); after exit() it does not
        (order.c) */
-    ft_rings_drain_until(vm, UINT64_MAX);
+    ft_session_drain_until(vm, UINT64_MAX);
     flush_lost(R);
-    ft_rings_drain_until(vm, UINT64_MAX);
+    ft_session_drain_until(vm, UINT64_MAX);
     for (int i = 0; i < R->nev; i++)
         if (R->ev[i].probe < 0)
             ioctl(R->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
@@ -378,7 +380,7 @@ void ft_rings_stop(ft_vm *vm)
    disabled here, then handed to a detached grandchild that holds nothing
    else and closes them in the background; this process's copies close at
    once.  uprobe/kprobe events close here: their group is removed next. */
-static void close_deferred(ft_rings *R)
+static void close_deferred(ft_session *R)
 {
     int n = 0, maxfd = 0;
     for (int i = 0; i < R->nev; i++)
@@ -425,7 +427,7 @@ static void close_deferred(ft_rings *R)
 
 void ft_events_close(ft_vm *vm)
 {
-    ft_rings *R = vm->rings;
+    ft_session *R = vm->session;
     if (!R)
         return;
     for (int i = 0; i < R->nev; i++)
@@ -463,9 +465,9 @@ void ft_events_close(ft_vm *vm)
     R->enabled = 0;
 }
 
-void ft_rings_free(ft_vm *vm)
+void ft_session_free(ft_vm *vm)
 {
-    ft_rings *R = vm->rings;
+    ft_session *R = vm->session;
     if (!R)
         return;
     ft_events_close(vm);
@@ -476,13 +478,15 @@ void ft_rings_free(ft_vm *vm)
     free(R->hval);
     free(R->lost);
     ft_threads_free(R->threads);
+    if (R->child_fd >= 0)
+        close(R->child_fd);
     free(R);
-    vm->rings = NULL;
+    vm->session = NULL;
 }
 
 int ft_events_count(const ft_vm *vm)
 {
-    const ft_rings *R = vm->rings;
+    const ft_session *R = vm->session;
     int n = 0;
     for (int i = 0; R && i < R->nev; i++)
         n += R->ev[i].probe >= 0;
@@ -491,7 +495,7 @@ int ft_events_count(const ft_vm *vm)
 
 ft_i64 ft_event_lost(const ft_vm *vm, int probe)
 {
-    const ft_rings *R = vm->rings;
+    const ft_session *R = vm->session;
     if (!R)
         return 0;
     if (probe >= 0)
@@ -502,4 +506,4 @@ ft_i64 ft_event_lost(const ft_vm *vm, int probe)
     return n;
 }
 
-ft_i64 ft_events_samples(const ft_vm *vm) { return vm->rings ? vm->rings->samples : 0; }
+ft_i64 ft_events_samples(const ft_vm *vm) { return vm->session ? vm->session->samples : 0; }

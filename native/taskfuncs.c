@@ -11,7 +11,7 @@
  * with an error that says so. */
 #include "ftstap.h"
 #include "vm.h"
-#include "ring.h"
+#include "evfuncs.h"
 #include "tapfuncs.h"
 
 #include <dirent.h>

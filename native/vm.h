@@ -88,18 +88,16 @@ struct ft_vm {
     ft_ctx ctx;
     ft_ctx self;               /* this process, for begin/end/timer probes */
     uint64_t rng;
-    /* extra fds for the event loop (loop.c) */
-    struct { int fd; ft_fd_handler fn; void *arg; } watch[64];
-    int nwatch;
-    /* live events (ring.c): NULL until the first ft_event_open */
-    struct ft_rings *rings;
+    /* the event session (session.h: events, rings, thread map, watched fds,
+       -c command): NULL until first used.  It calls into the VM, never the
+       reverse; the VM only drops it when it is freed, through end_session. */
+    struct ft_session *session;
+    void (*end_session)(ft_vm *vm);
     /* backtraces (backtrace.c): symbol tables, NULL until first needed */
     struct ft_bt *bt;
     /* -t: per probe hits, handler ns total/min/max (allocated in ft_vm_new) */
     ft_i64 *hits, *htime;
     int timing;
-    /* -c CMD (loop.c): the command, its start pipe, its wait status */
-    int child_pid, child_fd, child_status;
 };
 
 /* Raise a run-time error from a builtin (catchable). */
