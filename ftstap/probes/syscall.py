@@ -1,20 +1,47 @@
 """syscall.NAME[.return], nd_syscall.NAME[.return] (and their wildcards):
-generated from the kernel's syscalls:sys_enter_*/sys_exit_* tracepoints
-rather than written out 350 times.
+bound to the kernel's syscalls:sys_enter_*/sys_exit_* tracepoints, with the
+variables stap's syscall tapset defines (probes/sysdefs.py and its table).
 
-Each expansion carries a prologue setting stap's locals: `name`, every
-argument by its kernel (man page) name, `argstr` on entry; `retval` and
-`retstr` on return.  Pass 2 drops the assignments a handler never reads."""
+Each expansion carries a prologue setting stap's locals: `name`, `argstr`
+on entry, `retval` and `retstr` on return, every tracepoint field by its
+kernel name, and the table's own variables (`filename`, `flags_str`, ...).
+Pass 2 drops the assignments a handler never reads.
+
+A syscall stap knows under another name is served by the kernel's
+(`stat` by sys_enter_newstat, `pread` by sys_enter_pread64); one with no
+tracepoint on this kernel but a number in the syscall table (delete_module
+without CONFIG_MODULES) by raw_syscalls, its events picked by number in the
+handler; one this architecture never has (statfs64 on x86_64) binds
+nothing, as stap's optional alias targets do.  String variables are read
+from the process's memory after the event (process_vm_readv): a process
+that has already exited reads as its address."""
 from __future__ import annotations
+
+import os
 
 from ..lang import ast as A
 from .base import EventSource, Provider, Unservable, has_wildcard, match
 from .grammar import Grammar
+from .sysdefs import expr, parse_table
+from .targets import SpecialTarget
 from .tracepoint import tracepoint_source
 
-
-
 RESERVED = frozenset(["name", "argstr", "retval", "retstr"])
+# x86_64 numbers the kernel routes to sys_ni_syscall (syscall.ni_syscall)
+NI_SYSCALLS_X86_64 = (174, 177, 178, 180, 181, 182, 183, 184, 185, 214, 215, 236)
+# char * arguments stap's tapset shows as (quoted) strings under their own
+# name; other pointers keep the address (the table adds NAME_str where stap has one)
+STRING_ARGS = frozenset("filename pathname path uname u_name specialfile".split())
+
+_DEFS = None
+
+
+def defs():
+    global _DEFS
+    if _DEFS is None:
+        from .sysdefs_table import TABLE
+        _DEFS = parse_table(TABLE)
+    return _DEFS
 
 
 def local_name(f) -> str:
@@ -28,12 +55,16 @@ def _assign(name: str, value: A.Expr) -> A.Stmt:
     return A.ExprStmt(A.Assign("=", A.Symbol(name), value))
 
 
+def _is_string(f) -> bool:
+    return f.name in STRING_ARGS and f.ctype.replace(" ", "") in ("constchar*", "char*")
+
+
 def _arg_conversion(f) -> tuple[str, A.Expr]:
-    """How argstr shows one argument."""
+    """How the default argstr shows one argument."""
     var = A.Symbol(local_name(f))
     ctype = f.ctype
-    if "char" in ctype and "*" in ctype:
-        return "%s", A.Call("user_string_quoted", (var,))
+    if _is_string(f):
+        return "%s", var
     if "*" in ctype:
         return "%p", var
     if ctype.startswith("unsigned") or ctype.startswith("u") or "size_t" == ctype:
@@ -41,27 +72,52 @@ def _arg_conversion(f) -> tuple[str, A.Expr]:
     return "%d", var
 
 
-def entry_prologue(name: str, fmt) -> A.Block:
+def entry_prologue(name: str, fields, d=None, rename=None) -> A.Block:
     body = [_assign("name", A.String(name))]
+    set_by_table = {v for v, _ in d.items} if d else set()
     convs, args = [], []
-    for f in fmt.fields:
+    for f in fields:
         if f.name == "__syscall_nr":
             continue
-        body.append(_assign(local_name(f), A.Target("$" + f.name)))
-        conv, expr = _arg_conversion(f)
+        var = local_name(f)
+        if var not in set_by_table:
+            value = A.Target("$" + f.name)
+            body.append(_assign(var, A.Call("user_string_quoted", (value,)) if _is_string(f) else value))
+        if "*" in f.ctype and var + "_uaddr" not in set_by_table and not var.endswith("_uaddr"):
+            body.append(_assign(var + "_uaddr", A.Target("$" + f.name)))
+        conv, e = _arg_conversion(f)
         convs.append(conv)
-        args.append(expr)
+        args.append(e)
+    if d:
+        for var, text in d.items:
+            body.append(_assign(var, expr(text, rename)))
+        if d.argstr is not None:
+            fmt, args = "", []
+            for glue, conv, text in d.argstr:
+                fmt += ("" if glue or not fmt else ", ") + conv
+                args.append(expr(text, rename))
+            body.append(_assign("argstr", A.Print("sprintf", fmt, tuple(args))))
+            return A.Block(tuple(body))
     body.append(_assign("argstr", A.Print("sprintf", ", ".join(convs), tuple(args))
                         if args else A.String("")))
     return A.Block(tuple(body))
 
 
-def return_prologue(name: str) -> A.Block:
+def return_prologue(name: str, retval: A.Expr | None = None) -> A.Block:
     return A.Block((
         _assign("name", A.String(name)),
-        _assign("retval", A.Target("$ret")),
+        _assign("retval", retval if retval is not None else A.Target("$ret")),
         _assign("retstr", A.Call("return_str", (A.Number(1), A.Symbol("retval")))),
     ))
+
+
+def _raw_filter(nrs) -> A.Stmt:
+    """`if (!($id == N || ...)) next`: a raw_syscalls event of another call."""
+    cond = None
+    for nr in nrs:
+        test = A.Binary("==", A.Target("$id"), A.Number(nr))
+        cond = test if cond is None else A.Binary("||", cond, test)
+    return A.If(A.Unary("!", cond), A.Next(), None)
 
 
 class SyscallProvider(Provider):
@@ -77,28 +133,87 @@ class SyscallProvider(Provider):
             raise Unservable(f"syscall probes need tracefs: {features.tracefs_error or 'not mounted'}")
         if "syscalls" not in features.tracepoint_systems():
             raise Unservable("this kernel has no syscalls:* tracepoints (CONFIG_FTRACE_SYSCALLS)")
-        prefix = "sys_exit_" if is_return else "sys_enter_"
-        events = features.tracepoint_events("syscalls")
-        names = [e[len(prefix):] for e in events if e.startswith(prefix)]
-        if not has_wildcard(pattern):
-            names = [pattern] if pattern in names else []
-        out = []
         family = comps[0].name
-        for name in sorted(n for n in names if match(pattern, n)):
+        out = []
+        for name, how in sorted(self._names(features, pattern).items()):
             pp = f"{family}.{name}" + (".return" if is_return else "")
-            src = tracepoint_source(features, "syscalls", prefix + name, pp, is_return)
-            fmt = features.tracepoint_format("syscalls", prefix + name)
-            src.prologue = return_prologue(name) if is_return else entry_prologue(name, fmt)
-            out.append(src)
+            out.append(self._source(features, name, how, pp, is_return))
         return out
+
+    def _names(self, features, pattern) -> dict:
+        """{stap name: tracepoint name, ("raw", numbers) or "never"} matching pattern."""
+        events = features.tracepoint_events("syscalls")
+        kernel = {e[10:] for e in events if e.startswith("sys_enter_")}
+        table = defs()
+        names: dict = {}
+        hidden = set()
+        for n, d in table.items():
+            if d.absent or d.raw_args is not None or d.tracepoints == [n]:
+                continue
+            for tp in d.tracepoints:
+                if tp in kernel:
+                    if tp in table:
+                        hidden.add(n)          # mmap2 = mmap: not twice in syscall.*
+                    else:
+                        hidden.add(tp)         # newstat is stat's: stap has no syscall.newstat
+                    break
+        wild = has_wildcard(pattern)
+        for n in kernel:
+            if match(pattern, n) and not (wild and n in hidden):
+                names[n] = n
+        for n, d in table.items():
+            if not match(pattern, n) or n in names or (wild and n in hidden):
+                continue
+            if d.absent or d.raw_args is not None:
+                if wild:
+                    continue                   # exact names only: no raw_syscalls event for syscall.*
+                if d.absent:
+                    names[n] = "never"
+                else:
+                    nrs = self._numbers(n)
+                    if nrs:
+                        names[n] = ("raw", nrs)
+                continue
+            tp = next((t for t in d.tracepoints if t in kernel), None)
+            if tp is not None:
+                names[n] = tp
+        return names
+
+    @staticmethod
+    def _numbers(name):
+        if name == "ni_syscall":
+            return NI_SYSCALLS_X86_64 if os.uname().machine == "x86_64" else ()
+        from ..image.isa import syscall_nr
+        d = defs().get(name)
+        nr = syscall_nr((d.kernel_name if d else "") or name)
+        return (nr,) if nr >= 0 else ()
+
+    def _source(self, features, name, how, pp, is_return):
+        d = defs().get(name)
+        if how == "never":
+            src = EventSource(SpecialTarget("never"), pp)
+            src.prologue = (return_prologue(name, A.Number(0)) if is_return
+                            else entry_prologue(name, (), d))
+            return src
+        if isinstance(how, tuple):
+            nrs = how[1]
+            src = tracepoint_source(features, "raw_syscalls", "sys_exit" if is_return else "sys_enter", pp,
+                                    is_return)
+            pro = (return_prologue(name) if is_return else
+                   entry_prologue(name, (), d, {a: i for i, a in enumerate(d.raw_args)}))
+            src.prologue = A.Block((_raw_filter(nrs),) + pro.body)
+            return src
+        prefix = "sys_exit_" if is_return else "sys_enter_"
+        src = tracepoint_source(features, "syscalls", prefix + how, pp, is_return)
+        if is_return:
+            src.prologue = return_prologue(name)
+        else:
+            fmt = features.tracepoint_format("syscalls", prefix + how)
+            src.prologue = entry_prologue(name, fmt.fields, d)
+        return src
 
     def listing(self, features):
         if features.events_root is None or "syscalls" not in features.tracepoint_systems():
             return []
-        out = []
-        for e in features.tracepoint_events("syscalls"):
-            if e.startswith("sys_enter_"):
-                out.append("syscall." + e[10:])
-            elif e.startswith("sys_exit_"):
-                out.append("syscall." + e[9:] + ".return")
-        return sorted(out)
+        names = self._names(features, "*")
+        return sorted([f"syscall.{n}" for n in names] + [f"syscall.{n}.return" for n in names])
