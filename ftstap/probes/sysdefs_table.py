@@ -226,9 +226,9 @@ splice: flags_str=_splice_flags_str($flags) | %d:$fd_in, %p:$off_in, %d:$fd_out,
 tee: flags_str=_splice_flags_str($flags) | %d:$fdin, %d:$fdout, %u:$len, %s:flags_str
 vmsplice: iov=$uiov flags_str=_splice_flags_str($flags) | %d:$fd, %p:iov, %u:$nr_segs, %s:flags_str
 stat=newstat|stat: filename_uaddr=$filename filename=user_string_quoted($filename) buf_uaddr=$statbuf | %s:filename, %p:buf_uaddr
-lstat=newlstat|lstat: filename_uaddr=$filename filename=user_string_quoted($filename) buf_uaddr=$statbuf | %s:filename, %p:buf_uaddr
+lstat=newlstat|lstat: filename_uaddr=$filename filename=user_string_quoted($filename) path=filename buf_uaddr=$statbuf | %s:filename, %p:buf_uaddr
 fstat=newfstat|fstat: filedes=$fd buf_uaddr=$statbuf | %d:filedes, %p:buf_uaddr
-fstatat=newfstatat|fstatat64: dirfd=$dfd dirfd_str=_dfd_str($dfd) path=user_string_quoted($filename) buf_uaddr=$statbuf flags_str=_at_flag_str($flag) | %s:dirfd_str, %s:path, %p:buf_uaddr, %s:flags_str
+fstatat=newfstatat|fstatat64: dirfd=$dfd dirfd_str=_dfd_str($dfd) path=user_string_quoted($filename) buf_uaddr=$statbuf flags=$flag flags_str=_at_flag_str($flag) | %s:dirfd_str, %s:path, %p:buf_uaddr, %s:flags_str
 statfs: path=user_string_quoted($pathname) buf_uaddr=$buf | %s:path, %p:buf_uaddr
 statfs64=-: path="" sz=0 buf_uaddr=0 | 
 fstatfs64=-: fd=0 sz=0 buf_uaddr=0 | 
@@ -254,7 +254,7 @@ timerfd_settime: fd=$ufd flags_str=_timerfd_flags_str($flags) value_uaddr=$utmr 
 times: buf_uaddr=$tbuf buf_str=_ftstap_ptr_str($tbuf) | %s:buf_str
 truncate: path_uaddr=$path path=user_string_quoted($path) | %s:path, %d:$length
 unlink: pathname_uaddr=$pathname pathname=user_string_quoted($pathname) | %s:pathname
-unlinkat: dfd_str=_dfd_str($dfd) pathname_str=user_string_quoted($pathname) flag_str=_at_flag_str($flag) | %s:dfd_str, %s:pathname_str, %s:flag_str
+unlinkat: pathname=$pathname dfd_str=_dfd_str($dfd) pathname_str=user_string_quoted($pathname) flag_str=_at_flag_str($flag) | %s:dfd_str, %s:pathname_str, %s:flag_str
 unshare: unshare_flags_str=_unshare_flags_str($unshare_flags) | %s:unshare_flags_str
 userfaultfd: flags_str=_userfaultfd_flags_str($flags) | %s:flags_str
 ustat: ubuf_uaddr=$ubuf | %u:$dev, %p:ubuf_uaddr
@@ -264,7 +264,7 @@ utimes: filename=user_string_quoted($filename) tvp_uaddr=$utimes tvp_uaddr_str=_
 wait4: pid=$upid status_uaddr=$stat_addr options_str=_wait4_opt_str($options) rusage_uaddr=$ru | %d:pid, %p:status_uaddr, %s:options_str, %p:rusage_uaddr
 waitid: which_str=_waitid_which_str($which) pid=$upid infop_uaddr=$infop options_str=_waitid_opt_str($options) rusage_uaddr=$ru | %s:which_str, %d:pid, %p:infop_uaddr, %s:options_str, %p:rusage_uaddr
 delete_module=#name_user,flags: name_user=user_string_quoted($name_user) flags=$flags flags_str=_ftstap_bits($flags,"O_TRUNC=200,O_NONBLOCK=800") | %s:name_user, %s:flags_str
-init_module=#umod,len,uargs: umod=$umod len=$len uargs=user_string_quoted($uargs) | %p:umod, %u:len, %s:uargs
+init_module=#umod,len,uargs: umod=$umod umod_uaddr=$umod len=$len uargs=user_string_quoted($uargs) | %p:umod, %u:len, %s:uargs
 finit_module=#fd,uargs,flags: fd=$fd uargs=user_string_quoted($uargs) flags=$flags flags_str=_ftstap_bits($flags,"MODULE_INIT_IGNORE_MODVERSIONS=1,MODULE_INIT_IGNORE_VERMAGIC=2,MODULE_INIT_COMPRESSED_FILE=4") | %d:fd, %s:uargs, %s:flags_str
 lookup_dcookie=#cookie,buf,len: cookie=$cookie buffer_uaddr=$buf len=$len | %u:cookie, %p:buffer_uaddr, %u:len
 sysctl=#args@_sysctl: args=$args | %p:args
