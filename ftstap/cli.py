@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         if arg == "--":
             break
+    from .runtime import signals
+    signals.install()      # from here on every signal that would kill ftstap ends it cleanly
     try:
         sys.exit(command(argv))
     except CommandLineError as e:
@@ -143,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except signals.Interrupted as e:      # before the session ran: what it made is removed
+        sys.exit(e.status)
     except Exception as e:  # a bug in ftstap: one clear line, the details on request
         if os.environ.get("FTSTAP_DEBUG"):
             raise

@@ -374,6 +374,16 @@ ft_i64 ft_vm_probe_time(const ft_vm *vm, int probe, int which);
 int ft_vm_set_child(ft_vm *vm, int pid, int start_fd);
 /* The command's wait status once reaped, else -1. */
 int ft_vm_child_status(const ft_vm *vm);
+/* In the forked command, before it execs: die with SIGKILL when the process
+   parent ends; -1 when parent already ended (then the command must not run). */
+int ft_child_die_with(int parent);
+/* Signals that end a session (loop.c): 1 for staprun's (SIGINT, SIGTERM,
+   SIGHUP, SIGQUIT: the session ends as for Ctrl-C, exit status 0), 2 for the
+   others whose default action would kill ftstap (it ends the session the
+   same way, then exits 128 + signo), 0 for the rest. */
+int ft_stop_signal_kind(int sig);
+/* The signal that ended the event loop, else 0. */
+int ft_vm_stop_signal(const ft_vm *vm);
 /* ==== end of live events section ======================================= */
 
 /* ==== backtraces ==========================================================

@@ -3,8 +3,9 @@
  *   1. begin probes, in priority order (begin(N); ties keep script order);
  *   2. unless exit() was called or an error ended the session: one epoll
  *      set with a timerfd per timer probe (.randomize re-arms each expiry
- *      with a new random interval), a signalfd for SIGINT/SIGTERM, a
- *      timerfd for -T, and the fds registered with ft_loop_watch_fd (the
+ *      with a new random interval), a signalfd for the signals that end a
+ *      session (ft_stop_signal_kind), the output fd (its reader went away:
+ *      `| head -1`), a timerfd for -T, and the fds registered with ft_loop_watch_fd (the
  *      hook for the perf ring buffers of part 4).  A script with nothing
  *      that can fire after begin (no timer, event or watched fd) ends here,
  *      like stap;
@@ -25,9 +26,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -36,6 +39,7 @@
 #define TAG_SIGNAL 2ull
 #define TAG_TIMEOUT 3ull
 #define TAG_WATCH 4ull
+#define TAG_OUTPUT 5ull
 #define MAX_TIMER_RUNS 16      /* expirations run after a stall, per wakeup */
 
 int ft_vm_set_child(ft_vm *vm, int pid, int start_fd)
@@ -50,6 +54,28 @@ int ft_vm_set_child(ft_vm *vm, int pid, int start_fd)
 }
 
 int ft_vm_child_status(const ft_vm *vm) { return vm->session ? vm->session->child_status : -1; }
+
+int ft_child_die_with(int parent)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        return -1;
+    return getppid() == parent ? 0 : -1;     /* it may have died before the prctl */
+}
+
+int ft_stop_signal_kind(int sig)
+{
+    switch (sig) {
+    case SIGINT: case SIGTERM: case SIGHUP: case SIGQUIT:
+        return 1;
+    case SIGUSR1: case SIGUSR2: case SIGALRM: case SIGVTALRM: case SIGPROF: case SIGXCPU:
+    case SIGXFSZ: case SIGIO: case SIGPWR: case SIGSTKFLT:
+        return 2;
+    default:
+        return sig >= SIGRTMIN && sig <= SIGRTMAX ? 2 : 0;
+    }
+}
+
+int ft_vm_stop_signal(const ft_vm *vm) { return vm->stop_signal; }
 
 /* -c: has the command ended?  Reaps it and keeps its wait status. */
 static int child_done(ft_vm *vm)
@@ -183,8 +209,9 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
     int ep = epoll_create1(EPOLL_CLOEXEC), sfd = -1, tofd = -1;
     sigset_t set, old;
     sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (ft_stop_signal_kind(sig))
+            sigaddset(&set, sig);
     if (S && S->child_pid > 0)
         sigaddset(&set, SIGCHLD);    /* -c: the command's end ends the session */
     pthread_sigmask(SIG_BLOCK, &set, &old);
@@ -219,6 +246,10 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
             vm->error_state = 1;
             goto out;
         }
+    }
+    if (!vm->out->bulk) {            /* EPOLLERR: a pipe's reader closed it (not for files) */
+        struct epoll_event oev = {.events = 0, .data.u64 = TAG_OUTPUT << 32};
+        epoll_ctl(ep, EPOLL_CTL_ADD, vm->out->fd, &oev);
     }
     for (int w = 0; S && w < S->nwatch; w++)
         if (watch(ep, S->watch[w].fd, TAG_WATCH, (uint64_t)w)) {
@@ -257,15 +288,26 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
             } else if (tag == TAG_SIGNAL) {
                 struct signalfd_siginfo si;
                 while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-                    if (si.ssi_signo != SIGCHLD || child_done(vm))
+                    if (si.ssi_signo != SIGCHLD || child_done(vm)) {
                         stop = 1;
+                        if (si.ssi_signo != SIGCHLD && !vm->stop_signal)
+                            vm->stop_signal = (int)si.ssi_signo;
+                    }
+            } else if (tag == TAG_OUTPUT) {
+                stop = 1;
             } else if (tag == TAG_TIMEOUT) {
                 stop = 1;
             } else if (tag == TAG_WATCH) {
                 S->watch[idx].fn(vm, S->watch[idx].fd, S->watch[idx].arg);
             }
         }
-        ft_out_flush(vm->out);
+        if (ft_out_flush(vm->out) != FT_OK)
+            stop = 1;                /* EPIPE (`| head -1`), ENOSPC...: end, as stap does */
+    }
+    if (vm->out->failed && vm->out->err != EPIPE) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "cannot write the output: %s", strerror(vm->out->err));
+        ft_vm_diag(vm, "ERROR", msg);
     }
 out:
     if (sfd >= 0) {                   /* consume what came late, then unblock */
@@ -293,6 +335,7 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
         return 1;
     int n = probes_of(p, FT_PROBE_BEGIN, list);
     run_list(vm, list, n, 1, INT64_MIN, INT64_MAX);
+    ft_out_flush(vm->out);           /* begin's output before the command's, and not at the end */
     release_child(vm, !vm->exit_requested && !vm->error_state);
 
     const ft_session *S = vm->session;

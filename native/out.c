@@ -52,13 +52,14 @@ ft_out *ft_out_new(int fd, ft_i64 bufsize)
     return o;
 }
 
-static int write_all(int fd, const char *p, ft_i64 n)
+static int write_all(int fd, const char *p, ft_i64 n, int *err)
 {
     while (n > 0) {
         ssize_t k = write(fd, p, (size_t)n);
         if (k < 0) {
             if (errno == EINTR)
                 continue;
+            *err = errno;
             return FT_EIO;
         }
         p += k;
@@ -83,7 +84,7 @@ static void spill(ft_out *o)
 {
     if (o->len > 0 && !o->failed) {
         if (!o->bulk) {
-            if (write_all(o->fd, o->buf, o->len) != FT_OK)
+            if (write_all(o->fd, o->buf, o->len, &o->err) != FT_OK)
                 o->failed = 1;
         } else {
             ft_out *s = sink_of(o->bulk, o->bulk->cpu);
@@ -92,8 +93,10 @@ static void spill(ft_out *o)
             memcpy(h, STAP_TRACE_MAGIC, 4);
             memcpy(h + 4, &seq, 4);
             memcpy(h + 8, &len, 4);
-            if (ft_out_write(s, h, FRAME_HEADER) != FT_OK || ft_out_write(s, o->buf, o->len) != FT_OK)
+            if (ft_out_write(s, h, FRAME_HEADER) != FT_OK || ft_out_write(s, o->buf, o->len) != FT_OK) {
                 o->failed = 1;
+                o->err = s->err;
+            }
         }
     }
     o->len = 0;
@@ -103,8 +106,10 @@ int ft_out_flush(ft_out *o)
 {
     spill(o);
     for (int i = 0; o->bulk && i < o->bulk->n; i++)
-        if (o->bulk->sink[i] && ft_out_flush(o->bulk->sink[i]) != FT_OK)
+        if (o->bulk->sink[i] && ft_out_flush(o->bulk->sink[i]) != FT_OK) {
             o->failed = 1;
+            o->err = o->bulk->sink[i]->err;
+        }
     return o->failed ? FT_EIO : FT_OK;
 }
 

@@ -12,6 +12,7 @@
 struct ft_out {
     int fd;
     int failed;          /* a write failed: keep dropping output, report FT_EIO */
+    int err;             /* errno of the failed write (EPIPE: the reader went away) */
     char *buf;
     ft_i64 len, cap;
     struct ft_bulk *bulk;  /* -b: one framed sink per CPU instead of fd (out.c) */

@@ -98,6 +98,8 @@ struct ft_vm {
     /* -t: per probe hits, handler ns total/min/max (allocated in ft_vm_new) */
     ft_i64 *hits, *htime;
     int timing;
+    /* the signal that ended the event loop (loop.c), else 0 */
+    int stop_signal;
 };
 
 /* Raise a run-time error from a builtin (catchable). */

@@ -97,8 +97,20 @@ class Session:
         return _s(lib.ft_vm_global_str(self.vm, index))
 
     def run(self, timeout_s: float | None = None) -> int:
-        """The whole session (begin, timers/events, end); returns the exit status."""
-        return lib.ft_run(self.vm, int((timeout_s or 0) * 1e9))
+        """The whole session (begin, timers/events, end); returns the exit status.
+        The signals that end a session are read by the C loop meanwhile
+        (runtime/signals.py); stop_signal says which one ended it."""
+        from .signals import held, noted
+        with held():
+            status = lib.ft_run(self.vm, int((timeout_s or 0) * 1e9))
+        self.late_signal = noted()
+        return status
+
+    @property
+    def stop_signal(self) -> int:
+        """The signal that ended the session (0: none), read by the loop or
+        pending when it returned (it came while begin or end probes ran)."""
+        return lib.ft_vm_stop_signal(self.vm) or getattr(self, "late_signal", 0)
 
     def run_probe(self, index: int) -> int:
         """Run one probe handler now: 0, or 1 if it ended with an error."""
@@ -206,6 +218,12 @@ class Session:
         if lib.ft_vm_set_child(self.vm, pid, start_fd) != lib.FT_OK:
             raise FtstapError(f"bad -c child pid {pid}")
 
+    @staticmethod
+    def child_die_with(parent: int) -> bool:
+        """In the forked -c command: be killed when parent ends; False if it
+        already has."""
+        return lib.ft_child_die_with(parent) == 0
+
     @property
     def child_status(self) -> int:
         """The -c command's wait status once the loop reaped it, else -1."""
@@ -242,4 +260,5 @@ def run_image(image: bytes, defines: dict | None = None, globals_: dict | None =
             s.set_bulk(bulk_fds)
         for index, value in (globals_ or {}).items():
             s.set_global(index, value)
-        return s.run(timeout_s)
+        from .signals import status_after
+        return status_after(s.run(timeout_s), s.stop_signal)

@@ -11,15 +11,16 @@ optional events section).  A live session:
   4. opens every event on every online CPU (ring.c shares one ring per CPU
      between all of them), then enables them all at once;
   5. runs the C loop (begin probes, events, timers, end probes);
-  6. in `finally`, on every exit path (normal end, exit(), -T, SIGINT,
-     SIGTERM, a run-time error, a Python exception): closes the perf fds,
-     then removes the group (dynamic events cannot be removed while a perf
-     fd holds them), and reaps the -c command.
+  6. in `finally`, on every exit path (normal end, exit(), -T, a signal,
+     the output's reader gone, a run-time error, a Python exception):
+     closes the perf fds, then removes the group (dynamic events cannot be
+     removed while a perf fd holds them), and reaps the -c command.
 
-SIGTERM outside the C loop (while events are being created) raises
-Terminated here so that the `finally` still runs; inside the loop it is
-read from a signalfd like SIGINT.  Only SIGKILL skips teardown, and the
-next session's step 1 cleans up after it.
+Signals (runtime/signals.py): every signal that would otherwise kill ftstap
+ends the session; while events are being created it raises Interrupted so
+that the `finally` runs; inside the loop it is read from a signalfd.  Only
+SIGKILL skips teardown: the next session's step 1 cleans up after it, and
+the -c command dies with ftstap (PR_SET_PDEATHSIG).
 """
 from __future__ import annotations
 
@@ -32,12 +33,7 @@ from ..errors import FtstapError, KernelError
 from ..image import isa
 from ..image.events import EventSpec
 from ..image.format import ImageInfo, read_image
-from . import native
-
-
-class Terminated(FtstapError):
-    """SIGTERM arrived while the session was being set up or torn down."""
-    kind = "error"
+from . import native, signals
 
 
 RING_BUDGET = 64 << 20        # bytes of rings per session when -s is not given
@@ -87,16 +83,17 @@ def command_argv(cmd: str) -> list[str]:
 
 def _fork_command(cmd: str) -> tuple[int, int]:
     """-c CMD: a child that execs CMD (see command_argv) once it reads a
-    byte from the pipe (EOF: the session ended first; it exits unrun)."""
+    byte from the pipe (EOF: the session ended first; it exits unrun).  It
+    is killed when ftstap dies, even by SIGKILL."""
     argv = command_argv(cmd)
     r, w = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:                                   # pragma: no cover - child
         try:
             os.close(w)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            if os.read(r, 1):
+            signals.restore_for_command()
+            if native.Session.child_die_with(parent) and os.read(r, 1):
                 os.close(r)
                 try:
                     os.execvp(argv[0], argv)
@@ -113,7 +110,8 @@ def _fork_command(cmd: str) -> tuple[int, int]:
 
 def _reap(pid: int, status_from_loop: int) -> int | None:
     """Wait for the -c command; one still running when the session ends is
-    sent SIGTERM (then SIGKILL after 2 s), as the session that started it ends."""
+    sent SIGTERM (then SIGKILL after 2 s), as the session that started it
+    ends.  Its wait status if it ended by itself, else None."""
     if status_from_loop >= 0:
         return status_from_loop
     try:
@@ -122,14 +120,26 @@ def _reap(pid: int, status_from_loop: int) -> int | None:
             return st
         os.kill(pid, signal.SIGTERM)
         for _ in range(200):
-            done, st = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return st
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return None
             time.sleep(0.01)
         os.kill(pid, signal.SIGKILL)
-        return os.waitpid(pid, 0)[1]
+        os.waitpid(pid, 0)
     except ChildProcessError:
+        pass
+    return None
+
+
+def command_failure(status: int | None) -> str | None:
+    """stap's warning when the -c command failed (then stap exits 1)."""
+    if status is None or status == 0:
         return None
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return f"WARNING: Child process exited with signal {sig} ({signal.strsignal(sig)})"
+    if os.WIFEXITED(status):
+        return f"WARNING: Child process exited with status {os.WEXITSTATUS(status)}"
+    return None
 
 
 class LiveSession:
@@ -149,7 +159,6 @@ class LiveSession:
         self.instance = None                # tracefs instance of the session's eprobes
         self.child_pid: int | None = None
         self.child_status: int | None = None
-        self._old_term = None
         self.filters_rejected = 0           # events opened without their kernel filter (EINVAL)
         self.task_pid = -1                  # > 0: events opened on this process only
 
@@ -157,7 +166,7 @@ class LiveSession:
     def start(self) -> "LiveSession":
         from ..kernel.dynevents import EventGroup, remove_stale_groups
         from ..kernel.tracefs import find_tracefs
-        self._old_term = signal.signal(signal.SIGTERM, self._on_term)
+        signals.install()
         used = sorted({e for _, e in self.probes})
         for e in used:
             if e >= len(self.specs):
@@ -173,11 +182,12 @@ class LiveSession:
         remove_stale_groups(root)
         self.group = EventGroup(root)
         dyn = [e for e in used if self.specs[e].dynamic]
-        if dyn:
-            self.group.add([self.specs[e].definition(self.group.name, f"e{e}") for e in dyn])
         tps = sorted({self.specs[e].tracepoint for e in used} - {""})
-        if tps:
-            self.group.note_tracepoints(tps)
+        with signals.critical():          # made and recorded, or neither
+            if dyn:
+                self.group.add([self.specs[e].definition(self.group.name, f"e{e}") for e in dyn])
+            if tps:
+                self.group.note_tracepoints(tps)
         if self.command is not None:
             self.child_pid, fd = _fork_command(self.command)
             self.session.set_child(self.child_pid, fd)      # also sets target()
@@ -203,11 +213,13 @@ class LiveSession:
         if not eprobes:
             return
         from ..kernel.instances import Instance
-        self.instance = Instance(root)
+        with signals.critical():
+            self.instance = Instance(root)
         for probe, e in eprobes:
             self.session.ftrace_map(ids[e], probe, isa.EV_RETURN if self.specs[e].is_return else 0)
         for e in sorted({e for _, e in eprobes}):
-            self.instance.enable(self.group.name, f"e{e}")
+            with signals.critical():
+                self.instance.enable(self.group.name, f"e{e}")
         for cpu in self.cpus:
             self.session.ftrace_add(self.instance.open_cpu(cpu), cpu)
 
@@ -265,13 +277,11 @@ class LiveSession:
                     # an unfiltered event gives the same results, only slower
                     self.filters_rejected += 1
 
-    def _on_term(self, signum, frame):
-        raise Terminated("terminated by SIGTERM")
-
     # -- teardown ------------------------------------------------------------
     def close(self) -> None:
-        """Every exit path: close perf fds, remove the group, reap -c."""
-        try:
+        """Every exit path: close perf fds, remove the group, reap -c.  A
+        signal meanwhile is noted (runtime/signals.py), never raised."""
+        with signals.deferred():
             self.session.close_events()
             if self.instance is not None:
                 try:
@@ -286,10 +296,7 @@ class LiveSession:
                     print(f"WARNING: {ex}", file=sys.stderr)
             if self.child_pid is not None and self.child_status is None:
                 self.child_status = _reap(self.child_pid, self.session.child_status)
-        finally:
-            if self._old_term is not None:
-                signal.signal(signal.SIGTERM, self._old_term)
-                self._old_term = None
+                self.child_pid = None
 
     def __enter__(self) -> "LiveSession":
         try:
@@ -336,9 +343,14 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
         if timing:
             s.set_timing(True)
         ring = ring_bytes or (buffer_mb or 0) * 1024 * 1024
-        with LiveSession(s, specs, probes, ring_bytes=ring, command=command):
+        with LiveSession(s, specs, probes, ring_bytes=ring, command=command) as live:
             status = s.run(timeout_s)
             lost = s.lost()
+        failed = command_failure(live.child_status)
+        if failed:
+            os.write(err_fd, (failed + "\n").encode())
+            status = status or 1
+        status = signals.status_after(status, s.stop_signal)
         if timing:
             s.write_output(hit_report(s, [p.name for p in info.probes]))
         if warnings_errors and lost:
