@@ -7,7 +7,8 @@ from sema_support import elaborate, features  # noqa: F401
 
 def test_list_syscalls_with_vars(features):  # noqa: F811
     lines = probelist.list_probes("syscall.open*", features, True)
-    assert lines == ["syscall.openat name:string dfd:long filename:long flags:long mode:long argstr:string"]
+    assert lines == ["syscall.openat name:string dfd:long filename_uaddr:long flags:long mode:long dfd_str:string "
+                     "filename:string flags_str:string argstr:string"]
 
 
 def test_list_aliases_by_wildcard(features):  # noqa: F811
