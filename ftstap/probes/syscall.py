@@ -103,12 +103,15 @@ def entry_prologue(name: str, fields, d=None, rename=None) -> A.Block:
     return A.Block(tuple(body))
 
 
-def return_prologue(name: str, retval: A.Expr | None = None) -> A.Block:
-    return A.Block((
-        _assign("name", A.String(name)),
-        _assign("retval", retval if retval is not None else A.Target("$ret")),
-        _assign("retstr", A.Call("return_str", (A.Number(1), A.Symbol("retval")))),
-    ))
+def return_prologue(name: str, retval: A.Expr | None = None, d=None, rename=None) -> A.Block:
+    """name, retval, retstr and the table's return variables (those from
+    the call's arguments through @entry: sema/entry.py)."""
+    body = [_assign("name", A.String(name)),
+            _assign("retval", retval if retval is not None else A.Target("$ret")),
+            _assign("retstr", A.Call("return_str", (A.Number(1), A.Symbol("retval"))))]
+    for var, text in (d.ret_items if d else ()):
+        body.append(_assign(var, expr(text, rename)))
+    return A.Block(tuple(body))
 
 
 def _raw_filter(nrs) -> A.Stmt:
@@ -193,20 +196,20 @@ class SyscallProvider(Provider):
         if how == "never":
             src = EventSource(SpecialTarget("never"), pp)
             src.prologue = (return_prologue(name, A.Number(0)) if is_return
-                            else entry_prologue(name, (), d))
+                            else entry_prologue(name, (), d))     # binds nothing: no @entry
             return src
         if isinstance(how, tuple):
             nrs = how[1]
             src = tracepoint_source(features, "raw_syscalls", "sys_exit" if is_return else "sys_enter", pp,
                                     is_return)
-            pro = (return_prologue(name) if is_return else
-                   entry_prologue(name, (), d, {a: i for i, a in enumerate(d.raw_args)}))
+            rename = {a: i for i, a in enumerate(d.raw_args)}
+            pro = (return_prologue(name, None, d, rename) if is_return else entry_prologue(name, (), d, rename))
             src.prologue = A.Block((_raw_filter(nrs),) + pro.body)
             return src
         prefix = "sys_exit_" if is_return else "sys_enter_"
         src = tracepoint_source(features, "syscalls", prefix + how, pp, is_return)
         if is_return:
-            src.prologue = return_prologue(name)
+            src.prologue = return_prologue(name, None, d)
         else:
             fmt = features.tracepoint_format("syscalls", prefix + how)
             src.prologue = entry_prologue(name, fmt.fields, d)

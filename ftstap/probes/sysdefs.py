@@ -11,7 +11,8 @@ raw_syscalls:sys_enter filtered on its number, the arguments named a, b, c
 (`=#a@_sysctl`: its number is _sysctl's);
 `=-` says no kernel of this architecture has it: the alias exists and binds
 nothing.  EXPR is `$field`, a number, a "string", a local already set, or
-`func(EXPR, ...)`.  ARGSTR lists `CONV:EXPR` items joined with ", "
+`func(EXPR, ...)`, or `@entry(EXPR)` (return probes: its value at the
+call's entry, sema/entry.py).  ARGSTR lists `CONV:EXPR` items joined with ", "
 (`+CONV:EXPR` appends without a separator); without it, argstr shows every
 argument.  `NAME.return : ...` adds variables to the return probe.
 
@@ -24,7 +25,7 @@ import re
 
 from ..lang import ast as A
 
-_TOKEN = re.compile(r'\s*(?:(\$?[A-Za-z_][A-Za-z0-9_]*)|(-?0x[0-9a-fA-F]+|-?\d+)|("(?:[^"\\]|\\.)*")|([(),]))')
+_TOKEN = re.compile(r'\s*(?:([$@]?[A-Za-z_][A-Za-z0-9_]*)|(-?0x[0-9a-fA-F]+|-?\d+)|("(?:[^"\\]|\\.)*")|([(),]))')
 
 
 class Def:
@@ -110,6 +111,8 @@ def expr(text: str, rename: dict[str, str] | None = None) -> A.Expr:
                 args.append(a)
                 if toks[i].group(4) == ",":
                     i += 1
+            if name.startswith("@"):
+                return A.Special(name, tuple(args)), i + 1      # @entry($field)
             return A.Call(name, tuple(args)), i + 1
         return A.Symbol(name), i + 1
 

@@ -149,6 +149,8 @@ perf_event_open: attr_uaddr=$attr_uptr flags_str=_perf_event_open_flags_str($fla
 personality: persona=$personality | %#x:persona
 pipe: fildes_uaddr=$fildes flags=0 flag_str="0" | %p:fildes_uaddr
 pipe2: fildes_uaddr=$fildes flag_str=_sys_pipe2_flag_str($flags) | %p:fildes_uaddr, %s:flag_str
+pipe.return: fildes_uaddr=@entry($fildes) pipe0=_ftstap_fd_at(fildes_uaddr,0) pipe1=_ftstap_fd_at(fildes_uaddr,1)
+pipe2.return: fildes_uaddr=@entry($fildes) pipe0=_ftstap_fd_at(fildes_uaddr,0) pipe1=_ftstap_fd_at(fildes_uaddr,1) flags=@entry($flags) flag_str=_sys_pipe2_flag_str(flags)
 pivot_root: new_root_str=user_string_quoted($new_root) old_root_str=user_string_quoted($put_old) | %s:new_root_str, %s:old_root_str
 poll: ufds_uaddr=$ufds timeout=$timeout_msecs | %p:ufds_uaddr, %u:$nfds, %d:timeout
 ppoll: fds_uaddr=$ufds tsp_str=_struct_timespec_u($tsp,1) | %p:fds_uaddr, %u:$nfds, %s:tsp_str, %p:$sigmask, %u:$sigsetsize
@@ -262,6 +264,7 @@ utime: filename_uaddr=$filename filename=user_string_quoted($filename) buf_uaddr
 utimensat: dfd_str=_dfd_str($dfd) filename_uaddr=$filename filename=user_string_quoted($filename) tsp_uaddr=$utimes tsp_str=_struct_timespec_u($utimes,2) flags_str=_at_flag_str($flags) | %s:dfd_str, %s:filename, %s:tsp_str, %s:flags_str
 utimes: filename=user_string_quoted($filename) tvp_uaddr=$utimes tvp_uaddr_str=_struct_timeval_u($utimes,2) | %s:filename, %s:tvp_uaddr_str
 wait4: pid=$upid status_uaddr=$stat_addr options_str=_wait4_opt_str($options) rusage_uaddr=$ru | %d:pid, %p:status_uaddr, %s:options_str, %p:rusage_uaddr
+wait4.return: status_uaddr=@entry($stat_addr) status_str=_ftstap_wait_status_at(status_uaddr,retval)
 waitid: which_str=_waitid_which_str($which) pid=$upid infop_uaddr=$infop options_str=_waitid_opt_str($options) rusage_uaddr=$ru | %s:which_str, %d:pid, %p:infop_uaddr, %s:options_str, %p:rusage_uaddr
 delete_module=#name_user,flags: name_user=user_string_quoted($name_user) flags=$flags flags_str=_ftstap_bits($flags,"O_TRUNC=200,O_NONBLOCK=800") | %s:name_user, %s:flags_str
 init_module=#umod,len,uargs: umod=$umod umod_uaddr=$umod len=$len uargs=user_string_quoted($uargs) | %p:umod, %u:len, %s:uargs

@@ -50,8 +50,12 @@ def _vars(binding, globals_, functions, features) -> str:
     if (binding.alias or generated is not None) and body:
         inst = ProbeInst(source=binding.source, body=A.Block(tuple(body)))
         try:
-            Checker(dict(globals_), functions, guru=True, features=features).check([inst])
-            parts.extend(f"{v.name}:{_tname(v.type)}" for v in inst.locals.values())
+            from .entry import lower_entry            # pipe.return's @entry($fildes)
+            gl = dict(globals_)
+            lower_entry([inst], gl, features)
+            Checker(gl, functions, guru=True, features=features).check([inst])
+            parts.extend(f"{v.name}:{_tname(v.type)}" for v in inst.locals.values()
+                         if not v.name.startswith("__entry_"))
         except FtstapError:
             pass
     if not binding.alias and generated is None:

@@ -81,10 +81,20 @@ def test_return_maxactive(kfeatures):
     assert src.is_return and src.target.maxactive == 16
 
 
-def test_return_probe_cannot_fetch_entry_params(kfeatures):
+def test_return_probe_reads_entry_params_through_an_entry_twin(kfeatures):
+    """$count in a .return probe is its value at entry (@entry($count)): a
+    synthetic kprobe on the entry saves it per thread and call depth."""
     _needs_btf(kfeatures, "vfs_read")
-    with pytest.raises(FtstapError, match=r"\$count. in a .return probe means its value at entry"):
-        plan_of('probe kernel.function("vfs_read").return { println($count) }', kfeatures)
+    p = elaborate('probe kernel.function("vfs_read").return.maxactive(4) { println($count, @entry($count + 1)) }',
+                  kfeatures)
+    ret, twin = p.probes
+    assert ret.source.is_return and not twin.source.is_return
+    assert twin.source.target.symbol == "vfs_read" and twin.source.pp == 'kernel.function("vfs_read")'
+    assert {"__entry_1_0", "__entry_1_1", "__entry_1_depth"} <= set(p.globals)
+    assert p.globals["__entry_1_0"].key_types == ["long", "long"]
+    cg = CodeGen(p, kfeatures)
+    cg.build()
+    assert [a.arg for a in cg.plans[id(twin.source)].args] == ["a0=%dx:u64"]
 
 
 def test_wildcard_takes_text_symbols_without_clones(kfeatures):

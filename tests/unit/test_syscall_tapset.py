@@ -15,9 +15,6 @@ from ftstap.probes.sysdefs import expr, parse_table
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDOK = os.path.join(HERE, "..", "..", "..", "shared", "conformance", "stap-testsuite", "buildok")
 CASES = ["syscalls-detailed.stp", "syscalls2-detailed.stp"]
-# return-probe variables that need the entry's arguments (@entry): not yet served
-KNOWN_MISSING = {("syscall.pipe.return", "fildes_uaddr"), ("syscall.pipe.return", "pipe0"),
-                 ("syscall.pipe.return", "pipe1"), ("syscall.wait4.return", "status_str")}
 
 
 def test_table_parses():
@@ -100,8 +97,6 @@ def test_every_buildok_variable_is_defined():
             if point not in listed:
                 continue          # an optional probe point this kernel lacks (compat_*, 32-bit calls)
             for var, t in vs.items():
-                if (point, var) in KNOWN_MISSING:
-                    continue
                 if listed[point].get(var) != t:
                     missing.append(f"{point} {var}:{t} (ftstap: {listed[point].get(var)})")
     assert not missing, "\n".join(missing)
