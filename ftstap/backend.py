@@ -112,7 +112,14 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
                                     suppress_handler_errors=opts.suppress_handler_errors,
                                     target_pid=opts.target_pid or 0, command=opts.command,
                                     buffer_mb=opts.buffer_mb, timing=opts.timing,
-                                    warnings_errors=opts.warnings_errors, bulk_fds=bulk_fds)
+                                    warnings_errors=opts.warnings_errors, bulk_fds=bulk_fds,
+                                    http=opts.http)
+        from .runtime import sidecar
+        if sidecar.has_procfs(info):       # procfs files: served over --http and /run/ftstap
+            return sidecar.run_image(image, info, opts.http, opts.defines, globals_, out_fd=out_fd,
+                                     timeout_s=opts.timeout, target_pid=opts.target_pid or 0,
+                                     suppress_handler_errors=opts.suppress_handler_errors,
+                                     bulk_fds=bulk_fds)
         return native.run_image(image, opts.defines, globals_, out_fd=out_fd, timeout_s=opts.timeout,
                                 suppress_handler_errors=opts.suppress_handler_errors,
                                 target_pid=opts.target_pid or 0, bulk_fds=bulk_fds)

@@ -64,6 +64,8 @@ OPTIONS = [
     Opt(("-b",), "bulk", "Bulk mode: one output file per CPU, FILE_N with -o FILE, else stpd_cpuN; "
                          "each handler's output goes to its CPU's file, framed for stap-merge.", kind="flag"),
     Opt(("-t",), "timing", "Report per-probe hit counts and handler time.", kind="flag"),
+    Opt(("--http",), "http", "Serve the procfs probes over HTTP on ADDR:PORT (PORT alone: loopback): "
+        "GET /procfs/NAME reads, PUT/POST writes, GET /metrics is the prometheus probe.", "ADDR:PORT"),
     Opt(("-m",), "module_name", "Name the program image.", "NAME"),
     Opt(("-l",), "list_probes", "List probe points matching PROBE.", "PROBE"),
     Opt(("-L",), "list_probes_vars", "List matching probe points with their variables.", "PROBE"),

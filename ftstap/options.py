@@ -46,6 +46,7 @@ class Options:
     buffer_mb: int | None = None
     bulk: bool = False
     timing: bool = False
+    http: str | None = None             # --http ADDR:PORT: serve procfs probes (runtime/sidecar.py)
     module_name: str | None = None
     list_probes: str | None = None
     list_probes_vars: str | None = None

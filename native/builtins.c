@@ -8,6 +8,7 @@
 #include "evfuncs.h"
 #include "backtrace.h"
 #include "tapfuncs.h"
+#include "procfs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -342,6 +343,7 @@ const ft_builtin ft_builtins[] = {
     FT_EV_BUILTINS            /* event probes: native/evfuncs.c */
     FT_BT_BUILTINS            /* backtraces: native/backtrace.c */
     FT_TAP_BUILTINS           /* tapset support: native/tapfuncs.h */
+    FT_PROCFS_BUILTINS        /* procfs probes' $value: native/procfs.c */
 };
 const int ft_nbuiltins = (int)(sizeof ft_builtins / sizeof ft_builtins[0]);
 

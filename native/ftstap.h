@@ -201,6 +201,8 @@ int ft_out_set_bulk(ft_out *o, const int *fds, int n, const ft_i64 *cpu_of);
 #define FT_PROBE_TIMER 4
 #define FT_PROBE_NEVER 5
 #define FT_PROBE_EVENT 6
+#define FT_PROBE_PROCFS_READ 7   /* procfs("NAME").read: run on each read of NAME (http.c) */
+#define FT_PROBE_PROCFS_WRITE 8  /* procfs("NAME").write: run on each write, $value the text */
 
 /* function return types / local types in the image */
 #define FT_RET_VOID 0
@@ -244,6 +246,7 @@ typedef struct ft_ctx {
     ft_i64 nustack;
     void *threads;             /* the session's thread map (threads.c) for execname(), ppid()...;
                                   NULL: the task is read from /proc */
+    void *procfs;              /* a procfs probe's $value: its ft_procfs_io (procfs.c), else NULL */
 } ft_ctx;
 
 /* -- instruction set / builtin introspection (Python reads opcode numbers here) -- */
@@ -385,6 +388,25 @@ int ft_stop_signal_kind(int sig);
 /* The signal that ended the event loop, else 0. */
 int ft_vm_stop_signal(const ft_vm *vm);
 /* ==== end of live events section ======================================= */
+
+/* ==== procfs probes over HTTP (native/http.c, procfs.c) ==================
+ * Serve the procfs probes from the event loop's own thread: a TCP listener
+ * (host NULL: none; port 0: any free port) and/or a Unix socket at
+ * unix_path (NULL: none), both speaking HTTP/1.1.  Returns the TCP port
+ * bound (0 with no TCP listener), or < 0 with a message in err.  Call
+ * before ft_run; ft_http_close (idempotent; ft_vm_free does it too) closes
+ * every socket and unlinks unix_path. */
+int ft_http_serve(ft_vm *vm, const char *host, int port, const char *unix_path, char *err, int errlen);
+void ft_http_close(ft_vm *vm);
+/* Requests answered so far, by status class (which: 2, 4 or 5). */
+ft_i64 ft_http_count(const ft_vm *vm, int which);
+/* Run a procfs read probe (write: 0) or write probe (write: 1) of file
+   `name` as a request would, outside the loop (tests): the content read
+   goes to out (NUL-terminated, at most cap - 1 bytes); returns its length,
+   or < 0 (FT_EINVAL: no such probe). */
+ft_i64 ft_procfs_call(ft_vm *vm, const char *name, int write, const char *text, ft_i64 len, char *out,
+                      ft_i64 cap);
+/* ==== end of procfs section ============================================= */
 
 /* ==== backtraces ==========================================================
  * Owned by native/backtrace.c (the builtins), ksyms.c, usyms.c. */

@@ -26,7 +26,10 @@
  *   probes   u32 n, each:
  *            u32 name-string (probe point), u8 kind (FT_PROBE_*),
  *            i64 priority, i64 interval ns, i64 randomize ns,
- *            u32 handler function (void, no parameters), u32 event id
+ *            u32 handler function (void, no parameters), u32 event id;
+ *            procfs read/write probes (FT_PROBE_PROCFS_*) reuse three:
+ *            the event id is the file name's string id, the interval its
+ *            .maxsize (0: MAXSTRINGLEN), the randomize its .umask (-1: none)
  *   events   optional (absent when the script has no event probes):
  *            u32 n, n x str -- one JSON object per event id, the kernel
  *            events to create and open (ftstap/image/events.py; Python
@@ -338,7 +341,7 @@ static void read_probes(rd *r, ft_prog *p)
         pr->event = u32(r);
         if (r->failed || str_id(r, p, pr->name, "probe"))
             return;
-        if (pr->kind < FT_PROBE_BEGIN || pr->kind > FT_PROBE_EVENT)
+        if (pr->kind < FT_PROBE_BEGIN || pr->kind > FT_PROBE_PROCFS_WRITE)
             return (void)fail(r, "probe %u: bad kind %u", i, pr->kind);
         if (pr->func >= p->nfuncs)
             return (void)fail(r, "probe %u: bad handler", i);
@@ -348,6 +351,10 @@ static void read_probes(rd *r, ft_prog *p)
         if (pr->kind == FT_PROBE_TIMER &&
             (pr->interval_ns <= 0 || pr->randomize_ns < 0 || pr->randomize_ns >= pr->interval_ns))
             return (void)fail(r, "probe %u: bad timer interval", i);
+        if ((pr->kind == FT_PROBE_PROCFS_READ || pr->kind == FT_PROBE_PROCFS_WRITE) &&
+            (str_id(r, p, pr->event, "procfs file") || pr->interval_ns < 0 || pr->randomize_ns < -1 ||
+             pr->randomize_ns > 0777))
+            return (void)fail(r, "probe %u: bad procfs file", i);
     }
 }
 

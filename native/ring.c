@@ -31,6 +31,7 @@
 #include "ftstap.h"
 #include "vm.h"
 #include "session.h"
+#include "procfs.h"
 #include "backtrace.h"
 
 #include <errno.h>
@@ -471,6 +472,7 @@ void ft_session_free(ft_vm *vm)
     if (!R)
         return;
     ft_events_close(vm);
+    ft_http_free(R->http);
     ft_ftrace_free(R);
     free(R->ev);
     free(R->rings);

@@ -70,6 +70,7 @@ struct ft_session {
     int nwatch;
     /* -c CMD (loop.c): the command, its start pipe, its wait status */
     int child_pid, child_fd, child_status;
+    struct ft_http *http;            /* procfs probes' HTTP server (http.c), NULL if none */
 };
 
 /* ring.c: the session, created on first use (NULL: no memory) */

@@ -403,6 +403,8 @@ class CodeGen:
         fb.emit("RET")
         fb.finish()
         interval_ns, randomize_ns = target.timing
+        if kind.startswith("procfs"):             # the file it serves, by name (native/procfs.h)
+            event = self.b.string(target.file)
         self.b.probe(inst.pp, kind, fb.id, priority=target.priority,
                      interval_ns=interval_ns, randomize_ns=randomize_ns, event=event)
 

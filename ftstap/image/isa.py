@@ -83,7 +83,8 @@ def syscall_nr(name: str) -> int:
 
 # native/ftstap.h's enums, as the image format and the event flags use them
 PROBE_KINDS = {"begin": lib.FT_PROBE_BEGIN, "end": lib.FT_PROBE_END, "error": lib.FT_PROBE_ERROR,
-               "timer": lib.FT_PROBE_TIMER, "never": lib.FT_PROBE_NEVER, "event": lib.FT_PROBE_EVENT}
+               "timer": lib.FT_PROBE_TIMER, "never": lib.FT_PROBE_NEVER, "event": lib.FT_PROBE_EVENT,
+               "procfs_read": lib.FT_PROBE_PROCFS_READ, "procfs_write": lib.FT_PROBE_PROCFS_WRITE}
 VTYPES = {"i": lib.FT_T_INT, "long": lib.FT_T_INT, "s": lib.FT_T_STR, "string": lib.FT_T_STR,
           "stat": lib.FT_T_STAT}
 HIST_NONE, HIST_LOG, HIST_LINEAR = lib.FT_HIST_NONE, lib.FT_HIST_LOG, lib.FT_HIST_LINEAR

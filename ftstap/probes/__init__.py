@@ -1,6 +1,7 @@
 """Probe providers, one file per family; REGISTRY is the order pass 2 asks them."""
 from .kprobe import KprobeProvider
 from .perf import PerfProvider
+from .procfs import ProcfsProvider
 from .special import SpecialProvider
 from .syscall import SyscallProvider
 from .timer import TimerProvider
@@ -8,4 +9,4 @@ from .tracepoint import TracepointProvider
 from .uprobe import UprobeProvider
 
 REGISTRY = (SpecialProvider(), TimerProvider(), SyscallProvider(), TracepointProvider(),
-            KprobeProvider(), UprobeProvider(), PerfProvider())
+            KprobeProvider(), UprobeProvider(), PerfProvider(), ProcfsProvider())

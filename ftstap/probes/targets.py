@@ -156,3 +156,31 @@ class PerfTarget(Target):
     def spec(self, pp, fetched=False, **common):
         return self._spec("perf", pp, type=int(self.type), config=int(self.config),
                           sample_period=int(self.sample_period), sample_freq=int(self.sample_freq), **common)
+
+
+@frozen
+class ProcfsTarget(Target):
+    """procfs("NAME").read/.write: a file ftstap serves itself (native/http.c),
+    the probe run on each read or write.  The image keeps the file name as
+    the probe's event (a string id), maxsize and umask as its timing."""
+    file: str
+    write: bool = False
+    maxsize: int = 0           # .maxsize(N): bytes a read may return (0: MAXSTRINGLEN)
+    umask: int = -1            # .umask(M), -1 when not given (stap's 0400 / 0200)
+    kind = "procfs"
+    once = True
+
+    @property
+    def probe_kind(self) -> str:
+        return "procfs_write" if self.write else "procfs_read"
+
+    @property
+    def timing(self) -> tuple[int, int]:
+        return self.maxsize, self.umask
+
+    def describe(self) -> str:
+        return f"procfs file {self.file} ({'write' if self.write else 'read'}), served by ftstap"
+
+    def rewrite_body(self, block):
+        from .procfs_value import rewrite_value
+        return rewrite_value(block, self.write)

@@ -326,12 +326,12 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
              target_pid: int = 0, command: str | None = None, buffer_mb: int | None = None,
              timing: bool = False, warnings_errors: bool = False, ring_bytes: int = 0,
              specs: list[EventSpec] | None = None, bulk_fds: list[int] | None = None,
-             info: ImageInfo | None = None) -> int:
+             info: ImageInfo | None = None, http: str | None = None) -> int:
     """Run an image whose probes include kernel events; returns the exit status
     (1 on errors, and under -W when records were lost).  info: the image as
     read_image() parsed it (parsed here if not given: read once per run);
     specs: the events by id, when the image does not carry them; bulk_fds:
-    -b's per-CPU files."""
+    -b's per-CPU files; http: --http, for procfs probes (runtime/sidecar.py)."""
     info = read_image(image) if info is None else info
     specs = info.specs() if specs is None else specs
     probes = info.event_probes()
@@ -343,7 +343,8 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
         if timing:
             s.set_timing(True)
         ring = ring_bytes or (buffer_mb or 0) * 1024 * 1024
-        with LiveSession(s, specs, probes, ring_bytes=ring, command=command) as live:
+        from .sidecar import serve
+        with LiveSession(s, specs, probes, ring_bytes=ring, command=command) as live, serve(s, info, http):
             status = s.run(timeout_s)
             lost = s.lost()
         failed = command_failure(live.child_status)

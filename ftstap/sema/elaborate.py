@@ -118,7 +118,8 @@ def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_, library=f
     block = A.Block(tuple(body), loc=user.body.loc)
     if point.condition is not None:
         block = A.Block((A.If(point.condition, block, None, loc=point.loc),), loc=user.body.loc)
-    return block
+    rewrite = getattr(binding.source.target, "rewrite_body", None)    # procfs: $value
+    return rewrite(block) if rewrite is not None else block
 
 
 def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized: bool = False,
