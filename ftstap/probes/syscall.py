@@ -137,10 +137,13 @@ class SyscallProvider(Provider):
         if "syscalls" not in features.tracepoint_systems():
             raise Unservable("this kernel has no syscalls:* tracepoints (CONFIG_FTRACE_SYSCALLS)")
         family = comps[0].name
+        from ..kernel import formatcache       # formats of this boot, kept between runs
+        formatcache.preload(features, "syscalls")
         out = []
         for name, how in sorted(self._names(features, pattern).items()):
             pp = f"{family}.{name}" + (".return" if is_return else "")
             out.append(self._source(features, name, how, pp, is_return))
+        formatcache.save(features, "syscalls")
         return out
 
     def _names(self, features, pattern) -> dict:
