@@ -99,11 +99,16 @@ def global_values(program, cg, opts: Options) -> dict:
 def run(image: bytes, globals_: dict, opts: Options) -> int:
     from .runtime import native
     from .runtime.outputs import open_outputs
+    from .image.format import read_image
+    info = read_image(image)               # once per run: the session takes it from here
+    if info.event_probes():                # a kernel that cannot create them: refuse before anything exists
+        from .kernel.dynevents import refuse_unservable
+        native.check_image(image)          # (a bad image is reported as that first)
+        specs = info.specs()
+        refuse_unservable([specs[e] for _, e in info.event_probes()])
     outs = open_outputs(opts.output, opts.bulk)
     out_fd, bulk_fds = outs.out_fd, outs.bulk_fds
     try:
-        from .image.format import read_image
-        info = read_image(image)           # once per run: the session takes it from here
         if opts.command or opts.timing or info.event_probes():
             # kernel events, -c or -t: runtime/session.py (creates and tears down events)
             from .runtime import session

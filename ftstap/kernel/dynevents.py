@@ -39,6 +39,27 @@ _CONFIG = {KPROBE_FILE: "CONFIG_KPROBE_EVENTS (and CONFIG_KPROBES)",
            UPROBE_FILE: "CONFIG_UPROBE_EVENTS",
            DYNAMIC_FILE: "CONFIG_EPROBE_EVENTS"}
 _FILES = {"kprobe": KPROBE_FILE, "uprobe": UPROBE_FILE, "eprobe": DYNAMIC_FILE}
+# what a probe of each kind needs, said the same way at pass 2 and pass 5
+NEEDS = {"kprobe": "kernel.function needs kprobe_events (CONFIG_KPROBE_EVENTS), which this kernel lacks",
+         "uprobe": "process probes need uprobe_events (CONFIG_UPROBE_EVENTS), which this kernel lacks",
+         "eprobe": "reading through a tracepoint's pointer fields needs event probes "
+                   "(dynamic_events, CONFIG_EPROBE_EVENTS), which this kernel lacks"}
+
+
+def refuse_unservable(specs, root: str | None = None) -> None:
+    """Pass 5, before anything is created: refuse a program whose dynamic
+    events (EventSpecs) this kernel cannot create.  Pass 2 binds kprobes
+    from BTF and kallsyms whatever the kernel can run (as stap compiles
+    with debuginfo), so a kernel without kprobe_events is found out here."""
+    kinds = {s.kind for s in specs if s.kind in _FILES}
+    if not kinds:
+        return
+    if root is None:
+        root = find_tracefs()
+    for spec in specs:
+        if spec.kind in kinds and not os.path.exists(os.path.join(root, _FILES[spec.kind])):
+            raise KernelError(f"probe point {spec.pp or spec.symbol or spec.path} cannot be served: "
+                              f"{NEEDS[spec.kind]}")
 
 
 @frozen

@@ -9,15 +9,18 @@ binds to that wrapper, its `$params` read from the saved user registers
 with the names and types of `__do_sys_NAME` in BTF (or of the syscall
 tracepoint).  Wildcards skip what the kernel cannot probe: functions
 outside available_filter_functions (init text, notrace) and the kprobe
-blacklist.  On a kernel without
-kprobe_events, syscall entry points are served by the syscalls tracepoints
-with a warning; anything else fails naming CONFIG_KPROBE_EVENTS."""
+blacklist, and the __pfx_/__cfi_ padding stubs.  Binding needs kallsyms and
+BTF only, not kprobe_events: on a kernel without it, syscall entry points
+are served by the syscalls tracepoints with a warning, and anything else is
+bound and translated as usual and refused at pass 5 (kernel/dynevents.py's
+refuse_unservable) naming CONFIG_KPROBE_EVENTS."""
 from __future__ import annotations
 
 import os
 import re
 
 from ..errors import KernelError
+from ..kernel.dynevents import NEEDS
 from .base import ContextVar, EventSource, Provider, Unservable, has_wildcard
 from .grammar import Grammar
 from .targets import KprobeTarget
@@ -30,6 +33,9 @@ RENAMED = {"do_fork": "kernel_clone (renamed in Linux 5.10)",
            "_do_fork": "kernel_clone (renamed in Linux 5.10)",
            "do_sys_open": "do_sys_openat2 (Linux 5.6)"}
 SYSCALL_WRAPPER = "__x64_sys_"
+MAXACTIVE_MAX = 65535                # stap's range for .maxactive(N)
+PADDING = ("__pfx_", "__cfi_")     # padding/CFI stubs the compiler puts before functions
+KPROBES_MISSING = NEEDS["kprobe"]
 # struct pt_regs offsets of the syscall argument registers (di si dx r10 r8 r9)
 PT_REGS_ARGS = ("+112(%di)", "+104(%di)", "+96(%di)", "+56(%di)", "+72(%di)", "+64(%di)")
 KPROBE_BLACKLIST = "/sys/kernel/debug/kprobes/blacklist"
@@ -77,6 +83,20 @@ def _syscall_context(features, name: str, is_return: bool) -> dict[str, ContextV
     return ctx
 
 
+def _kallsyms(features):
+    """The kernel's symbols, which every kprobe is bound from."""
+    try:
+        return features.kallsyms()
+    except KernelError as e:
+        raise Unservable(f"kernel functions are found in the kernel's symbol table: {e}") from None
+
+
+def _init_text(syms) -> tuple[int, int]:
+    """[_sinittext, _einittext): functions freed after boot, which kprobes refuse."""
+    lo, hi = syms.address_of("_sinittext"), syms.address_of("_einittext")
+    return (lo, hi) if lo and hi else (0, 0)
+
+
 def _probeable(features, syms) -> frozenset | None:
     """Names a wildcard may expand to: available_filter_functions (which
     leaves out init text and notrace functions, which kprobes refuse too)
@@ -116,33 +136,48 @@ class KprobeProvider(Provider):
             return None
         family, module, is_return = comps[0].name, m.get("module"), "return" in m
         pattern = m["function"] if "function" in m else m["statement"]
-        maxactive = max(m.get("maxactive", 0), 0)      # only after .return (the grammar says)
+        maxactive = m.get("maxactive", 0)              # only after .return (the grammar says)
+        if not 0 <= maxactive <= MAXACTIVE_MAX:
+            raise Unservable(f"maxactive value out of range [0,{MAXACTIVE_MAX}]")
+        if "inline" in m:
+            raise Unservable(".inline: the inlined copies of a function have no symbol; finding them "
+                             "needs the kernel's DWARF, which ftstap does not read (kallsyms and BTF "
+                             "describe only out-of-line functions)")
         at = _AT_OFFSET.match(pattern)
         if at is not None and int(at.group(2), 0):
             if is_return:
                 raise Unservable(f"{pattern}: a return probe is placed at a function's entry, not at an offset")
-            if not features.kprobe_events:
-                raise Unservable(f"{pattern}: a probe at an offset inside a function needs kprobe_events "
-                                 "(CONFIG_KPROBE_EVENTS), which this kernel lacks")
             return self._at_offset(features, comps, at.group(1), int(at.group(2), 0))
-        if features.kprobe_events:
-            return self._kprobes(features, family, pattern, is_return, module, maxactive)
-        return self._fallback(features, pattern, is_return)
+        if not features.kprobe_events:
+            served = self._syscall_tracepoint(features, pattern, is_return)
+            if served:
+                return served
+        return self._kprobes(features, family, pattern, is_return, module, maxactive)
 
     def _kprobes(self, features, family, pattern, is_return, module, maxactive):
-        syms = features.kallsyms()
-        base = pattern.split("@")[0]
+        syms = _kallsyms(features)
+        base, _, where = pattern.partition("@")
         wild = has_wildcard(base)
+        if where and wild:
+            raise Unservable(f"{pattern}: choosing functions by source file needs the kernel's DWARF "
+                             "(kallsyms and BTF do not say which file a function is in): "
+                             "name the functions instead")
         found = syms.glob(base, module) if wild else syms.lookup_all(base)
         if not found and base.startswith("sys_") and module is None:
             found = (syms.glob if wild else syms.lookup_all)(SYSCALL_WRAPPER + base[4:])
         if wild:
             ok = _probeable(features, syms)
-            found = [s for s in found if ok is None or s.name in ok]
+            found = [s for s in found if (ok is None or s.name in ok) and not s.name.startswith(PADDING)]
+        elif not found and module is None:
+            self._not_found(features, base)
+        init = _init_text(syms)
+        if not wild and found and all(init[0] <= s.address < init[1] for s in found):
+            raise Unservable(f"{base} is in the kernel's init text (.init.text), which is freed after "
+                             "boot: it cannot be probed")
         out = []
         seen = set()
         for s in found:
-            if s.name in seen or s.type not in "tT":
+            if s.name in seen or s.type not in "tT" or init[0] <= s.address < init[1]:
                 continue
             seen.add(s.name)
             pp = f'{family}.function("{s.name}")' + (".return" if is_return else "")
@@ -158,30 +193,36 @@ class KprobeProvider(Provider):
         that byte offset inside f.  Its registers are no longer f's
         arguments, so it offers no `$name` (stap's statement probes need
         debuginfo for that)."""
-        sym = next((s for s in features.kallsyms().lookup_all(symbol) if s.type in "tT"), None)
+        sym = next((s for s in _kallsyms(features).lookup_all(symbol) if s.type in "tT"), None)
         if sym is None:
             return []
         pp = ".".join(f'{c.name}("{c.arg.value}")' if c.arg is not None else c.name for c in comps)
         return [EventSource(KprobeTarget(sym.name, offset), pp, {})]
 
-    def _fallback(self, features, pattern, is_return):
+    def _syscall_tracepoint(self, features, pattern, is_return):
+        """On a kernel without kprobe_events, a syscall entry point is served
+        by its syscalls tracepoint (with a warning), so the script still runs."""
         m = _SYSCALL_ENTRY.match(pattern)
-        missing = "kernel.function needs kprobe_events (CONFIG_KPROBE_EVENTS), which this kernel lacks"
-        if m and not has_wildcard(pattern) and features.events_root:
-            event = ("sys_exit_" if is_return else "sys_enter_") + m.group(1)
-            if features.has_tracepoint("syscalls", event):
-                src = tracepoint_source(features, "syscalls", event,
-                                        f'kernel.function("{pattern}")' + (".return" if is_return else ""), is_return)
-                if is_return and "ret" in src.context:
-                    src.context["return"] = src.context["ret"]
-                src.warning = (f"WARNING: kernel.function(\"{pattern}\") is served by the tracepoint "
-                               f"syscalls:{event}: {missing}")
-                return [src]
-        hint = RENAMED.get(pattern)
-        alt = f"; did you mean {hint}?" if hint else ""
-        if features.events_root and not has_wildcard(pattern):
-            tps = [f"{s}:{pattern}" for s in ("sched", "syscalls", "net", "signal", "block", "irq")
-                   if s in features.tracepoint_systems() and features.has_tracepoint(s, pattern)]
+        if not (m and not has_wildcard(pattern) and features.events_root):
+            return None
+        event = ("sys_exit_" if is_return else "sys_enter_") + m.group(1)
+        if not features.has_tracepoint("syscalls", event):
+            return None
+        src = tracepoint_source(features, "syscalls", event,
+                                f'kernel.function("{pattern}")' + (".return" if is_return else ""), is_return)
+        if is_return and "ret" in src.context:
+            src.context["return"] = src.context["ret"]
+        src.warning = (f"WARNING: kernel.function(\"{pattern}\") is served by the tracepoint "
+                       f"syscalls:{event}: {KPROBES_MISSING}")
+        return [src]
+
+    def _not_found(self, features, name):
+        """No kernel function NAME: say what it became, if we know."""
+        alt = f"did you mean {RENAMED[name]}?" if name in RENAMED else ""
+        if features.events_root:
+            tps = [f"{s}:{name}" for s in ("sched", "syscalls", "net", "signal", "block", "irq")
+                   if s in features.tracepoint_systems() and features.has_tracepoint(s, name)]
             if tps:
-                alt += f"; a tracepoint exists: kernel.trace(\"{tps[0]}\")"
-        raise Unservable(missing + alt)
+                alt += ("; " if alt else "") + f'a tracepoint exists: kernel.trace("{tps[0]}")'
+        if alt:
+            raise Unservable(f"no kernel function {name}; {alt}")

@@ -7,6 +7,7 @@ from ..lang import ast as A
 from .probes import Binder
 from .program import VOID, Func, ProbeInst, Program, Var
 from .checks import unused_warnings
+from .conditions import check_condition
 from .types import Checker
 
 
@@ -117,6 +118,7 @@ def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_, library=f
     body.extend([user.body] + list(binding.epilogues))
     block = A.Block(tuple(body), loc=user.body.loc)
     if point.condition is not None:
+        check_condition(point.condition, globals_)
         block = A.Block((A.If(point.condition, block, None, loc=point.loc),), loc=user.body.loc)
     rewrite = getattr(binding.source.target, "rewrite_body", None)    # procfs: $value
     return rewrite(block) if rewrite is not None else block

@@ -343,6 +343,11 @@ class Checker:
             # $field[i] on a fixed-size array of a tracepoint record: one element
             self.expect(e.members[0].index, LONG)
             return LONG
+        if e.addr and not e.members and isinstance(f, tuple) and f and (
+                f[0] == "retval" or (f[0] in ("reg", "entry") and str(f[1]).startswith("%"))):
+            what = "a return value" if f[0] == "retval" else "a parameter"
+            raise SemanticError(f"cannot take the address of '{name}': {what} passed in a register "
+                                "has no address", e.loc)
         if e.members:
             if var.btf_type is None:
                 raise SemanticError(f"'{name}' ({var.ctype}) has no known type to take members of "

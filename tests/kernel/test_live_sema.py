@@ -65,11 +65,22 @@ def test_kprobe_fallback_warning(kf, need):
     assert any("CONFIG_KPROBE_EVENTS" in w for w in p.warnings)
 
 
-def test_vfs_read_unservable(kf):
+def test_vfs_read_binds_then_is_refused_at_pass5(kf):
+    """BTF and kallsyms bind and translate kernel.function on any kernel;
+    one without kprobe_events refuses it at pass 5, before anything exists."""
+    p = p2('probe kernel.function("vfs_read") { println($count) }', kf)
+    assert p.probes[0].source.target.kind == "kprobe" and "count" in p.probes[0].source.context
+    script = 'probe kernel.function("vfs_read") { println($count) }'
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", script], capture_output=True, text=True)
+    assert r.returncode == 0 and "p:GROUP/e0 vfs_read" in r.stdout, r.stderr
     if kf.kprobe_events:
-        pytest.skip("this kernel has kprobe_events")
-    e = first_error('probe kernel.function("vfs_read") { }', kf)
-    assert "CONFIG_KPROBE_EVENTS" in e.message
+        pytest.skip("this kernel has kprobe_events: nothing to refuse")
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-c", "true", "-e", script],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip().endswith('probe point kernel.function("vfs_read") cannot be served: kernel.function '
+                                     'needs kprobe_events (CONFIG_KPROBE_EVENTS), which this kernel lacks'), r.stderr
+    assert r.stderr.count("\n") == 1
 
 
 def test_uprobe_on_gcc_binary(kf, cc, need):

@@ -197,6 +197,23 @@ def test_missing_kprobe_events_names_config(fake_root):
         g.add("p:ftstap_7/a do_sys_openat2")
 
 
+def test_pass5_refuses_what_the_kernel_cannot_create(fake_root):
+    """Pass 2 binds kprobes from kallsyms/BTF anywhere; pass 5 refuses them,
+    before anything is written, on a kernel without kprobe_events."""
+    from ftstap.image.events import EventSpec
+    root, writes = fake_root
+    specs = [EventSpec("tracepoint", pp="kernel.trace(\"a\")", system="sched", event="a"),
+             EventSpec("kprobe", pp='kernel.function("vfs_read")', symbol="vfs_read")]
+    dynevents.refuse_unservable(specs, str(root))
+    os.unlink(root / "kprobe_events")
+    with pytest.raises(KernelError) as e:
+        dynevents.refuse_unservable(specs, str(root))
+    assert str(e.value) == ('probe point kernel.function("vfs_read") cannot be served: kernel.function needs '
+                            'kprobe_events (CONFIG_KPROBE_EVENTS), which this kernel lacks')
+    dynevents.refuse_unservable(specs[:1], str(root))
+    assert writes == []
+
+
 def _dead_pid() -> int:
     p = subprocess.Popen([sys.executable, "-c", "pass"])
     p.wait()

@@ -61,13 +61,42 @@ def test_kprobe_falls_back_to_syscall_tracepoint_with_warning(features):  # noqa
                for w in p.warnings)
 
 
-def test_kprobe_unservable_names_config(features):  # noqa: F811
+KALLSYMS = ("ffffffff81000000 T _stext\nffffffff81001000 t __pfx_vfs_read\nffffffff81001010 T vfs_read\n"
+            "ffffffff81001100 T vfs_write\nffffffff81002000 T kernel_clone\n")
+
+
+def _with_kallsyms(features):  # noqa: F811
+    with open(features.snapshot + "/kallsyms", "w") as f:
+        f.write(KALLSYMS)
+    return features
+
+
+def test_kprobe_binds_without_kprobe_events(features):  # noqa: F811
+    """Elaboration needs kallsyms (and BTF), not the feature that runs the probe."""
+    assert not features.kprobe_events
+    p = elaborate('probe kernel.function("vfs_read").return, kprobe.function("vfs_write") { }',
+                  _with_kallsyms(features))
+    assert [(i.source.target.kind, i.source.target.symbol) for i in p.probes] == \
+        [("kprobe", "vfs_read"), ("kprobe", "vfs_write")]
+
+
+def test_kprobe_wildcard_skips_padding_symbols(features):  # noqa: F811
+    p = elaborate('probe kernel.function("*vfs_r*") { }', _with_kallsyms(features))
+    assert [i.source.target.symbol for i in p.probes] == ["vfs_read"]
+
+
+def test_kprobe_wildcard_with_source_file_is_refused(features):  # noqa: F811
+    e = error_of('probe kernel.function("*@fs/read_write.c") { }', _with_kallsyms(features))
+    assert "DWARF" in e.message and e.span.col == 7
+
+
+def test_kprobe_without_kallsyms_says_so(features):  # noqa: F811
     e = error_of('probe kernel.function("vfs_read") { }', features)
-    assert "CONFIG_KPROBE_EVENTS" in e.message and e.span.col == 7
+    assert "symbol table" in e.message and "kallsyms" in e.message and e.span.col == 7
 
 
 def test_kprobe_renamed_function_hint(features):  # noqa: F811
-    e = error_of('probe kernel.function("do_fork") { }', features)
+    e = error_of('probe kernel.function("do_fork") { }', _with_kallsyms(features))
     assert "did you mean kernel_clone" in e.message and "5.10" in e.message
 
 
