@@ -26,6 +26,10 @@ KNOWN_FAILING = {
     # stap's jiffies timer phase (timer2: 99 ticks in 1 s); no hardware PMU
     # in the guest (perf2: type 0 config 9)
     "perf1.stp", "timer2.stp", "perf2.stp",
+    # "This test assumes that there are 100 jiffies per second": the guest's
+    # Debian kernel has HZ=250, and timer.jiffies follows the kernel's HZ as
+    # stap's does, so jiffies(100) fires every 0.4 s (stap fails it there too)
+    "timer1.stp",
 }
 
 
