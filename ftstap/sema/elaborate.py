@@ -156,6 +156,9 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
         why = " (every probe point was optional and matched nothing on this kernel)" if probes else ""
         raise ErrorList([SemanticError("no probes found" + why, probes[0].loc if probes else user.loc)],
                         "semantic")
+    from .argfuncs import lower_arg_functions   # int_arg(n)...: registers or syscall fields
+    from .entry import lower_entry              # @entry: twins on the entry events
+    insts = lower_arg_functions(lower_entry(insts, globals_, features))
     user_funcs = [f for f in functions.values() if not f.tapset]
     checker = Checker(globals_, functions, guru=guru, features=features)
     contexts: list = list(insts) + (user_funcs if unoptimized else [])
