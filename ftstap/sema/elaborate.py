@@ -165,7 +165,7 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
     try:
         # Functions join the fixpoint as calls reach them.
         for _ in range(50):
-            checker.check(contexts)
+            checker.check(contexts, strict=False)
             reached = [f for f in functions.values() if id(f) in checker.called and f not in contexts]
             if not reached:
                 break

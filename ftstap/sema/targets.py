@@ -3,9 +3,13 @@
 A value that points at a known kernel type carries that type beside its stap
 type (long): `@cast(p, "task_struct")` and `&...->member` make one, a local
 assigned only such values of one type keeps it, and `->member` steps walk
-it.  Types come from BTF for the module "kernel" (or none); header files
-("<sys/un.h>") would need a compiler and are refused with a clear message.
-Tracepoint fields and user-space values have no type to walk."""
+it; so does a ternary whose branches agree, a call of a function whose
+returns agree, and an array member (its elements).  Types come from BTF for
+the module "kernel" (or none) and for header modules ("<sys/un.h>",
+"kernel<linux/sched.h>"), which stap compiles and ftstap looks up in the
+kernel's BTF (the same ABI types).  Tracepoint fields and user-space values
+have no type to walk.  A `->member` on a value whose type is not known yet
+(a function checked later) waits for the Checker's strict pass."""
 from __future__ import annotations
 
 from ..errors import FtstapError, SemanticError
@@ -38,12 +42,8 @@ class TargetTyper:
         # "a:b:c" lists modules to try in turn; the kernel's BTF serves "kernel".
         mods = [None] if module is None else [m.split("<")[0] if m.startswith("kernel<") else m
                                               for m in module.split(":")]
-        if not any(m in _KERNEL_MODULES for m in mods):
-            if all(m.startswith("<") for m in mods):
-                raise SemanticError(
-                    f"@cast to '{name}' from header {module} needs a C compiler to read the header, "
-                    f"which ftstap does not use", loc,
-                    hint="cast to a kernel type instead (module \"kernel\", resolved from BTF)")
+        header = not any(m in _KERNEL_MODULES for m in mods) and all(m.startswith("<") for m in mods)
+        if not header and not any(m in _KERNEL_MODULES for m in mods):
             raise SemanticError(f"@cast to '{name}' in module '{module}' needs its debuginfo (DWARF); "
                                 f"ftstap only knows the kernel's types (BTF)", loc)
         from ..kernel import btf as B
@@ -59,6 +59,9 @@ class TargetTyper:
             tid = btf.find_one(base, k)
             if tid is not None:
                 return tid
+        if header:      # stap compiles the header; the kernel's BTF has the same ABI types
+            raise SemanticError(f"type '{name}' of header {module} is not in the kernel's BTF, "
+                                "which is where ftstap looks header types up (it uses no C compiler)", loc)
         raise SemanticError(f"type '{name}' is not in the kernel's BTF", loc)
 
     # ---- typing ------------------------------------------------------------------
@@ -74,11 +77,32 @@ class TargetTyper:
             if v is not None and v.kind == "local":
                 return getattr(v, "ctype", None)
             return None
-        if isinstance(e, A.Target) and e.addr:
-            return self.ctypes().get(id(e))
+        if isinstance(e, A.Target):
+            if e.addr:
+                return self.ctypes().get(id(e))
+            return self.ctypes().get(("elements", id(e)))       # an array member: its elements
         if isinstance(e, A.Assign) and e.op == "=":
             return self.of(e.value)
+        if isinstance(e, A.Ternary):
+            a, b = self.of(e.then), self.of(e.other)
+            return a if b is None or a == b else None if a is not None else b
+        if isinstance(e, A.Call):
+            f = self.checker.functions.get((e.name, len(e.args)))
+            return getattr(f, "ctype", None) if f is not None else None
         return None
+
+    def returned(self, f, value) -> None:
+        """A function returning only values that point at one type has it."""
+        t = self.of(value)
+        seen = getattr(f, "ctype_seen", None)
+        if seen is None:
+            f.ctype_seen = seen = set()
+        if t not in seen:
+            seen.add(t)
+            new = t if seen == {t} else None
+            if getattr(f, "ctype", None) != new:
+                f.ctype = new
+                self.checker.changed = True
 
     def assigned(self, var, value) -> None:
         """A local takes the pointed-to type of what it is assigned, when
@@ -136,9 +160,18 @@ class TargetTyper:
                 self.ctypes()[id(e)] = base_tid
             return
         if base_tid is None:
+            if not self.checker.strict:        # maybe known once the functions are checked
+                self.checker.deferred = True
+                return
             first = next((m.name for m in e.members if m.name), "?")
             raise SemanticError(f"the type of {what} is unknown, so it has no member '{first}'", e.loc,
                                 hint="give it a type with @cast(value, \"struct_name\")->member")
         end = self.member_chain(e, base_tid, what, pointee)
         if e.addr:
             self.ctypes()[id(e)] = end
+        else:
+            from ..kernel import btf as B
+            btf = self.btf(e.loc)
+            t = btf.type(btf.resolve(end))
+            if t.kind == B.ARRAY:
+                self.ctypes()[("elements", id(e))] = t.extra[0]

@@ -37,18 +37,27 @@ class Checker:
         self.effects = Effects()
         self.targets = TargetTyper(self, features)
         self.changed = False
+        self.strict = self.deferred = False
         self.ctx: Context | None = None
         self.iterating: list[str] = []
         self.called: set[int] = set()
 
     # ---- driving --------------------------------------------------------------
-    def check(self, contexts: list[Context]) -> None:
+    def check(self, contexts: list[Context], strict: bool = True) -> None:
+        """Type contexts to a fixpoint.  Errors that a later-checked function
+        may still resolve (an autocast through its return) wait for the
+        strict pass, run only when one was put off."""
+        self.strict = False
         for _ in range(20):
-            self.changed = False
+            self.changed = self.deferred = False
             for ctx in contexts:
                 self.body(ctx)
             if not self.changed:
                 break
+        if strict and self.deferred:
+            self.strict = True
+            for ctx in contexts:
+                self.body(ctx)
 
     def body(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -213,6 +222,7 @@ class Checker:
                 if t is not None and f.rtype is None:
                     f.rtype = t
                     self.changed = True
+                self.targets.returned(f, s.value)
         elif k is A.Delete:
             self.delete(s.target)
         elif k is A.Try:
