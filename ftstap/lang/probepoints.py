@@ -37,7 +37,9 @@ class ProbePointParser:
         """One probe point with its ?, ! and `if`; a brace group makes several."""
         raw = self._gather_point()
         variants = _expand_braces(self, raw)
-        comps_list = [self._components(v, raw[0] if raw else self.peek()) for v in variants]
+        marks = [{u.value for u in v if u.is_op("?", "!")} for v in variants]    # {a!, b}: per alternative
+        comps_list = [self._components([u for u in v if not u.is_op("?", "!")], raw[0] if raw else self.peek())
+                      for v in variants]
         optional = sufficient = False
         t = self.peek()
         if t.is_op("?"):
@@ -56,7 +58,8 @@ class ProbePointParser:
             condition = self.expression()
             self.expect_op(")")
         loc = raw[0].loc if raw else self.peek().loc
-        return [A.ProbePoint(c, optional, sufficient, condition, loc=loc) for c in comps_list]
+        return [A.ProbePoint(c, optional or "?" in m, sufficient or "!" in m, condition, loc=loc)
+                for c, m in zip(comps_list, marks)]
 
     def _gather_point(self) -> list[Token]:
         """Collect the tokens of one probe point, up to ',', '?', '!', '=',
@@ -183,6 +186,10 @@ def _expand_braces(p, toks: list[Token]) -> list[list[Token]]:
             cur = []
             j += 1
             continue
+        elif u.is_op("?", "!"):         # `{a!, b}`: only at the end of an alternative, once
+            nxt = toks[j + 1] if j + 1 < len(toks) else None
+            if nxt is None or not nxt.is_op(",", "}") or any(c.is_op("?", "!") for c in cur):
+                p.error(f"'{u.value}' must end an alternative of a brace expansion", u)
         elif u.kind == OP and u.value not in ("*", ".", ",", "(", ")"):
             p.error("unexpected token in a brace expansion", u)
         elif u.kind in (IDENT,) and u.value == "if":

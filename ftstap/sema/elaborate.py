@@ -150,6 +150,8 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
                 insts.append(ProbeInst(source=b.source, body=_probe_body(b, probe, point, shadowing, library_bodies),
                                        point=point,
                                        user_probe=probe, index=len(insts)))
+            if bindings and point.sufficient:       # `A !, B`: A resolved, B is not tried
+                break
     if errors:
         raise ErrorList(errors, "semantic")
     if not insts:

@@ -66,12 +66,12 @@ class Binder:
         try:
             found = self._expand(point.components, point, 0)
         except (SemanticError, Unservable) as e:
-            if point.optional:
+            if point.optional or point.sufficient:      # `!` is optional too
                 return []
             if isinstance(e, SemanticError):
                 raise
             raise SemanticError(f"probe point {pp_text(point)} cannot be served: {e}", point.loc) from None
-        if not found and not point.optional:
+        if not found and not (point.optional or point.sufficient):
             raise SemanticError(f"probe point mismatch: no match for {pp_text(point)}", point.loc,
                                 hint=self._hint(point))
         return found
@@ -122,10 +122,10 @@ class Binder:
             try:
                 found = self._expand(target.components + suffix, target, depth + 1)
             except (SemanticError, Unservable):
-                if target.optional:
+                if target.optional or target.sufficient:
                     continue
                 raise
-            if not found and not target.optional:
+            if not found and not (target.optional or target.sufficient):
                 if suffix:
                     raise SemanticError(f"probe point mismatch: {pp_text(target)} does not accept "
                                         f"the suffix .{'.'.join(c.name for c in suffix)}", point.loc)

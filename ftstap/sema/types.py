@@ -38,6 +38,7 @@ class Checker:
         self.targets = TargetTyper(self, features)
         self.changed = False
         self.strict = self.deferred = False
+        self.discarded: set[int] = set()      # ids of `x++;` whose value nothing uses
         self.ctx: Context | None = None
         self.iterating: list[str] = []
         self.called: set[int] = set()
@@ -192,6 +193,8 @@ class Checker:
                 except SemanticError:
                     pass
             else:
+                if isinstance(s.expr, A.Crement):
+                    self.discarded.add(id(s.expr))
                 self.expr(s.expr)
         elif k is A.If:
             self.cond(s.cond)
@@ -204,6 +207,8 @@ class Checker:
         elif k is A.For:
             for e in (s.init, s.step):
                 if e is not None:
+                    if isinstance(e, A.Crement):
+                        self.discarded.add(id(e))
                     self.expr(e)
             if s.cond is not None:
                 self.cond(s.cond)
@@ -381,6 +386,12 @@ class Checker:
     def e_Crement(self, e):
         self.not_iterating(e.operand)
         self.lvalue(e.operand, LONG)
+        if id(e) not in self.discarded:      # `if (++c)` reads c; a bare `c++;` only writes it
+            op = e.operand
+            if isinstance(op, A.Symbol):
+                self.scalar(op).read = True
+            elif isinstance(op, A.Index) and isinstance(op.base, A.Symbol):
+                self.array_var(op.base, len(op.indexes)).read = True
         return LONG
 
     def e_Binary(self, e):

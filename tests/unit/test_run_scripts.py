@@ -70,6 +70,14 @@ def test_end_probe_and_autoprint():
     assert out.startswith("bye\n")
 
 
+def test_increment_used_as_a_value_is_a_read():
+    """`++c` in an expression reads c (no autoprint); a bare `c++;` only writes it."""
+    rc, out, _ = ftstap("-e", 'global c; probe begin { if (++c >= 1) println("x"); exit() }')
+    assert (rc, out) == (0, "x\n")
+    rc, out, _ = ftstap("-e", 'global c, d; probe begin { c++; for (i = 0; i < 1; i++) d[i]--; exit() }')
+    assert (rc, out) == (0, "c=1\nd[0]=-1\n")
+
+
 def test_script_arguments_and_globals_from_the_command_line():
     rc, out, _ = ftstap("-G", "g=5", "-e", 'global g = 1; probe begin { printf("%d %s\\n", g + $1, @2); exit() }',
                         "10", "x")
