@@ -18,6 +18,29 @@ from ..lang import ast as A
 _KERNEL_MODULES = (None, "", "kernel", "vmlinux")
 
 
+class CastType(int):
+    """A BTF type id as @cast made it, remembering the module it was cast
+    from: stap gives each cast module ("<sys/un.h>", "<sys/socket.h><sys/un.h>")
+    its own types, so two casts agree only from the same module.  It is
+    still the type id for BTF, and equal to a plain id."""
+    origin: str
+
+    def __new__(cls, tid: int, origin: str):
+        self = super().__new__(cls, tid)
+        self.origin = origin
+        return self
+
+    def __eq__(self, other):
+        if isinstance(other, CastType):
+            return int(self) == int(other) and self.origin == other.origin
+        return int(self) == other
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = int.__hash__
+
+
 class TargetTyper:
     """Kept by the Checker; ctypes are stored per context, by id(node), in
     ctx.ctypes (a BTF type id: the pointed-to type of a pointer value)."""
@@ -71,7 +94,7 @@ class TargetTyper:
     def of(self, e) -> int | None:
         """The kernel type e points to, if known."""
         if isinstance(e, A.Cast):
-            return self.lookup(e.type, e.module, e.loc)
+            return CastType(self.lookup(e.type, e.module, e.loc), e.module or "kernel")
         if isinstance(e, A.Symbol):
             v = self.checker.ctx.vars.get(id(e))
             if v is not None and v.kind == "local":

@@ -43,3 +43,13 @@ def test_autocast_through_function_return(kf):
 
 def test_autocast_through_array_member(kf):
     elaborate('probe begin { p = @cast(0, "sockaddr_un", "<sys/un.h>")->sun_path; println((p)[0]) }', kf)
+
+
+def test_casts_from_different_modules_do_not_agree(kf):
+    """stap gives each cast module its own types: mixing them leaves no type."""
+    for script in ('probe begin { println((randint(2) ? & @cast(0, "sockaddr_un", "<sys/un.h>") '
+                   ': & @cast(0, "sockaddr_un", "<sys/socket.h><sys/un.h>"))->sun_family) }',
+                   'probe begin { if (randint(2)) s = & @cast(0, "sockaddr_un", "<sys/un.h>"); '
+                   'else s = & @cast(0, "sockaddr_un", "<sys/socket.h><sys/un.h>"); println(s->sun_family) }'):
+        e = error_of(script, kf)
+        assert "type of this expression is unknown" in e.message or "no known type" in e.message
