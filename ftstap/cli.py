@@ -57,7 +57,9 @@ OPTIONS = [
     Opt(("-I",), "include", "Also look for tapsets in DIR.", "DIR", "multi"),
     Opt(("-G",), "globals_", "Set a global variable.", "VAR=VALUE", "multi"),
     Opt(("-o",), "output", "Write output to FILE (strftime(3) formats expanded).", "FILE"),
-    Opt(("-c",), "command", "Run CMD once probes are armed; exit when it exits.", "CMD"),
+    Opt(("-c",), "command", "Run CMD once probes are armed; exit when it exits. "
+        "CMD is split into words as a shell would (quotes, $VARS, globs) and exec'd, so target() "
+        "is the command; with |&;<>(){} it runs under /bin/sh -c.", "CMD"),
     Opt(("-x",), "target_pid", "Set target() to PID.", "PID", "int"),
     Opt(("-T",), "timeout", "Exit after SECONDS.", "SECONDS", "float"),
     Opt(("-s",), "buffer_mb", "Per-CPU buffer size in MB.", "MB", "int"),

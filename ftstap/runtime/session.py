@@ -64,21 +64,10 @@ def image_events(image: bytes | ImageInfo) -> tuple[list[EventSpec], list[tuple[
     return info.specs(), info.event_probes()
 
 
-_SHELL_CHARS = set("|&;<>()$`\\\"'*?[]#~=%{}\n")
-
-
 def command_argv(cmd: str) -> list[str]:
-    """How -c runs CMD: like staprun, a plain command line (words, no shell
-    syntax) is exec'd directly, so target() is the command itself; anything
-    else goes through /bin/sh -c (and target() is that shell)."""
-    import shlex
-    try:
-        words = shlex.split(cmd)
-    except ValueError:
-        words = []
-    if words and not (_SHELL_CHARS & set(cmd.replace("'", "").replace('"', ""))):
-        return words
-    return ["/bin/sh", "-c", cmd]
+    """How -c runs CMD: split as staprun splits it (runtime/command.py)."""
+    from .command import command_argv as split
+    return split(cmd)
 
 
 def _fork_command(cmd: str) -> tuple[int, int]:
