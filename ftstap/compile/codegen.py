@@ -340,7 +340,7 @@ class CodeGen:
             wrap = bool(var.decl.wrap) if var.decl is not None else False
             vtype = "stat" if var.type == STAT else _tcode(var.type)
             gid = self.gids[id(var)] = self.b.add_global(var.name, vtype, keys, size or 0, wrap, hist, init,
-                                                         autoprint=var.written and not var.read,
+                                                         autoprint=var.written and not var.read and not var.tapset,  # stap: user globals only
                                                          shift=var.shift)
         return gid
 

@@ -1,4 +1,4 @@
-"""timer.ms/s/sec/us/usec/ns/nsec/hz/jiffies(N)[.randomize(M)] run from a
+"""timer.ms/msec/s/sec/us/usec/ns/nsec/hz/jiffies(N)[.randomize(M)] run from a
 timerfd in the event loop; timer.profile[.tick] samples on cpu-clock."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from .base import EventSource, Provider, arg_of
 from .grammar import Grammar
 from .targets import PerfTarget, TimerTarget
 
-UNIT_NS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000,
+UNIT_NS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000, "msec": 1_000_000,
            "s": 1_000_000_000, "sec": 1_000_000_000}
 
 
@@ -34,7 +34,7 @@ def _kernel_hz(features, loc) -> int:
 
 class TimerProvider(Provider):
     grammar = Grammar(tuple(f"timer.{u}(number)[.randomize(number)]"
-                            for u in ("ms", "s", "sec", "us", "usec", "ns", "nsec", "jiffies")) +
+                            for u in ("ms", "msec", "s", "sec", "us", "usec", "ns", "nsec", "jiffies")) +
                       ("timer.hz(number)", "timer.profile", "timer.profile.tick"),
                       refused={"timer.hz(number).randomize(number)": "timer.hz cannot be randomized"})
 

@@ -1,0 +1,52 @@
+"""The pure-script helpers of the tapset library (tapsets/inet.stp,
+arch.stp, stopwatch.stp, queue_stats.stp, memory.stp's __gfp_flag_str,
+signal_calls.stp's __si_code_str), run through the real command line in a
+begin probe (no kernel events)."""
+import subprocess
+import sys
+
+
+def run(body):
+    p = subprocess.run([sys.executable, "-m", "ftstap", "-e", "probe begin { %s; exit() }" % body],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_byte_order():
+    out = run('printf("%x %x %x %x %x %x\\n", htonl(0x01020304), ntohs(0xabcd), htons(0x1234), '
+              'ntohl(0xdeadbeef), htonll(0x0123456789abcdef), ntohll(0xfedcba9876543210))')
+    assert out == "4030201 cdab 3412 efbeadde efcdab8967452301 1032547698badcfe\n"
+
+
+def test_arch_bytes():
+    assert run("println(arch_bytes(), uarch_bytes())") == "88\n"
+
+
+def test_stopwatch_accumulates_only_while_running():
+    out = run('start_stopwatch("a"); for (i = 0; i < 300; i++) x += i; stop_stopwatch("a"); '
+              't1 = read_stopwatch_ns("a"); for (i = 0; i < 300; i++) x += i; '
+              't2 = read_stopwatch_ns("a"); stop_stopwatch("never"); '
+              'printf("%d %d %d %d\\n", t1 >= 0, t1 == t2, read_stopwatch_us("never"), '
+              'read_stopwatch_s("a")); reset_stopwatch("a"); println(read_stopwatch_ns("a")); '
+              'delete_stopwatch("a"); println(read_stopwatch_ms("a"))')
+    assert out == "1 1 0 0\n0\n0\n"
+
+
+def test_queue_stats_counts_requests():
+    out = run('qsq_start("q"); for (i = 0; i < 5; i++) { qs_wait("q"); qs_run("q"); qs_done("q") } '
+              'println(qsq_throughput("q", 1000000) > 0); println(qsq_blocked("q", 100) <= 100); '
+              'println(qsq_utilization("q", 100) <= 100)')
+    assert out == "1\n1\n1\n"
+
+
+def test_gfp_flag_names():
+    out = run('println(__gfp_flag_str(0xcc0)); println(__gfp_flag_str(0xa20)); '
+              'println(__gfp_flag_str(0xcc0 | 0x100)); println(__gfp_flag_str(0x140cca)); '
+              'println(__gfp_flag_str(0x3))')
+    assert out == "GFP_KERNEL\nGFP_ATOMIC\nGFP_KERNEL|0x100\nGFP_HIGHUSER_MOVABLE\n0x3\n"
+
+
+def test_si_code_names():
+    assert run('println(__si_code_str(0), " ", __si_code_str(-6), " ", __si_code_str(0x80), " ", '
+               '__si_code_str(7))') == "SI_USER SI_TKILL SI_KERNEL 7\n"
