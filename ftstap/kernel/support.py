@@ -106,18 +106,30 @@ def probe_support(f: KernelFeatures) -> list[Support]:
                               "sched:sched_process_exec"]))
     rows.append(_tracepoints(f, "scheduler.*",
                              ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_migrate_task",
-                              "sched:sched_process_fork"]))
-    rows.append(_tracepoints(f, "signal.send, signal.deliver",
+                              "sched:sched_process_fork", "sched:sched_kthread_stop", "sched:sched_wait_task"]))
+    rows.append(_kprobe(f, "scheduler.tick, kprocess.start, __scheduler.*.kp", "with BTF-typed arguments"))
+    rows.append(_tracepoints(f, "signal.send/deliver/handle/check_ignored",
                              ["signal:signal_generate", "signal:signal_deliver"]))
+    rows.append(_tracepoints(f, "signal.syskill/systkill/systgkill/procmask/pending/send_sig_queue",
+                             ["syscalls:sys_enter_kill", "syscalls:sys_enter_tkill", "syscalls:sys_enter_tgkill",
+                              "syscalls:sys_enter_rt_sigprocmask", "syscalls:sys_enter_rt_sigpending",
+                              "syscalls:sys_enter_rt_sigqueueinfo"]))
+    rows.append(_kprobe(f, "signal.checkperm/wakeup/force_segv/do_action/flush", "with BTF-typed arguments"))
     rows.append(_tracepoints(f, "netdev.receive, netdev.transmit",
                              ["net:netif_receive_skb", "net:net_dev_queue"]))
+    rows.append(_tracepoints(f, "udp.sendmsg.return, udp.recvmsg.return",
+                             ["sock:sock_send_length", "sock:sock_recv_length"]))
+    rows.append(_kprobe(f, "udp.sendmsg, udp.recvmsg, udp.disconnect", "with BTF-typed arguments"))
     rows.append(_tracepoints(f, "ioblock.request, ioblock.end",
-                             ["block:block_bio_queue", "block:block_rq_complete"]))
+                             ["block:block_bio_queue", "block:block_bio_complete"]))
     rows.append(_tracepoints(f, "irq_handler.entry/exit, softirq.entry/exit",
                              ["irq:irq_handler_entry", "irq:irq_handler_exit",
                               "irq:softirq_entry", "irq:softirq_exit"]))
-    rows.append(_tracepoints(f, "vm.pagefault, vm.kmalloc, vm.kfree",
-                             ["exceptions:page_fault_user", "kmem:kmalloc", "kmem:kfree"]))
+    rows.append(_tracepoints(f, "vm.pagefault, vm.kmalloc/kfree/kmem_cache_*, vm.mmap/munmap, vm.oom_kill",
+                             ["exceptions:page_fault_user", "kmem:kmalloc", "kmem:kfree",
+                              "kmem:kmem_cache_alloc", "syscalls:sys_enter_mmap", "oom:mark_victim"]))
+    rows.append(_kprobe(f, "vm.pagefault.return, vm.write_shared, vm.brk, __vm.*.kp",
+                        "with BTF-typed arguments"))
 
     rows.append(Support("timer.s/ms/us/ns/hz/jiffies(N)", "timerfd in the event loop"))
     rows.append(_pmu(f, "timer.profile, timer.profile.tick", f.software_pmu,

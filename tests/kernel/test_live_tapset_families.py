@@ -58,7 +58,6 @@ def test_udp_over_loopback(tracepoints, tmp_path):
 VM = """
 import mmap, os
 m = mmap.mmap(-1, 64 * 4096)
-addr = int.from_bytes(os.read(os.open("/proc/self/maps", os.O_RDONLY), 0) or b"", "little")
 for i in range(64):
     m[i * 4096] = 1
 """
