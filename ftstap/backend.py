@@ -106,6 +106,9 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
         native.check_image(image)          # (a bad image is reported as that first)
         specs = info.specs()
         refuse_unservable([specs[e] for _, e in info.event_probes()])
+    if opts.target_namespaces:             # ns_pid() & co.: the namespaces of that process
+        from .runtime.namespaces import set_target
+        set_target(opts.target_namespaces)
     outs = open_outputs(opts.output, opts.bulk)
     out_fd, bulk_fds = outs.out_fd, outs.bulk_fds
     try:

@@ -68,6 +68,8 @@ OPTIONS = [
     Opt(("-t",), "timing", "Report per-probe hit counts and handler time.", kind="flag"),
     Opt(("--http",), "http", "Serve the procfs probes over HTTP on ADDR:PORT (PORT alone: loopback): "
         "GET /procfs/NAME reads, PUT/POST writes, GET /metrics is the prometheus probe.", "ADDR:PORT"),
+    Opt(("--target-namespaces",), "target_namespaces", "ns_pid(), ns_tid(), ns_uid()... answer in the pid "
+        "and user namespaces of process PID (a container's) instead of ftstap's own.", "PID", "int"),
     Opt(("-m",), "module_name", "Name the program image.", "NAME"),
     Opt(("-l",), "list_probes", "List probe points matching PROBE.", "PROBE"),
     Opt(("-L",), "list_probes_vars", "List matching probe points with their variables.", "PROBE"),

@@ -47,6 +47,7 @@ class Options:
     bulk: bool = False
     timing: bool = False
     http: str | None = None             # --http ADDR:PORT: serve procfs probes (runtime/sidecar.py)
+    target_namespaces: int | None = None  # --target-namespaces=PID: ns_pid() & co. (runtime/namespaces.py)
     module_name: str | None = None
     list_probes: str | None = None
     list_probes_vars: str | None = None

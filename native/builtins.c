@@ -9,6 +9,7 @@
 #include "backtrace.h"
 #include "tapfuncs.h"
 #include "procfs.h"
+#include "nsmap.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -344,6 +345,7 @@ const ft_builtin ft_builtins[] = {
     FT_BT_BUILTINS            /* backtraces: native/backtrace.c */
     FT_TAP_BUILTINS           /* tapset support: native/tapfuncs.h */
     FT_PROCFS_BUILTINS        /* procfs probes' $value: native/procfs.c */
+    FT_NS_BUILTINS            /* ids in the target namespaces: native/nsmap.c */
 };
 const int ft_nbuiltins = (int)(sizeof ft_builtins / sizeof ft_builtins[0]);
 

@@ -408,6 +408,14 @@ ft_i64 ft_procfs_call(ft_vm *vm, const char *name, int write, const char *text, 
                       ft_i64 cap);
 /* ==== end of procfs section ============================================= */
 
+/* ==== target namespaces (native/nsmap.c; runtime/namespaces.py) ==========
+ * --target-namespaces=PID: the target's level in /proc's pid namespace
+ * tree (0: /proc's own), its pid namespace (st_dev, st_ino of
+ * /proc/PID/ns/pid) and its uid_map/gid_map as n triples (inside, outside,
+ * count).  Process-wide; set before running.  FT_OK or FT_EINVAL. */
+int ft_ns_target(int level, unsigned long long dev, unsigned long long ino, const ft_i64 *uidmap, int nuid,
+                 const ft_i64 *gidmap, int ngid);
+
 /* ==== backtraces ==========================================================
  * Owned by native/backtrace.c (the builtins), ksyms.c, usyms.c. */
 /* The kernel's text symbols for print_backtrace & co., from the text of

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE 1
 #include "ftstap.h"
 #include "threads.h"
+#include "nsmap.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -78,6 +79,7 @@ static ft_thread *claim(ft_threads *T, int tid)
     t->tid = tid;
     t->pid = t->ppid = -1;
     t->uid = t->euid = t->gid = t->egid = -1;
+    t->ns_pid = t->ns_tid = FT_NS_UNREAD;
     return t;
 }
 
@@ -150,6 +152,7 @@ static void read_creds(ft_thread *t, int pid, int tid)
         return;
     status_pair(buf, "\nUid:", &t->uid, &t->euid);
     status_pair(buf, "\nGid:", &t->gid, &t->egid);
+    ft_ns_from_status(t, pid, tid, buf);
 }
 
 /* comm and parent of (pid, tid) from its stat line: "TID (COMM) S PPID ..."
@@ -173,6 +176,7 @@ static ft_thread *from_proc(ft_threads *T, int pid, int tid, const ft_thread *cr
     ft_thread tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.uid = tmp.euid = tmp.gid = tmp.egid = -1;
+    tmp.ns_pid = tmp.ns_tid = FT_NS_UNREAD;
     if (read_stat(&tmp, pid, tid) != 0)
         return NULL;
     if (creds) {
@@ -185,6 +189,7 @@ static ft_thread *from_proc(ft_threads *T, int pid, int tid, const ft_thread *cr
     t->pid = pid;
     t->ppid = tmp.ppid;
     t->uid = tmp.uid, t->euid = tmp.euid, t->gid = tmp.gid, t->egid = tmp.egid;
+    t->ns_pid = tmp.ns_pid, t->ns_tid = tmp.ns_tid;
     t->state = FT_TASK_ALIVE;
     return t;
 }
@@ -249,6 +254,8 @@ void ft_threads_fork(ft_threads *T, int pid, int ppid, int tid, int ptid)
         t->uid = parent.uid, t->euid = parent.euid, t->gid = parent.gid, t->egid = parent.egid;
         /* a new process's parent is the creating process; a new thread shares its process's */
         t->ppid = pid == tid ? ppid : parent.ppid;
+        if (pid != tid && parent.pid == pid)   /* a new thread: its process's pid in every namespace */
+            t->ns_pid = parent.ns_pid;
     } else {
         t->ppid = pid == tid ? ppid : -1;
         t->flags |= FT_TASK_UNSEEN;  /* its name: from /proc when first needed */
@@ -289,6 +296,7 @@ const ft_thread *ft_threads_get(ft_threads *T, int pid, int tid)
     if (!T) {
         memset(&scratch, 0, sizeof scratch);
         scratch.uid = scratch.euid = scratch.gid = scratch.egid = -1;
+        scratch.ns_pid = scratch.ns_tid = FT_NS_UNREAD;
         scratch.tid = tid > 0 ? tid : pid, scratch.pid = pid;
         if (pid <= 0 || read_stat(&scratch, pid, scratch.tid) != 0)
             return NULL;

@@ -8,12 +8,15 @@
 #include "ftstap.h"
 #endif
 #include <stdint.h>
+#include <limits.h>
 
 enum { FT_TASK_EMPTY = 0, FT_TASK_ALIVE = 1, FT_TASK_EXITED = 2 };
+#define FT_NS_UNREAD INT32_MIN
 #define FT_TASK_UNSEEN 1             /* forked from a task the map never held */
 typedef struct ft_thread {
     int32_t tid, pid, ppid;          /* ppid: the parent process; -1 unknown */
     int32_t uid, euid, gid, egid;    /* -1: unknown */
+    int32_t ns_pid, ns_tid;          /* in the target pid namespace (nsmap.h); FT_NS_UNREAD */
     uint8_t state, flags;
     char comm[16];
 } ft_thread;

@@ -37,6 +37,14 @@ def make_limits(defines: dict | None = None, suppress_handler_errors: bool = Fal
 RING_DEFAULT = lib.FT_RING_DEFAULT
 
 
+def set_target_namespaces(level: int, dev: int, ino: int, uids: list[int], gids: list[int]) -> bool:
+    """ns_pid() & co. answer in this pid namespace and these id maps
+    (runtime/namespaces.py describes them); False if the maps are refused."""
+    rc = lib.ft_ns_target(level, dev, ino, ffi.new("ft_i64[]", uids or [0]), len(uids) // 3,
+                          ffi.new("ft_i64[]", gids or [0]), len(gids) // 3)
+    return rc == lib.FT_OK
+
+
 def check_image(image: bytes) -> None:
     """Load and verify an image without running it; ImageLoadError if it is bad."""
     Program(image)

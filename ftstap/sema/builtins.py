@@ -33,7 +33,7 @@ task_max_file_handles:ll task_prio:ll task_nice:ll task_cpu:ll task_execname:ls 
 task_open_file_handles:ll system:sv
 set_kernel_long:llv set_kernel_int:llv set_kernel_short:llv set_kernel_char:llv
 set_kernel_pointer:llv set_kernel_string:lsv set_kernel_string_n:llsv
-_procfs_value:s _procfs_set_value:sv _procfs_append_value:sv
+_procfs_value:s _procfs_set_value:sv _procfs_append_value:sv _ns_id:ll
 """
 
 # Functions that write kernel memory or the kernel log: guru mode (-g) only.
