@@ -117,7 +117,11 @@ def test_cli_list_vars(kf, need):
     need(kf.has_tracepoint("syscalls", "sys_enter_openat"), "no syscalls tracepoints")
     out = subprocess.run([sys.executable, "-m", "ftstap", "-L", "syscall.openat"], capture_output=True,
                          text=True, check=True).stdout
-    assert out.startswith("syscall.openat name:string dfd:long filename:long flags:long mode:long")
+    # stap's variables with stap's types: filename is the string, its address filename_uaddr
+    head, *pairs = out.split()
+    assert head == "syscall.openat"
+    assert {"name:string", "dfd:long", "filename:string", "filename_uaddr:long", "flags:long", "mode:long",
+            "flags_str:string", "argstr:string"} <= set(pairs), out
 
 
 def test_without_eprobes_the_error_names_the_kernel_option(tfs):
