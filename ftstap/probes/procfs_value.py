@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..errors import SemanticError
 from ..lang import ast as A
+from ..lang.rewrite import rewrite
 
 
 def _is_value(e) -> bool:
@@ -19,6 +20,11 @@ def _plain(e) -> bool:
 def rewrite_value(node, write: bool):
     """node with every $value of a procfs probe's handler replaced by a
     builtin call; SemanticError for a use stap refuses."""
+    return rewrite(node, lambda n: _lower(n, write))
+
+
+def _lower(node, write: bool):
+    """The replacement of one node, or None to look inside it."""
     if isinstance(node, A.Special) and node.op == "@defined":
         return node                        # @defined($value) asks the context, as written
     if isinstance(node, A.Assign) and _is_value(node.target):
@@ -36,16 +42,4 @@ def rewrite_value(node, write: bool):
         if not _plain(node):
             raise SemanticError("$value is a string: it has no members or elements", node.loc)
         return A.Call("_procfs_value", (), loc=node.loc)
-    if isinstance(node, (tuple, list)):
-        items = [rewrite_value(x, write) for x in node]
-        return type(node)(items) if any(a is not b for a, b in zip(items, node)) else node
-    fields = getattr(type(node), "_fields", None)
-    if not fields:
-        return node
-    changed, new = False, {}
-    for f in fields:
-        v = getattr(node, f)
-        nv = rewrite_value(v, write) if f != "loc" else v
-        changed |= nv is not v
-        new[f] = nv
-    return type(node)(**new) if changed else node
+    return None

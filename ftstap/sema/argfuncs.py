@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..errors import SemanticError
 from ..lang import ast as A
 from .program import ProbeInst
-from .rewrite import rewrite
+from ..lang.rewrite import rewrite
 
 # name -> (bits, signed): how stap narrows the register
 WIDTH = {"int_arg": (32, True), "s32_arg": (32, True), "uint_arg": (32, False), "u32_arg": (32, False),

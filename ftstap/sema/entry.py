@@ -26,7 +26,7 @@ import re
 from ..errors import SemanticError
 from ..lang import ast as A
 from .program import ProbeInst, Var
-from .rewrite import rewrite
+from ..lang.rewrite import rewrite
 
 _COMP = re.compile(r'([A-Za-z_*?\[\]][\w*?\[\]]*)(?:\(("(?:[^"\\]|\\.)*"|-?\w+)\))?(?:\.|$)')
 

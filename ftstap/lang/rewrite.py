@@ -1,6 +1,6 @@
 """Rewriting a shared AST without touching it: pass 2's lowerings (@entry,
-int_arg()) build new nodes along the changed paths only, since alias
-bodies are shared by every probe they expand to."""
+int_arg(), a procfs probe's $value) build new nodes along the changed
+paths only, since alias bodies are shared by every probe they expand to."""
 from __future__ import annotations
 
 
