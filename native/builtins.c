@@ -267,12 +267,17 @@ static ft_i64 now_ns(clockid_t clk)
    stamp, CLOCK_MONOTONIC) in an event handler, and for the moment the probe
    fired in begin/end/timer probes (loop.c stamps those contexts). */
 ft_i64 ft_vm_mono_ns(const ft_vm *vm) { return vm->ctx.time_ns > 0 ? vm->ctx.time_ns : now_ns(CLOCK_MONOTONIC); }
-static ft_i64 realtime_ns(const ft_vm *vm)
+static ft_i64 realtime_ns(ft_vm *vm)
 {
     if (vm->ctx.time_ns <= 0)
         return now_ns(CLOCK_REALTIME);
-    ft_i64 real = now_ns(CLOCK_REALTIME), mono = now_ns(CLOCK_MONOTONIC);
-    return vm->ctx.time_ns + (real - mono);   /* the wall clock's offset now */
+    /* the wall clock's offset, read once per event time: two clock reads
+       differ by a few ns, and a handler must never see its time go back */
+    if (vm->rt_offset_for != vm->ctx.time_ns) {
+        vm->rt_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+        vm->rt_offset_for = vm->ctx.time_ns;
+    }
+    return vm->ctx.time_ns + vm->rt_offset;
 }
 B(gettimeofday_s) { UNUSED; *iret = realtime_ns(vm) / 1000000000; return 0; }
 B(gettimeofday_ms) { UNUSED; *iret = realtime_ns(vm) / 1000000; return 0; }

@@ -93,6 +93,9 @@ struct ft_vm {
        reverse; the VM only drops it when it is freed, through end_session. */
     struct ft_session *session;
     void (*end_session)(ft_vm *vm);
+    /* gettimeofday_*(): CLOCK_REALTIME - CLOCK_MONOTONIC, read for the event
+       time rt_offset_for (builtins.c) */
+    ft_i64 rt_offset, rt_offset_for;
     /* backtraces (backtrace.c): symbol tables, NULL until first needed */
     struct ft_bt *bt;
     /* -t: per probe hits, handler ns total/min/max (allocated in ft_vm_new) */
