@@ -57,9 +57,11 @@ def _warn(opts: Options, warnings: list[str]) -> None:
 
 def parse(source, opts: Options):
     """Pass 1: the script and the tapsets, parsed (lang/frontend.py)."""
+    from .kernel.features import KernelFeatures
     from .lang import frontend
     return frontend.run_pass1(source, opts.args, guru=opts.guru, include=opts.include,
-                              compatible=opts.compatible, warnings_as_errors=opts.warnings_errors)
+                              compatible=opts.compatible, warnings_as_errors=opts.warnings_errors,
+                              config=KernelFeatures.current().config_lookup())
 
 
 def elaborate(parsed, opts: Options):

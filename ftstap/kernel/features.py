@@ -247,6 +247,10 @@ class KernelFeatures:
         self.configs()
         return self._cache["config_known"]
 
+    def config_lookup(self) -> "ConfigLookup":
+        """CONFIG_X -> its value ("" if unset), for pass 1's %( CONFIG_X ... %)."""
+        return ConfigLookup(self.configs())
+
     def config(self, name: str) -> str | None:
         """Value of CONFIG_NAME ("y", "m", a number or string), None if unset."""
         if not name.startswith("CONFIG_"):
@@ -357,3 +361,20 @@ class KernelFeatures:
 
 def detect(mount: bool = True) -> KernelFeatures:
     return KernelFeatures.detect(mount=mount)
+
+
+class ConfigLookup:
+    """A kernel config as preprocessor conditions ask it: a name gives its
+    value, "" when unset.  Its repr is a digest of the values, so a cache
+    keyed on it (lang/tapsetcache.py) changes when the config does."""
+
+    def __init__(self, values: dict[str, str]):
+        self.values = values
+
+    def __call__(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def __repr__(self) -> str:
+        import hashlib
+        text = "\n".join(f"{k}={v}" for k, v in sorted(self.values.items()))
+        return f"ConfigLookup({hashlib.sha256(text.encode()).hexdigest()[:16]})"

@@ -44,3 +44,22 @@ def test_only_cli_prints_errors():
                     isinstance(n, ast.Attribute) and n.attr == "render" for n in ast.walk(node)):
                 printers.append(path.name)
     assert printers == []
+
+
+def test_pass1_sees_the_running_kernels_config():
+    """%( CONFIG_X ... %) asks the running kernel's config (kernel/features.py),
+    as stap asks the build tree's .config: the driver passes it to pass 1."""
+    from ftstap.kernel.features import ConfigLookup, KernelFeatures
+    from ftstap.lang import ast as A
+    kernel = KernelFeatures.current()
+    if not kernel.config_known:
+        pytest.skip("the running kernel's config is not readable")
+    name, value = sorted(kernel.configs().items())[0]
+    script = (f'probe begin {{ %( {name} == "{value}" %? println("set") %: println("unset") %) }}'
+              ' %( CONFIG_FTSTAP_NO_SUCH_OPTION == "y" %? probe never {} %)')
+    parsed = driver.parse(driver._source(Options(script_text=script)), Options(script_text=script))
+    assert "set" in repr(parsed.script) and "unset" not in repr(parsed.script)
+    assert len(list(parsed.script.of(A.Probe))) == 1
+    lookup = ConfigLookup({"CONFIG_A": "y"})
+    assert lookup("CONFIG_A") == "y" and lookup("CONFIG_B") == ""
+    assert repr(lookup) == repr(ConfigLookup({"CONFIG_A": "y"})) != repr(ConfigLookup({"CONFIG_A": "m"}))
