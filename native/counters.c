@@ -55,7 +55,7 @@ int ft_counter_open(ft_vm *vm, ft_session *R, int probe, int type, ft_i64 config
         return -e;
     }
     ft_event *ev = &R->ev[R->nev];
-    *ev = (ft_event){fd, probe, flags, -1, 0, 0};
+    *ev = (ft_event){fd, probe, flags, -1, 0, 0, NULL, 0};
     if (ioctl(fd, PERF_EVENT_IOC_ID, &ev->id) != 0) {
         int e = errno;
         close(fd);

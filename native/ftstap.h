@@ -343,6 +343,12 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
                   int pid, int cpu, ft_i64 ring_bytes, char *err, int errlen);
 /* PERF_EVENT_IOC_SET_FILTER on an event (a tracepoint filter expression). */
 int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int errlen);
+/* A raw_syscalls:sys_enter/sys_exit event serving many syscall probes at
+   once: its records whose syscall number (the id at offset 8) is nr run
+   probe; records of other numbers, and of 32-bit (compat) tasks, whose
+   numbers mean other calls and which syscalls:* never reports, run nothing.
+   0, or < 0 with a message. */
+int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, char *err, int errlen);
 /* This machine's system call number of name ("openat"), -1 if unknown
    (abinames.c; x86_64 only). */
 int ft_syscall_nr(const char *name);

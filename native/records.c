@@ -67,6 +67,20 @@ static inline const ft_event *find_event(const ft_session *R, uint64_t id)
 
 /* ---- records ---- */
 
+/* The probe of a raw_syscalls record (ft_event_dispatch): by its syscall
+   number (the id at offset 8), none for a 32-bit task (its numbers mean
+   other calls; syscalls:* tracepoints ignore them too). */
+static int dispatch(ft_session *R, const ft_event *e, const char *raw, ft_i64 len, int pid)
+{
+    int64_t nr;
+    if (!raw || len < 16)
+        return -1;
+    memcpy(&nr, raw + 8, 8);
+    if (nr < 0 || nr >= e->ndispatch || e->dispatch[nr] < 0)
+        return -1;
+    return ft_threads_compat(R->threads, pid) ? -1 : e->dispatch[nr];
+}
+
 static void on_sample(ft_vm *vm, ft_session *R, const char *rec, uint32_t size)
 {
     const char *p = rec + sizeof(struct perf_event_header), *end = rec + size;
@@ -138,18 +152,21 @@ static void on_sample(ft_vm *vm, ft_session *R, const char *rec, uint32_t size)
             c.nustack = (ft_i64)(dyn < n ? dyn : n);
         }
     }
+    int probe = e->probe;
+    if (e->dispatch && (probe = dispatch(R, e, c.raw, c.raw_len, (int)pt[0])) < 0)
+        return;
     c.pid = pt[0];
     c.tid = pt[1];
     c.cpu = cpu[0];
     c.uid = 0;
     c.time_ns = (ft_i64)t;
     c.comm[0] = '\0';
-    c.probe = e->probe;
+    c.probe = probe;
     c.threads = R->threads;
     c.flags = FT_CTX_EVENT | ((e->flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0) |
               ((st & PERF_SAMPLE_CALLCHAIN) ? FT_CTX_CHAIN : 0);
     R->samples++;
-    ft_vm_run_probe(vm, e->probe, &c);
+    ft_vm_run_probe(vm, probe, &c);
 }
 
 uint64_t ft_record_time(const ft_session *R, const char *rec, uint32_t size)

@@ -179,7 +179,7 @@ static int ring_for(ft_session *R, int cpu, int pid, ft_i64 ring_bytes, int inhe
     r->mask = r->size - 1;
     r->scratch = scratch;
     ft_event *e = &R->ev[R->nev++];
-    *e = (ft_event){fd, -1, 0, R->nring, 0, a.sample_type};
+    *e = (ft_event){fd, -1, 0, R->nring, 0, a.sample_type, NULL, 0};
     ioctl(fd, PERF_EVENT_IOC_ID, &e->id);
     return R->nring++;
 }
@@ -246,7 +246,7 @@ int ft_event_open(ft_vm *vm, int probe, int type, ft_i64 config, ft_i64 period_o
         return seterr(err, errlen, -e, "PERF_EVENT_IOC_SET_OUTPUT (cpu %d): %s", cpu, strerror(e));
     }
     ft_event *ev = &R->ev[R->nev];
-    *ev = (ft_event){fd, probe, flags, ri, 0, a.sample_type};
+    *ev = (ft_event){fd, probe, flags, ri, 0, a.sample_type, NULL, 0};
     if (ioctl(fd, PERF_EVENT_IOC_ID, &ev->id) != 0) {
         int e = errno;
         close(fd);
@@ -262,6 +262,28 @@ int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int er
         return seterr(err, errlen, -EINVAL, "no event %d", ev);
     if (ioctl(R->ev[ev].fd, PERF_EVENT_IOC_SET_FILTER, filter) != 0)
         return seterr(err, errlen, -errno, "filter '%s' rejected: %s", filter, strerror(errno));
+    return 0;
+}
+
+int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, char *err, int errlen)
+{
+    ft_session *R = vm->session;
+    if (!R || ev < 0 || ev >= R->nev || R->ev[ev].probe < 0 || R->enabled)
+        return seterr(err, errlen, -EINVAL, "no event %d to dispatch", ev);
+    if (nr < 0 || nr >= 4096 || probe < 0 || (uint32_t)probe >= vm->prog->nprobes)
+        return seterr(err, errlen, -EINVAL, "bad syscall number %lld or probe %d", (long long)nr, probe);
+    ft_event *e = &R->ev[ev];
+    if (nr >= e->ndispatch) {
+        int32_t n = (int32_t)(nr + 1 > 512 ? nr + 1 : 512);
+        int32_t *d = realloc(e->dispatch, (size_t)n * sizeof *d);
+        if (!d)
+            return seterr(err, errlen, -ENOMEM, "out of memory");
+        for (int32_t i = e->ndispatch; i < n; i++)
+            d[i] = -1;
+        e->dispatch = d;
+        e->ndispatch = n;
+    }
+    e->dispatch[nr] = probe;
     return 0;
 }
 
@@ -453,8 +475,11 @@ void ft_events_close(ft_vm *vm)
             close(r->fd);
         r->fd = -1;
     }
-    for (int i = 0; i < R->nev; i++)
+    for (int i = 0; i < R->nev; i++) {
         R->ev[i].fd = -1;
+        free(R->ev[i].dispatch);
+        R->ev[i].dispatch = NULL;
+    }
     /* the loop may still list R->ep: it is only read while the loop runs */
     if (R->ep >= 0)
         close(R->ep);

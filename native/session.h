@@ -46,6 +46,8 @@ typedef struct ft_event {
     int ring;
     uint64_t id;
     uint64_t sample_type;
+    int32_t *dispatch;               /* raw_syscalls: syscall number -> probe (-1 none); NULL: probe */
+    int32_t ndispatch;
 } ft_event;
 
 struct ft_session {

@@ -252,6 +252,7 @@ void ft_threads_fork(ft_threads *T, int pid, int ppid, int tid, int ptid)
     if (p) {
         memcpy(t->comm, parent.comm, sizeof t->comm);
         t->uid = parent.uid, t->euid = parent.euid, t->gid = parent.gid, t->egid = parent.egid;
+        t->abi = parent.abi;
         /* a new process's parent is the creating process; a new thread shares its process's */
         t->ppid = pid == tid ? ppid : parent.ppid;
         if (pid != tid && parent.pid == pid)   /* a new thread: its process's pid in every namespace */
@@ -278,8 +279,28 @@ void ft_threads_comm(ft_threads *T, int pid, int tid, const char *comm, int n, i
     }
     set_comm(t, comm, n);
     t->flags &= ~FT_TASK_UNSEEN;
-    if (exec)                        /* a setuid program changes credentials at exec */
+    if (exec) {                      /* a setuid program changes credentials at exec */
         read_creds(t, pid, tid);
+        t->abi = FT_ABI_UNKNOWN;     /* and a new program may be 32-bit */
+    }
+}
+
+int ft_threads_compat(ft_threads *T, int pid)
+{
+    ft_thread *t = T ? find(T, pid) : NULL;
+    if (t && t->abi != FT_ABI_UNKNOWN)
+        return t->abi == FT_ABI_COMPAT;
+    char path[64], ident[5] = {0};
+    snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int got = fd >= 0 ? (int)read(fd, ident, sizeof ident) : -1;
+    if (fd >= 0)
+        close(fd);
+    /* ELF class 1: 32-bit (i386, x32 has its own numbers above 2^30) */
+    int abi = got == 5 && !memcmp(ident, "\177ELF", 4) && ident[4] == 1 ? FT_ABI_COMPAT : FT_ABI_NATIVE;
+    if (t)
+        t->abi = (uint8_t)abi;
+    return abi == FT_ABI_COMPAT;
 }
 
 void ft_threads_exit(ft_threads *T, int pid, int tid)

@@ -18,8 +18,10 @@ typedef struct ft_thread {
     int32_t uid, euid, gid, egid;    /* -1: unknown */
     int32_t ns_pid, ns_tid;          /* in the target pid namespace (nsmap.h); FT_NS_UNREAD */
     uint8_t state, flags;
+    uint8_t abi;                     /* FT_ABI_*: of the program the task runs */
     char comm[16];
 } ft_thread;
+enum { FT_ABI_UNKNOWN = 0, FT_ABI_NATIVE = 1, FT_ABI_COMPAT = 2 };
 typedef struct ft_threads ft_threads;
 ft_threads *ft_threads_new(void);
 void ft_threads_free(ft_threads *T);
@@ -34,6 +36,10 @@ void ft_threads_exit(ft_threads *T, int pid, int tid);
 /* The task (pid <= 0: any process), or NULL when unknown and gone from /proc.
    T may be NULL: then /proc alone answers, into a scratch entry. */
 const ft_thread *ft_threads_get(ft_threads *T, int pid, int tid);
+/* Does process pid run a 32-bit (compat) program, whose system call
+   numbers are not the native ones?  Read once per exec from the ELF class
+   of /proc/PID/exe; a process already gone counts as native. */
+int ft_threads_compat(ft_threads *T, int pid);
 /* How many tasks had to be read from /proc after the snapshot. */
 ft_i64 ft_threads_from_proc(const ft_threads *T);
 /* Read a small /proc file of thread tid of pid (e.g. "comm", "status")

@@ -145,6 +145,12 @@ class Session:
         if lib.ft_event_set_filter(self.vm, ev, text.encode(), err, 512) < 0:
             raise KernelError(_s(err))
 
+    def dispatch_event(self, ev: int, nr: int, probe: int) -> None:
+        """Records of raw_syscalls event ev with syscall number nr run probe."""
+        err = ffi.new("char[]", 512)
+        if lib.ft_event_dispatch(self.vm, ev, nr, probe, err, 512) < 0:
+            raise KernelError(_s(err))
+
     def ftrace_add(self, fd: int, cpu: int) -> None:
         """A trace_pipe_raw fd of CPU cpu (eprobes, native/ftrace.c); closed with the events."""
         if lib.ft_ftrace_add(self.vm, fd, cpu) != lib.FT_OK:

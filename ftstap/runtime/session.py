@@ -31,9 +31,9 @@ import time
 
 from ..errors import FtstapError, KernelError
 from ..image import isa
-from ..image.events import EventSpec
+from ..image.events import PERF_TYPE_TRACEPOINT, EventSpec
 from ..image.format import ImageInfo, read_image
-from . import native, signals
+from . import native, signals, syscall_dispatch
 
 
 RING_BUDGET = 64 << 20        # bytes of rings per session when -s is not given
@@ -171,7 +171,9 @@ class LiveSession:
         remove_stale_groups(root)
         self.group = EventGroup(root)
         dyn = [e for e in used if self.specs[e].dynamic]
-        tps = sorted({self.specs[e].tracepoint for e in used} - {""})
+        groups, singles = syscall_dispatch.plan(self.probes, self.specs)
+        tps = sorted({self.specs[e].tracepoint for _, e in singles} - {""} |
+                     {f"raw_syscalls:sys_{which}" for which, _ in groups})
         with signals.critical():          # made and recorded, or neither
             if dyn:
                 self.group.add([self.specs[e].definition(self.group.name, f"e{e}") for e in dyn])
@@ -184,12 +186,14 @@ class LiveSession:
             self._load_kallsyms()
         if any(self.specs[e].callchain for e in used):
             self.session.track_maps()         # user stacks of processes gone by the time we read them
-        ids = {e: self._event_id(root, e) for e in used}
+        ids = {e: self._event_id(root, e) for e in sorted({e for _, e in singles})}
         # every handler acts only for target(): open on -c's process (and what it
         # starts), not system-wide (compile/taskscope.py)
         self.task_pid = self.child_pid if self.child_pid and all(self.specs[e].task for e in used) else -1
-        for probe, e in self.probes:
+        for probe, e in singles:
             self._open(probe, self.specs[e], ids[e])
+        for (which, flags), members in groups.items():
+            self._open_dispatched(root, which, flags, members)
         self._start_ftrace(root, ids)
         self.session.enable_events()
         return self
@@ -265,6 +269,31 @@ class LiveSession:
                     # the handler still tests the condition (compile/kfilter.py):
                     # an unfiltered event gives the same results, only slower
                     self.filters_rejected += 1
+
+    def _open_dispatched(self, root: str, which: str, flags: int, members: list[tuple[int, int]]) -> None:
+        """One raw_syscalls:sys_<which> event per CPU for many syscall probes,
+        each record run by the probe of its number (runtime/syscall_dispatch.py)."""
+        path = os.path.join(root, "events", "raw_syscalls", f"sys_{which}", "id")
+        try:
+            with open(path) as f:
+                event_id = int(f.read())
+        except (OSError, ValueError) as ex:
+            raise KernelError(f"no tracepoint raw_syscalls:sys_{which} on this kernel "
+                              f"({getattr(ex, 'strerror', ex)})") from None
+        filter_ = syscall_dispatch.kernel_filter(members)
+        pid = self.task_pid
+        if pid > 0:
+            flags |= isa.EV_INHERIT
+        for cpu in self.cpus:
+            ev = self.session.open_event(members[0][0], PERF_TYPE_TRACEPOINT, event_id, 1, flags, pid, cpu,
+                                         self.ring_bytes)
+            for probe, nr in members:
+                self.session.dispatch_event(ev, nr, probe)
+            if filter_:
+                try:
+                    self.session.set_event_filter(ev, filter_)
+                except KernelError:
+                    self.filters_rejected += 1    # the dispatch still picks the numbers
 
     # -- teardown ------------------------------------------------------------
     def close(self) -> None:

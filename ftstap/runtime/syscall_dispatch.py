@@ -1,0 +1,78 @@
+"""Many syscall probes on one raw_syscalls event instead of a tracepoint each.
+
+`syscall.*` binds ~360 syscalls:sys_enter_NAME tracepoints: one perf event
+per CPU each.  Closing the last perf event of a tracepoint unregisters the
+kernel's probe and waits for an RCU grace period under the kernel's event
+mutex (~20-45 ms each, one after the other): tearing `syscall.*` down took
+15-20 s in a background closer holding ~700 fds, and a session starting
+meanwhile waited behind it.  So a group of syscall probes is opened as ONE
+raw_syscalls:sys_enter (or sys_exit) event per CPU, and native/records.c
+hands each record to the probe of its syscall number (ft_event_dispatch).
+The records are laid out alike (the number at 8, the arguments or the
+return value from 16), so the handlers are the ones pass 3 compiled for
+the syscalls:* tracepoints.  Records of 32-bit tasks run nothing: their
+numbers mean other calls, and syscalls:* never reports them either.
+
+Grouped: sampled syscalls:sys_enter_NAME / sys_exit_NAME events with no
+kernel filter (pushdown) and no callchain, whose number this machine knows,
+when at least MIN_GROUP probes share the direction and the perf flags.
+FTSTAP_NO_SYSCALL_DISPATCH=1 opens every tracepoint as before (to compare).
+"""
+from __future__ import annotations
+
+import os
+
+from ..image import isa
+from ..image.events import EventSpec
+
+MIN_GROUP = 8          # fewer: their own tracepoints filter in the kernel, and close quickly
+MAX_FILTERED = 100     # up to this many numbers, the kernel filters on them (id == a || ...)
+
+
+def _syscall(spec: EventSpec) -> tuple[str, int] | None:
+    """("enter"|"exit", number) of a groupable syscalls:* event, else None."""
+    if spec.kind != "tracepoint" or spec.system != "syscalls" or spec.counting or spec.filter \
+            or spec.callchain:
+        return None
+    which, _, name = spec.event.partition("_")[2].partition("_")      # sys_enter_NAME
+    if which not in ("enter", "exit") or not name:
+        return None
+    nr = isa.syscall_nr(name)
+    return (which, nr) if nr >= 0 else None
+
+
+def plan(probes: list[tuple[int, int]], specs: list[EventSpec]):
+    """(groups, rest): groups maps (direction, flags) to [(probe, nr)], rest
+    the (probe, event) pairs opened one by one."""
+    if os.environ.get("FTSTAP_NO_SYSCALL_DISPATCH") == "1":
+        return {}, list(probes)
+    candidates: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
+    rest = []
+    for probe, e in probes:
+        got = _syscall(specs[e])
+        if got is None:
+            rest.append((probe, e))
+            continue
+        flags = specs[e].perf_open(0)[3]
+        candidates.setdefault((got[0], flags), []).append((probe, e, got[1]))
+    groups = {}
+    for key, members in candidates.items():
+        # one probe per number: two probes on one call keep their own events
+        counts: dict[int, int] = {}
+        for _, _, nr in members:
+            counts[nr] = counts.get(nr, 0) + 1
+        single = [m for m in members if counts[m[2]] == 1]
+        rest.extend((probe, e) for probe, e, nr in members if counts[nr] > 1)
+        if len(single) < MIN_GROUP:
+            rest.extend((probe, e) for probe, e, _ in single)
+        else:
+            groups[key] = [(probe, nr) for probe, _, nr in single]
+    return groups, rest
+
+
+def kernel_filter(members: list[tuple[int, int]]) -> str:
+    """The tracepoint filter that lets only the group's numbers through ("" for many)."""
+    numbers = sorted({nr for _, nr in members})
+    if len(numbers) > MAX_FILTERED:
+        return ""
+    return " || ".join(f"id == {nr}" for nr in numbers)

@@ -1,0 +1,56 @@
+"""syscall.* on raw_syscalls with dispatch by number (runtime/syscall_dispatch.py):
+the same results as one tracepoint per syscall, and no background closer."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+PROG = r"""
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) {
+    usleep(200000);
+    for (int i = 0; i < 1000; i++) getppid();
+    for (int i = 0; i < 700; i++) syscall(SYS_getuid);
+    for (int i = 0; i < 300; i++) close(-1);
+    return 0;
+}
+"""
+SCRIPT = ('global n, r; probe syscall.* { if (execname() == "sctest") n[name]++ } '
+          'probe syscall.close.return, syscall.getuid.return { if (execname() == "sctest") r[name, retval]++ } '
+          'probe end { foreach (k in n) if (k == "getppid" || k == "getuid" || k == "close") '
+          'printf("%s %d\\n", k, n[k]); foreach ([k, v] in r) printf("ret %s %d %d\\n", k, v, r[k, v]) }')
+
+
+def closers() -> set[int]:
+    out = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == "ftstap-close":
+                    out.add(int(pid))
+        except OSError:
+            pass
+    return out
+
+
+def run(prog, env=None):
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-c", prog, "-e", SCRIPT], capture_output=True,
+                       text=True, cwd=REPO, timeout=300, env=dict(os.environ, **(env or {})))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    return sorted(r.stdout.splitlines())
+
+
+def test_dispatched_counts_match_the_program_and_the_per_tracepoint_path(cc, tfs, need):
+    need(os.path.isdir(os.path.join(tfs, "events", "raw_syscalls")), "no raw_syscalls tracepoints")
+    prog = cc(PROG, "sctest")
+    before = closers()
+    got = run(prog)
+    assert not closers() - before          # two events per CPU: closed at once, no background closer
+    # getppid 1000, getuid 700, close 300 (+ the loader's own closes, on both paths alike)
+    assert "getppid 1000" in got and "getuid 700" in got and "ret close -9 300" in got, got
+    assert "ret getuid 0 700" in got, got
+    assert got == run(prog, {"FTSTAP_NO_SYSCALL_DISPATCH": "1"})
