@@ -120,6 +120,32 @@ def probe_support(f: KernelFeatures) -> list[Support]:
     rows.append(_tracepoints(f, "udp.sendmsg.return, udp.recvmsg.return",
                              ["sock:sock_send_length", "sock:sock_recv_length"]))
     rows.append(_kprobe(f, "udp.sendmsg, udp.recvmsg, udp.disconnect", "with BTF-typed arguments"))
+    rows.append(_tracepoints(f, "tcp.sendmsg.return, tcp.recvmsg.return",
+                             ["sock:sock_send_length", "sock:sock_recv_length"]))
+    rows.append(_tracepoints(f, "tcp.receive, tcp.ipv4.receive, tcp.ipv6.receive (established sockets)",
+                             ["tcp:tcp_probe"]))
+    rows.append(_kprobe(f, "tcp.sendmsg, tcp.recvmsg, tcp.disconnect, tcp.setsockopt (+ .return)",
+                        "with BTF-typed arguments"))
+    rows.append(_tracepoints(f, "socket.send, socket.receive, socket.sendmsg.return, socket.recvmsg.return",
+                             ["sock:sock_send_length", "sock:sock_recv_length"]))
+    rows.append(_kprobe(f, "socket.sendmsg, socket.recvmsg, socket.create, socket.close (+ .return)",
+                        "with BTF-typed arguments"))
+    rows.append(_kprobe(f, "netdev.register/unregister/open/close/change_mtu/change_mac/"
+                           "set_promiscuity/ioctl/get_stats", "with BTF-typed arguments"))
+    if f.kprobe_events:
+        rows.append(_kprobe(f, "vfs.read/write/readv/writev/open (+ .return)", "on vfs_* (exact)"))
+    else:
+        vfs = _tracepoints(f, "vfs.read/write/readv/writev/open (+ .return)",
+                           ["syscalls:sys_enter_read", "syscalls:sys_enter_write",
+                            "syscalls:sys_enter_readv", "syscalls:sys_enter_writev",
+                            "syscalls:sys_enter_openat"])
+        if vfs.provider:
+            vfs = Support(vfs.family, vfs.provider, "approximate: the syscalls that reach the VFS, "
+                          "no struct file (exact with CONFIG_KPROBE_EVENTS)")
+        rows.append(vfs)
+    rows.append(_kprobe(f, "generic.fop.llseek/open/mmap/read_iter/write_iter/splice_read/splice_write",
+                        "with BTF-typed arguments"))
+    rows.append(Support("netfilter.*", None, "a kernel module's nf_register_net_hook (ftstap loads none)"))
     rows.append(_tracepoints(f, "ioblock.request, ioblock.end",
                              ["block:block_bio_queue", "block:block_bio_complete"]))
     rows.append(_tracepoints(f, "irq_handler.entry/exit, softirq.entry/exit",

@@ -1,5 +1,6 @@
 """Probe providers, one file per family; REGISTRY is the order pass 2 asks them."""
 from .kprobe import KprobeProvider
+from .netfilter import NetfilterProvider
 from .perf import PerfProvider
 from .procfs import ProcfsProvider
 from .special import SpecialProvider
@@ -9,4 +10,5 @@ from .tracepoint import TracepointProvider
 from .uprobe import UprobeProvider
 
 REGISTRY = (SpecialProvider(), TimerProvider(), SyscallProvider(), TracepointProvider(),
-            KprobeProvider(), UprobeProvider(), PerfProvider(), ProcfsProvider())
+            KprobeProvider(), UprobeProvider(), PerfProvider(), ProcfsProvider(),
+            NetfilterProvider())

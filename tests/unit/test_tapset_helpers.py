@@ -1,6 +1,7 @@
 """The pure-script helpers of the tapset library (tapsets/inet.stp,
 arch.stp, stopwatch.stp, queue_stats.stp, memory.stp's __gfp_flag_str,
-signal_calls.stp's __si_code_str), run through the real command line in a
+signal_calls.stp's __si_code_str, socket_str.stp's sock_*_str, tcp.stp's
+tcp_sockopt_str), run through the real command line in a
 begin probe (no kernel events)."""
 import subprocess
 import sys
@@ -50,3 +51,23 @@ def test_gfp_flag_names():
 def test_si_code_names():
     assert run('println(__si_code_str(0), " ", __si_code_str(-6), " ", __si_code_str(0x80), " ", '
                '__si_code_str(7))') == "SI_USER SI_TKILL SI_KERNEL 7\n"
+
+
+def test_names_and_numbers_round_trip():
+    out = run('printf("%s %s %s %s\\n", sock_prot_num2str(6), sock_fam_num2str(10), '
+              'sock_state_num2str(3), sock_type_num2str(2)); '
+              'printf("%d %d %d %d\\n", sock_prot_str2num("UDP"), sock_fam_str2num("NETLINK"), '
+              'sock_state_str2num("CONNECTING"), sock_type_str2num("SEQPACKET"))')
+    assert out == "TCP INET6 CONNECTED DGRAM\n17 16 2 5\n"
+
+
+def test_unknown_values():
+    out = run('printf("%s %s %d %d\\n", sock_prot_num2str(250), sock_type_num2str(0), '
+              'sock_fam_str2num("NOPE"), sock_prot_str2num(""))')
+    assert out == "UNDEF UNDEF -1 -1\n"
+
+
+def test_flags():
+    out = run('printf("%s %s %s %s\\n", msg_flags_num2str(0x4040), msg_flags_num2str(0), '
+              'sock_flags_num2str(5), tcp_sockopt_str(1))')
+    assert out == "MSG_DONTWAIT|MSG_NOSIGNAL 0 ASYNC_NOSPACE|NOSPACE TCP_NODELAY\n"
