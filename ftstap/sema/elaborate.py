@@ -137,6 +137,7 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
     insts: list[ProbeInst] = []
     errors: list[FtstapError] = []
     warnings: list[str] = []
+    plain_insts: set[int] = set()          # bodies that are the user's code alone (sema/elision.py)
     for probe in probes:
         for point in probe.points:
             try:
@@ -145,11 +146,15 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
                 errors.append(e)
                 continue
             for b in bindings:
+                plain = (b.source.prologue is None and not b.prologues and not b.epilogues
+                         and point.condition is None)
                 if b.source.warning and b.source.warning not in warnings:
                     warnings.append(b.source.warning)
                 insts.append(ProbeInst(source=b.source, body=_probe_body(b, probe, point, shadowing, library_bodies),
                                        point=point,
                                        user_probe=probe, index=len(insts)))
+                if plain:
+                    plain_insts.add(id(insts[-1]))
             if bindings and point.sufficient:       # `A !, B`: A resolved, B is not tried
                 break
     if errors:
@@ -177,6 +182,12 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
         checker.effects.check()
     except SemanticError as e:
         raise ErrorList([e], "semantic") from None
+    if not unoptimized:                    # stap's probe elision: handlers that do nothing
+        from .elision import elide_empty
+        insts = elide_empty(insts, plain_insts)
+        if not insts:
+            raise ErrorList([SemanticError("no probes found (every probe's handler does nothing; "
+                                           "-u keeps them)", probes[0].loc)], "semantic")
     used = [c for c in contexts if isinstance(c, Func)]
     warnings.extend(unused_warnings(globals_, contexts, getattr(user.loc, "source", None)))
     return Program(insts, globals_, used, warnings, dict(limits or {}))

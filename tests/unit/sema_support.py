@@ -69,6 +69,9 @@ def features(tmp_path):
 
 
 def elaborate(script: str, features=None, **kw):
+    """Pass 2 as `stap -u -p2`, as stap's own semok cases run: probes with
+    empty bodies are what binding tests bind, and -u keeps them."""
+    kw.setdefault("unoptimized", True)
     r = run_pass1(Source("<input>", script), [])
     return run_pass2(r.script, r.tapsets, features, **kw)
 

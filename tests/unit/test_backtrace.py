@@ -196,7 +196,7 @@ def test_function_entry_gets_its_caller_from_the_stack_top(image):
 
 
 def test_backtrace_line_helpers():
-    img = CodeGen(program("probe begin { }")).build()
+    img = CodeGen(program("probe begin { next }")).build()
     with native.Session(img) as s:
         s.load_kallsyms(KALLSYMS)
         assert s.backtrace_line(0xffffffff81000101) == " 0xffffffff81000101 : helper+0x1/0x100 [kernel]\n"

@@ -40,7 +40,8 @@ def test_array_arity_mismatch():
 
 
 def test_unused_function_not_checked_but_used_one_is():
-    p = elaborate('function unused(x) { return x }\nfunction used() { return 1 }\nprobe begin { print(used()) }')
+    p = elaborate('function unused(x) { return x }\nfunction used() { return 1 }\nprobe begin { print(used()) }',
+                  unoptimized=False)
     assert [f.name for f in p.functions] == ["used"]
 
 
