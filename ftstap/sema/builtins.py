@@ -38,7 +38,9 @@ _procfs_value:s _procfs_set_value:sv _procfs_append_value:sv _ns_id:ll
 
 # Functions that write kernel memory or the kernel log: guru mode (-g) only.
 GURU_ONLY = frozenset("""printk set_kernel_long set_kernel_int set_kernel_short set_kernel_char
-set_kernel_pointer set_kernel_string set_kernel_string_n""".split())
+set_kernel_pointer set_kernel_string set_kernel_string_n
+task_ns_pid task_ns_tid task_ns_uid task_ns_euid task_ns_gid task_ns_egid""".split())
+# (task_ns_*: tapset functions that stap's task_ns.stp marks /* guru */.)
 
 
 def _parse() -> dict[str, tuple[tuple[str, ...], str]]:

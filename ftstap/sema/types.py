@@ -500,9 +500,18 @@ class Checker:
         self.keys(v, e.keys, e)
         return LONG
 
+    def _guru_only(self, e) -> None:
+        """Builtins and tapset functions stap allows in guru mode (-g) only;
+        the tapsets themselves may call them."""
+        if e.name in GURU_ONLY and not self.guru and not (isinstance(self.ctx, Func) and self.ctx.tapset):
+            raise SemanticError(f"function '{e.name}' is only available in guru mode", e.loc,
+                                hint="run with -g if you mean it")
+
     def e_Call(self, e):
         f = self.functions.get((e.name, len(e.args)))
         if f is not None:
+            if f.tapset:
+                self._guru_only(e)
             self.called.add(id(f))
             self.effects.call(self.ctx, f, self.iterating, e.loc)
             for a, p in zip(e.args, f.params):
@@ -524,9 +533,7 @@ class Checker:
                 raise SemanticError(f"function '{e.name}' cannot be served: {why}", e.loc)
             raise SemanticError(f"unresolved function '{e.name}'", e.loc)
         params, ret = sig
-        if e.name in GURU_ONLY and not self.guru and not (isinstance(self.ctx, Func) and self.ctx.tapset):
-            raise SemanticError(f"function '{e.name}' is only available in guru mode", e.loc,
-                                hint="run with -g if you mean it")
+        self._guru_only(e)
         if len(params) != len(e.args):
             raise SemanticError(f"function '{e.name}' takes {len(params)} argument(s), not {len(e.args)}",
                                 e.loc)

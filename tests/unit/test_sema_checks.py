@@ -66,6 +66,14 @@ def test_guru_only_function():
     elaborate('probe begin { printk(0, "x") }', guru=True)
 
 
+@pytest.mark.parametrize("name", ["task_ns_pid", "task_ns_tid", "task_ns_uid", "task_ns_egid"])
+def test_guru_only_tapset_function(name):
+    """stap's semko/task_ns: the task_ns_* tapset functions need -g."""
+    e = error_of(f"global x\nprobe begin {{ x = {name}(0xdeadbeef) }}")
+    assert "only available in guru mode" in e.message and loc(e) == (2, 19)
+    elaborate(f"global x\nprobe begin {{ x = {name}(0xdeadbeef) }}", guru=True)
+
+
 def test_entry_outside_return_probe():
     e = error_of("probe begin { x = @entry(1); print(x) }")
     assert "@entry is only valid in .return probes" in e.message and loc(e) == (1, 19)

@@ -146,7 +146,7 @@ def test_task_handles_answer_from_proc():
                 'println(task_pid(t) == pid() && task_tid(t) == tid()); println(task_execname(t) == execname()); '
                 'println(task_pid(task_parent(t)) == ppid()); println(task_execname(pid2task(ppid())) == pexecname()); '
                 'println(task_uid(t) == uid() && task_euid(t) == euid() && task_gid(t) == gid()); '
-                'println(task_egid(t) == egid() && task_ns_pid(t) == pid()); '
+                'println(task_egid(t) == egid() && task_pid(t) == pid()); '
                 'println(task_state(t)); println(task_nice(t), " ", task_prio(t) - task_nice(t)); '
                 'println(task_cpu(t) >= 0 && task_cpu(t) < num_online_cpus() * 64); '
                 'println(task_open_file_handles(t) >= 3 && task_max_file_handles(t) >= 64); '
