@@ -354,6 +354,8 @@ class ExpressionParser:
             if self.peek().is_op(","):
                 self.next()
                 module = self.literal_arg(STRING, "a literal string naming the module")
+            elif not self.cast_in_probe_module:     # --compatible < 4.2: the kernel's, always
+                module = "kernel"
             self.expect_op(")")
             return A.Cast(operand, typ, module, loc=t.loc)
         if op == "@var":

@@ -53,7 +53,8 @@ def compat_at_least(compatible: str | None, version: tuple[int, int]) -> bool:
 def parse_options(guru: bool, compatible: str | None, privileged: bool = False) -> ParseOptions:
     return ParseOptions(guru=guru, privileged=privileged,
                         autocast=compat_at_least(compatible, (2, 6)),
-                        glue_across_comments=compat_at_least(compatible, (2, 0)))
+                        glue_across_comments=compat_at_least(compatible, (2, 0)),
+                        cast_in_probe_module=compat_at_least(compatible, (4, 2)))
 
 
 # The parser is recursive descent: one nesting level (MAX_NESTING = 500) of

@@ -26,6 +26,7 @@ class ParseOptions:
     privileged: bool = False  # a tapset file: like guru for embedded code
     autocast: bool = True     # --compatible >= 2.6: postfix ->/[] on any value
     glue_across_comments: bool = True  # --compatible >= 2.0: "a" /* c */ "b" is "ab"
+    cast_in_probe_module: bool = True  # --compatible >= 4.2: @cast with no module: the probe's own
 
 
 class Parser(ExpressionParser, ProbePointParser):
@@ -37,6 +38,7 @@ class Parser(ExpressionParser, ProbePointParser):
         self.privileged = opts.privileged
         self.autocast = opts.autocast
         self.glue_across_comments = opts.glue_across_comments
+        self.cast_in_probe_module = opts.cast_in_probe_module
         self.depth = 0
         self.in_function = False
         self.errors: list[SourceError] = []

@@ -15,6 +15,7 @@ class Effects:
         self.writes: dict[int, set[str]] = {}
         self.calls: dict[int, set[int]] = {}
         self.funcs: dict[int, Func] = {}
+        self.callers: dict[int, dict[int, object]] = {}    # id(f) -> its calling contexts by id
         self.in_foreach: list[tuple[tuple[str, ...], Func, object]] = []
 
     def write(self, ctx, array: str) -> None:
@@ -23,10 +24,25 @@ class Effects:
 
     def call(self, ctx, f: Func, iterating: list[str], loc) -> None:
         self.funcs[id(f)] = f
+        self.callers.setdefault(id(f), {})[id(ctx)] = ctx
         if isinstance(ctx, Func):
             self.calls.setdefault(id(ctx), set()).add(id(f))
         if iterating:
             self.in_foreach.append((tuple(iterating), f, loc))
+
+    def probes_reaching(self, ctx) -> list:
+        """The probe contexts whose handlers run ctx: itself, or a function's callers, transitively."""
+        seen, todo, out = set(), [ctx], []
+        while todo:
+            c = todo.pop()
+            if id(c) in seen:
+                continue
+            seen.add(id(c))
+            if isinstance(c, Func):
+                todo.extend(self.callers.get(id(c), {}).values())
+            else:
+                out.append(c)
+        return out
 
     def written_by(self, f: Func) -> set[str]:
         """Arrays f writes, itself or through the functions it calls."""

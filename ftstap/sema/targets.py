@@ -62,6 +62,8 @@ class TargetTyper:
         return self._btf
 
     def lookup(self, name: str, module, loc) -> int:
+        if module is None:
+            self._user_context(name, loc)
         # "a:b:c" lists modules to try in turn; the kernel's BTF serves "kernel".
         mods = [None] if module is None else [m.split("<")[0] if m.startswith("kernel<") else m
                                               for m in module.split(":")]
@@ -86,6 +88,21 @@ class TargetTyper:
             raise SemanticError(f"type '{name}' of header {module} is not in the kernel's BTF, "
                                 "which is where ftstap looks header types up (it uses no C compiler)", loc)
         raise SemanticError(f"type '{name}' is not in the kernel's BTF", loc)
+
+    def _user_context(self, name: str, loc) -> None:
+        """@cast with no module looks the type up in the probe's own module,
+        as stap does (a function: in its callers' probes): in a process
+        probe, that is the program, whose types ftstap cannot read."""
+        from ..probes.targets import UprobeTarget
+        if self.checker is None:             # pass 3 looking up what pass 2 checked
+            return
+        for inst in self.checker.effects.probes_reaching(self.checker.ctx):
+            target = getattr(getattr(inst, "source", None), "target", None)
+            if isinstance(target, UprobeTarget):
+                raise SemanticError(
+                    f"type '{name}' not found in '{target.path}': @cast with no module looks the type up "
+                    f"in the probe's own module (here a process: its debuginfo, which ftstap cannot read)",
+                    loc, hint=f'name the module: @cast(p, "{name}", "kernel")')
 
     # ---- typing ------------------------------------------------------------------
     def ctypes(self) -> dict:

@@ -45,9 +45,9 @@ def offset(struct: str, member: str) -> int:
 def test_cast_chains_become_fetch_args():
     exp, fn = offset("timer_list", "expires"), offset("timer_list", "function")
     (ev,) = events(f'probe process("{TRUE}").function("main") {{ '
-                   'printf("%d %d %d %d %s\\n", @cast($arg1, "timer_list")->expires, '
-                   '@cast(@cast($arg1, "timer_list")->function, "u_int8_t")[2], '
-                   '@cast($arg2, "timer_list")[1]->expires, $argc, user_string($argv[1])) }')
+                   'printf("%d %d %d %d %s\\n", @cast($arg1, "timer_list", "kernel")->expires, '
+                   '@cast(@cast($arg1, "timer_list", "kernel")->function, "u_int8_t", "kernel")[2], '
+                   '@cast($arg2, "timer_list", "kernel")[1]->expires, $argc, user_string($argv[1])) }')
     size = B.BTF.vmlinux().size(B.BTF.vmlinux().find_one("timer_list", B.STRUCT))
     assert ev["args"] == [f"a0=+{exp}(%di):u64", f"a1=+2(+{fn}(%di)):u8",
                           f"a2=+{size + exp}(%si):u64", "a3=%di:s32", "a4=+0(+8(%si)):ustring"]
@@ -55,7 +55,7 @@ def test_cast_chains_become_fetch_args():
 
 def test_index_must_be_a_literal():
     with pytest.raises(FtstapError, match="must be a number literal"):
-        events(f'probe process("{TRUE}").function("main") {{ i = 2; println(@cast($arg1, "u_int8_t")[i]) }}')
+        events(f'probe process("{TRUE}").function("main") {{ i = 2; println(@cast($arg1, "u_int8_t", "kernel")[i]) }}')
 
 
 def need_timer_start():

@@ -53,3 +53,37 @@ def test_casts_from_different_modules_do_not_agree(kf):
                    'else s = & @cast(0, "sockaddr_un", "<sys/socket.h><sys/un.h>"); println(s->sun_family) }'):
         e = error_of(script, kf)
         assert "type of this expression is unknown" in e.message or "no known type" in e.message
+
+
+USER_PROBE = 'probe process("/bin/sh").function("main") { f() }\n'
+
+
+def _user_probe_binds(kf):
+    try:
+        elaborate(USER_PROBE + "function f() { println(1) }", kf)
+    except Exception as e:      # noqa: BLE001 -- no /bin/sh with a main symbol here
+        pytest.skip(f"no process probe to bind: {e}")
+
+
+def test_cast_without_module_looks_in_the_probes_own_module(kf):
+    """stap >= 4.2 (semko/fourteenhundredninetytwo): @cast with no module
+    means the probe's module, a function's through its callers; a process
+    has no types ftstap can read.  Kernel probes keep the kernel's BTF."""
+    _user_probe_binds(kf)
+    e = error_of(USER_PROBE + 'function f() { println(@cast(0, "task_struct")->pid) }', kf)
+    assert "not found in" in e.message and "@cast" in e.message
+    e = error_of('probe process("/bin/sh").function("main") { println(@cast(0, "task_struct")->pid) }', kf)
+    assert "not found in" in e.message
+    elaborate(USER_PROBE + 'function f() { println(@cast(0, "task_struct", "kernel")->pid) }', kf)
+    elaborate('probe begin { f() }\nfunction f() { println(@cast(0, "task_struct")->pid) }', kf)
+
+
+def test_cast_without_module_is_the_kernels_before_4_2(kf):
+    """--compatible=4.1 (semok/fourteenhundredninetytwo): the kernel's."""
+    from ftstap.lang.frontend import run_pass1
+    from ftstap.lang.source import Source
+    from ftstap.sema.elaborate import run_pass2
+    _user_probe_binds(kf)
+    script = USER_PROBE + 'function f() { println(@cast(0, "task_struct")->pid) }'
+    r = run_pass1(Source("<input>", script), [], compatible="4.1")
+    run_pass2(r.script, r.tapsets, kf, unoptimized=True)
