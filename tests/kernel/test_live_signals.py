@@ -157,7 +157,7 @@ def test_c_command_dies_with_ftstap():
 
 
 def test_c_command_that_cannot_run_fails():
-    p = ftstap("-c", "/nonexistent/command", "-e", "probe begin { }")
+    p = ftstap("-c", "/nonexistent/command", "-e", "probe begin { println(1) }")
     out, err = p.communicate(timeout=60)
     assert "cannot run /nonexistent/command" in err
     assert p.returncode == 1, err
