@@ -120,7 +120,7 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
                                     suppress_handler_errors=opts.suppress_handler_errors,
                                     target_pid=opts.target_pid or 0, command=opts.command,
                                     buffer_mb=opts.buffer_mb, timing=opts.timing,
-                                    warnings_errors=opts.warnings_errors, bulk_fds=bulk_fds,
+                                    warnings_errors=opts.warnings_fatal, bulk_fds=bulk_fds,
                                     http=opts.http)
         from .runtime import sidecar
         if sidecar.has_procfs(info):       # procfs files: served over --http and /run/ftstap

@@ -60,7 +60,7 @@ def parse(source, opts: Options):
     from .kernel.features import KernelFeatures
     from .lang import frontend
     return frontend.run_pass1(source, opts.args, guru=opts.guru, include=opts.include,
-                              compatible=opts.compatible, warnings_as_errors=opts.warnings_errors,
+                              compatible=opts.compatible, warnings_as_errors=opts.warnings_fatal,
                               config=KernelFeatures.current().config_lookup())
 
 
@@ -127,7 +127,7 @@ def run(opts: Options) -> int:
     _warn(opts, program.warnings)
     if slot is not None:
         slot.warnings = list(parsed.warnings) + list(program.warnings)
-    if opts.warnings_errors and program.warnings:
+    if opts.warnings_fatal and program.warnings:
         raise PassFailed(None, "Pass 2: warnings are errors (-W).")
     if opts.last_pass == 2:
         from .sema.listing import program_listing

@@ -67,6 +67,11 @@ class Options:
     def systemtap_version(self) -> str:
         return self.compatible or SYSTEMTAP_VERSION
 
+    @property
+    def warnings_fatal(self) -> bool:
+        """-W without -w: as stap, a suppressed warning is never printed, so never an error."""
+        return self.warnings_errors and not self.no_warnings
+
     def limit(self, name: str) -> int:
         value = self.defines.get(name)
         return int(value, 0) if value is not None else DEFAULT_LIMITS[name]

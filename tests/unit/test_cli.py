@@ -305,3 +305,15 @@ def test_p4_image_runs_with_run(tmp_path):
     assert path.endswith("img.ftsimg")
     r = ftstap("--run", path)
     assert (r.returncode, r.stdout) == (0, "from image\n")
+
+
+def test_w_suppresses_the_warnings_that_W_would_make_errors():
+    """-W alone: the warning, then pass 2 fails; -wW: stap prints no
+    warning, so none can be an error (it used to fail silently)."""
+    script = "global x; probe begin { exit() }"
+    r = ftstap("-W", "-p2", "-e", script)
+    assert r.returncode == 1 and "Eliding unused variable 'x'" in r.stderr
+    assert "warnings are errors" in r.stderr
+    for flags in (["-wW"], ["-w", "-W"], ["-Ww"]):
+        r = ftstap(*flags, "-p2", "-e", script)
+        assert r.returncode == 0 and r.stderr == "", (flags, r.stderr)
