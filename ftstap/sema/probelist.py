@@ -21,7 +21,7 @@ def _points(pattern: str):
     from ..lang.source import Source
     result = run_pass1(Source("<pattern>", f"probe {pattern} {{}}"), [])
     probe = next(i for i in result.script.items if isinstance(i, A.Probe))
-    return result.tapsets, probe
+    return result.tapsets, result.script, probe
 
 
 def _tname(t) -> str:
@@ -29,8 +29,9 @@ def _tname(t) -> str:
 
 
 def list_probes(pattern: str, features, with_vars: bool) -> list[str]:
-    tapsets, probe = _points(pattern)
-    globals_, functions, aliases, _ = _collect(tapsets, [True] * len(tapsets))
+    tapsets, script, probe = _points(pattern)
+    # The pattern may define its own aliases (stap wraps it as `probe PATTERN {}`).
+    globals_, functions, aliases, _ = _collect(tapsets + [script], [True] * len(tapsets) + [False])
     binder = Binder(aliases, features)
     lines: dict[str, str] = {}
     for point in probe.points:

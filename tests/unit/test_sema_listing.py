@@ -36,3 +36,11 @@ def test_p2_listing_shape():
     out = program_listing(elaborate("global c\nprobe begin { c[1] = 2; x = 1; print(x) }"))
     assert out.splitlines()[:3] == ["# global", "c:long [long]", "# probes"]
     assert "begin /* <- begin; begin */" in out and "  x:long" in out
+
+
+def test_listing_an_alias_the_pattern_defines(features):
+    """stap -L wraps its argument as `probe ARG {}`, so the argument may define
+    an alias and probe it (semok/defined_list_vars does); it listed nothing."""
+    pattern = 'my.x = timer.s(1) { a = 1; b = "s" }\nprobe my.x'
+    assert probelist.list_probes(pattern, features, True) == ["my.x a:long b:string"]
+    assert probelist.list_probes(pattern, features, False) == ["my.x"]
