@@ -26,11 +26,17 @@ SCRIPT = ('global n, r; probe syscall.* { if (execname() == "sctest") n[name]++ 
 
 
 def closers() -> set[int]:
+    """Background closers of sessions running this test's script (a closer is a
+    fork of ftstap: its command line is the session's); other sessions on the
+    machine may have their own."""
     out = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/comm") as f:
-                if f.read().strip() == "ftstap-close":
+                if f.read().strip() != "ftstap-close":
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b'execname() == "sctest"' in f.read():
                     out.add(int(pid))
         except OSError:
             pass
