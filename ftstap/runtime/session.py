@@ -173,7 +173,7 @@ class LiveSession:
         dyn = [e for e in used if self.specs[e].dynamic]
         groups, singles = syscall_dispatch.plan(self.probes, self.specs)
         tps = sorted({self.specs[e].tracepoint for _, e in singles} - {""} |
-                     {f"raw_syscalls:sys_{which}" for which, _ in groups})
+                     {f"raw_syscalls:sys_{key[0]}" for key in groups})
         with signals.critical():          # made and recorded, or neither
             if dyn:
                 self.group.add([self.specs[e].definition(self.group.name, f"e{e}") for e in dyn])
@@ -192,8 +192,8 @@ class LiveSession:
         self.task_pid = self.child_pid if self.child_pid and all(self.specs[e].task for e in used) else -1
         for probe, e in singles:
             self._open(probe, self.specs[e], ids[e])
-        for (which, flags), members in groups.items():
-            self._open_dispatched(root, which, flags, members)
+        for (which, flags, common), members in groups.items():
+            self._open_dispatched(root, which, flags, common, members)
         self._start_ftrace(root, ids)
         self.session.enable_events()
         return self
@@ -270,7 +270,8 @@ class LiveSession:
                     # an unfiltered event gives the same results, only slower
                     self.filters_rejected += 1
 
-    def _open_dispatched(self, root: str, which: str, flags: int, members: list[tuple[int, int]]) -> None:
+    def _open_dispatched(self, root: str, which: str, flags: int, common: str,
+                         members: list[tuple[int, int]]) -> None:
         """One raw_syscalls:sys_<which> event per CPU for many syscall probes,
         each record run by the probe of its number (runtime/syscall_dispatch.py)."""
         path = os.path.join(root, "events", "raw_syscalls", f"sys_{which}", "id")
@@ -280,7 +281,7 @@ class LiveSession:
         except (OSError, ValueError) as ex:
             raise KernelError(f"no tracepoint raw_syscalls:sys_{which} on this kernel "
                               f"({getattr(ex, 'strerror', ex)})") from None
-        filter_ = syscall_dispatch.kernel_filter(members)
+        filter_ = syscall_dispatch.kernel_filter(members, common)
         pid = self.task_pid
         if pid > 0:
             flags |= isa.EV_INHERIT
@@ -293,7 +294,7 @@ class LiveSession:
                 try:
                     self.session.set_event_filter(ev, filter_)
                 except KernelError:
-                    self.filters_rejected += 1    # the dispatch still picks the numbers
+                    self.filters_rejected += 1    # the dispatch picks the numbers, the handlers test the rest
 
     # -- teardown ------------------------------------------------------------
     def close(self) -> None:

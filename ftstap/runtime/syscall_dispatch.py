@@ -13,26 +13,39 @@ return value from 16), so the handlers are the ones pass 3 compiled for
 the syscalls:* tracepoints.  Records of 32-bit tasks run nothing: their
 numbers mean other calls, and syscalls:* never reports them either.
 
-Grouped: sampled syscalls:sys_enter_NAME / sys_exit_NAME events with no
-kernel filter (pushdown) and no callchain, whose number this machine knows,
-when at least MIN_GROUP probes share the direction and the perf flags.
+Grouped: sampled syscalls:sys_enter_NAME / sys_exit_NAME events without a
+callchain, whose number this machine knows, when at least MIN_GROUP probes
+share the direction, the perf flags and the kernel filter (pushdown), and
+that filter tests only the fields every tracepoint has (COMM, common_pid,
+...: the arguments are named differently in raw_syscalls).  Counting-mode
+probes keep a counter per tracepoint: a counter cannot tell the numbers
+apart.
 FTSTAP_NO_SYSCALL_DISPATCH=1 opens every tracepoint as before (to compare).
 """
 from __future__ import annotations
 
 import os
+import re
 
 from ..image import isa
 from ..image.events import EventSpec
 
 MIN_GROUP = 8          # fewer: their own tracepoints filter in the kernel, and close quickly
 MAX_FILTERED = 100     # up to this many numbers, the kernel filters on them (id == a || ...)
+COMMON_FIELDS = {"COMM", "comm", "CPU", "cpu", "common_pid", "common_type", "common_flags",
+                 "common_preempt_count"}
+
+
+def _common_only(filter_: str) -> bool:
+    """Does a tracepoint filter test only fields every tracepoint has?"""
+    words = re.findall(r"[A-Za-z_]\w*", re.sub(r'"(?:[^"\\]|\\.)*"', "", filter_))
+    return all(w in COMMON_FIELDS for w in words)
 
 
 def _syscall(spec: EventSpec) -> tuple[str, int] | None:
     """("enter"|"exit", number) of a groupable syscalls:* event, else None."""
-    if spec.kind != "tracepoint" or spec.system != "syscalls" or spec.counting or spec.filter \
-            or spec.callchain:
+    if spec.kind != "tracepoint" or spec.system != "syscalls" or spec.counting or spec.callchain \
+            or not _common_only(spec.filter):
         return None
     which, _, name = spec.event.partition("_")[2].partition("_")      # sys_enter_NAME
     if which not in ("enter", "exit") or not name:
@@ -42,8 +55,8 @@ def _syscall(spec: EventSpec) -> tuple[str, int] | None:
 
 
 def plan(probes: list[tuple[int, int]], specs: list[EventSpec]):
-    """(groups, rest): groups maps (direction, flags) to [(probe, nr)], rest
-    the (probe, event) pairs opened one by one."""
+    """(groups, rest): groups maps (direction, flags, filter) to
+    [(probe, nr)], rest the (probe, event) pairs opened one by one."""
     if os.environ.get("FTSTAP_NO_SYSCALL_DISPATCH") == "1":
         return {}, list(probes)
     candidates: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
@@ -54,7 +67,7 @@ def plan(probes: list[tuple[int, int]], specs: list[EventSpec]):
             rest.append((probe, e))
             continue
         flags = specs[e].perf_open(0)[3]
-        candidates.setdefault((got[0], flags), []).append((probe, e, got[1]))
+        candidates.setdefault((got[0], flags, specs[e].filter), []).append((probe, e, got[1]))
     groups = {}
     for key, members in candidates.items():
         # one probe per number: two probes on one call keep their own events
@@ -70,9 +83,11 @@ def plan(probes: list[tuple[int, int]], specs: list[EventSpec]):
     return groups, rest
 
 
-def kernel_filter(members: list[tuple[int, int]]) -> str:
-    """The tracepoint filter that lets only the group's numbers through ("" for many)."""
+def kernel_filter(members: list[tuple[int, int]], common: str = "") -> str:
+    """The tracepoint filter of a group: its probes' own (common) filter, and
+    only the group's numbers when they are few ("" when neither)."""
     numbers = sorted({nr for _, nr in members})
-    if len(numbers) > MAX_FILTERED:
-        return ""
-    return " || ".join(f"id == {nr}" for nr in numbers)
+    ids = " || ".join(f"id == {nr}" for nr in numbers) if len(numbers) <= MAX_FILTERED else ""
+    if common and ids:
+        return f"({common}) && ({ids})"
+    return common or ids

@@ -19,10 +19,12 @@ int main(void) {
     return 0;
 }
 """
-SCRIPT = ('global n, r; probe syscall.* { if (execname() == "sctest") n[name]++ } '
+# n[name, tid()]: a key of the event's, so the probes sample (a constant key
+# would make them counters, which are never dispatched)
+SCRIPT = ('global n, r; probe syscall.* { if (execname() == "sctest") n[name, tid()]++ } '
           'probe syscall.close.return, syscall.getuid.return { if (execname() == "sctest") r[name, retval]++ } '
-          'probe end { foreach (k in n) if (k == "getppid" || k == "getuid" || k == "close") '
-          'printf("%s %d\\n", k, n[k]); foreach ([k, v] in r) printf("ret %s %d %d\\n", k, v, r[k, v]) }')
+          'probe end { foreach ([k, t] in n) if (k == "getppid" || k == "getuid" || k == "close") '
+          'printf("%s %d\\n", k, n[k, t]); foreach ([k, v] in r) printf("ret %s %d %d\\n", k, v, r[k, v]) }')
 
 
 def closers() -> set[int]:

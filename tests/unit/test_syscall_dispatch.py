@@ -17,16 +17,25 @@ def test_many_syscall_probes_share_one_event_per_direction():
     probes = [(i, i) for i in range(len(specs))]
     groups, rest = sd.plan(probes, specs)
     (key, members), = groups.items()
-    assert key[0] == "enter" and rest == [(10, 10)]        # one exit probe: its own tracepoint
+    assert key[0] == "enter" and key[2] == "" and rest == [(10, 10)]        # one exit probe: its own tracepoint
     assert members == [(i, syscall_nr(n)) for i, n in enumerate(NAMES)]
     assert sd.kernel_filter(members) == " || ".join(f"id == {nr}" for nr in sorted(nr for _, nr in members))
 
 
 def test_what_keeps_its_own_tracepoint():
-    specs = [enter(n) for n in NAMES[:7]] + [enter("dup", filter="common_pid == 1"), enter("pipe", counting=True),
+    specs = [enter(n) for n in NAMES[:7]] + [enter("dup", filter="fildes == 1"), enter("pipe", counting=True),
                                              enter("brk", callchain=True)]
     groups, rest = sd.plan([(i, i) for i in range(len(specs))], specs)
     assert groups == {} and len(rest) == len(specs)         # 7 groupable: fewer than MIN_GROUP
+
+
+def test_probes_with_one_common_filter_share_it():
+    specs = [enter(n, filter='COMM == "a b" && common_pid != 1') for n in NAMES]
+    groups, rest = sd.plan([(i, i) for i in range(len(specs))], specs)
+    ((which, _, common), members), = groups.items()
+    assert rest == [] and common == 'COMM == "a b" && common_pid != 1'
+    assert sd.kernel_filter(members, common).startswith('(COMM == "a b" && common_pid != 1) && (id == ')
+    assert sd.kernel_filter([(0, nr) for nr in range(sd.MAX_FILTERED + 1)], "common_pid == 3") == "common_pid == 3"
 
 
 def test_two_probes_on_one_call_keep_their_events():
