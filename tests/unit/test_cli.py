@@ -1,6 +1,7 @@
 """stap's command-line flags, through the real CLI (`python -m ftstap` in a
 subprocess): exit codes, messages, and what reaches the script."""
 import re
+import os
 import subprocess
 import sys
 
@@ -105,10 +106,14 @@ def test_pass_with_separate_argument():
 
 @pytest.mark.parametrize("n", [2, 3, 4])
 def test_each_pass_stops_where_asked(n, tmp_path):
-    r = ftstap(f"-p{n}", "-e", "probe begin { println(1) }", cwd=tmp_path)
+    # -p4's private directory goes under TMPDIR: the test's own, not /tmp
+    r = ftstap(f"-p{n}", "-e", "probe begin { println(1) }", cwd=tmp_path,
+               env=dict(os.environ, TMPDIR=str(tmp_path)))
     assert r.returncode == 0
     marker = {2: "# probes", 3: "PRINTF", 4: ".ftsimg"}[n]
     assert marker in r.stdout
+    if n == 4:
+        assert r.stdout.strip().startswith(str(tmp_path))
 
 
 def test_list_probes():

@@ -13,7 +13,7 @@ CACHED = "Pass 4: using cached"
 @pytest.fixture
 def run(tmp_path):
     """run(*args) -> (rc, stdout, stderr) with a private cache directory."""
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), TMPDIR=str(tmp_path))   # -p4 too
 
     def go(*args: str, cwd=None):
         p = subprocess.run([sys.executable, "-m", "ftstap", *args], capture_output=True, text=True,
@@ -90,7 +90,7 @@ def test_partial_passes_and_failed_compiles_are_not_cached(run):
 def test_a_removed_working_directory_runs_without_the_cache(tmp_path):
     gone = tmp_path / "gone"
     gone.mkdir()
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), TMPDIR=str(tmp_path))   # -p4 too
     r = subprocess.run(["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "$0" -m ftstap -e "$1"',
                         sys.executable, 'probe begin { println("here"); exit() }'],
                        capture_output=True, text=True, timeout=60, env=env)
