@@ -142,12 +142,10 @@ static int probes_of(const ft_prog *p, int kind, int *out)
     return n;
 }
 
-static ft_ctx here(const ft_vm *vm)
+ft_ctx ft_loop_here(const ft_vm *vm)
 {
     ft_ctx c = vm->self;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    c.time_ns = (ft_i64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    c.time_ns = ft_mono_now();
     int cpu = sched_getcpu();
     c.cpu = cpu >= 0 ? cpu : 0;
     return c;
@@ -163,7 +161,7 @@ static void run_list(ft_vm *vm, const int *list, int n, int stop_on_error, ft_i6
             continue;
         if (stop_on_error && vm->error_state)
             return;
-        ft_ctx c = here(vm);
+        ft_ctx c = ft_loop_here(vm);
         ft_vm_run_probe(vm, list[k], &c);
     }
 }
@@ -279,7 +277,7 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
                     arm(tfd[idx], next_interval(vm, pr), 0);
                 if (fired > MAX_TIMER_RUNS)
                     fired = MAX_TIMER_RUNS;
-                ft_ctx at = here(vm);
+                ft_ctx at = ft_loop_here(vm);
                 ft_session_drain(vm, at.time_ns);  /* the timer sees every event before it */
                 for (uint64_t r = 0; r < fired && !vm->exit_requested && !vm->error_state; r++) {
                     ft_ctx c = at;
@@ -352,7 +350,7 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
         n = probes_of(p, FT_PROBE_END, list);
         run_list(vm, list, n, 1, INT64_MIN, 0);
         if (!vm->error_state) {
-            vm->ctx.cpu = here(vm).cpu;     /* stap's autoprint is an end probe */
+            vm->ctx.cpu = ft_loop_here(vm).cpu;     /* stap's autoprint is an end probe */
             ft_autoprint(vm);
         }
         run_list(vm, list, n, 1, 1, INT64_MAX);
@@ -374,7 +372,7 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
 
 int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n)
 {
-    vm->ctx.cpu = here(vm).cpu;
+    vm->ctx.cpu = ft_loop_here(vm).cpu;
     ft_out_write(vm->out, s, n);
     return ft_out_flush(vm->out);
 }

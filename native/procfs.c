@@ -7,16 +7,14 @@
  * $value the text written, split into MAXSTRINGLEN-1 byte pieces as
  * stap's write buffer splits a long write.  The handler's $value is
  * rewritten at pass 2 (probes/procfs.py) into the builtins below. */
-#define _GNU_SOURCE 1   /* sched_getcpu */
+#define _GNU_SOURCE 1
 #include "ftstap.h"
 #include "vm.h"
 #include "program.h"
 #include "session.h"
 #include "procfs.h"
 
-#include <sched.h>
 #include <string.h>
-#include <time.h>
 
 static const char *file_of(const ft_vm *vm, int probe)
 {
@@ -72,12 +70,7 @@ ft_i64 ft_procfs_maxsize(const ft_vm *vm, int probe)
 
 static int run_once(ft_vm *vm, int probe, ft_procfs_io *io)
 {
-    ft_ctx c = vm->self;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    c.time_ns = (ft_i64)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    int cpu = sched_getcpu();
-    c.cpu = cpu >= 0 ? cpu : 0;
+    ft_ctx c = ft_loop_here(vm);
     c.procfs = io;
     ft_i64 before = vm->nerrors;
     ft_vm_run_probe(vm, probe, &c);
@@ -87,11 +80,8 @@ static int run_once(ft_vm *vm, int probe, ft_procfs_io *io)
 
 int ft_procfs_run(ft_vm *vm, int probe, ft_procfs_io *io)
 {
-    if (vm->session) {              /* the handler sees every event up to now, as a timer does */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ft_session_drain(vm, (ft_i64)ts.tv_sec * 1000000000 + ts.tv_nsec);
-    }
+    if (vm->session)                /* the handler sees every event up to now, as a timer does */
+        ft_session_drain(vm, ft_mono_now());
     int rc = 0;
     if (vm->prog->probes[probe].kind == FT_PROBE_PROCFS_READ) {
         io->out_len = 0;

@@ -104,6 +104,9 @@ void ft_record_handle(ft_vm *vm, ft_session *R, const char *rec, uint32_t size);
 /* order.c: the rings merged in time order */
 #define FT_ORDER_SLACK_NS 2000000ll   /* a record is in its ring this long after its time stamp */
 ft_i64 ft_mono_now(void);
+/* loop.c: the context of a probe ftstap fires itself (begin, end, timer,
+   procfs): its own process, now, on this CPU. */
+ft_ctx ft_loop_here(const ft_vm *vm);
 /* Handle, oldest first, every record of every ring stamped at or before limit. */
 void ft_session_drain_until(ft_vm *vm, uint64_t limit);
 /* The loop's handler for the rings' epoll fd: everything older than the slack. */
