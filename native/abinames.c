@@ -85,7 +85,7 @@ static const char *const syscalls[] = {
     "process_vm_writev", "kcmp", "finit_module", "sched_setattr", "sched_getattr", "renameat2",
     "seccomp", "getrandom", "memfd_create", "kexec_file_load", "bpf", "execveat", "userfaultfd",
     "membarrier", "mlock2", "copy_file_range", "preadv2", "pwritev2", "pkey_mprotect",
-    "pkey_alloc", "pkey_free", "statx", "io_pgetevents", "rseq", "uretprobe",
+    "pkey_alloc", "pkey_free", "statx", "io_pgetevents", "rseq", "uretprobe", "uprobe",
     [424] =
     "pidfd_send_signal", "io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree",
     "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "pidfd_open", "clone3", "close_range",
@@ -135,8 +135,18 @@ int ft_b_syscall_name(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *ir
     return 0;
 }
 
+/* syscalls:sys_enter_NAME tracepoints named after the kernel's function
+   where it differs from the call's name in the table above. */
+static const char *const tracepoint_names[][2] = {
+    {"newstat", "stat"}, {"newfstat", "fstat"}, {"newlstat", "lstat"}, {"newuname", "uname"},
+    {"sendfile64", "sendfile"}, {"umount", "umount2"},
+};
+
 int ft_syscall_nr(const char *name)
 {
+    for (size_t i = 0; name && i < NELEM(tracepoint_names); i++)
+        if (strcmp(name, tracepoint_names[i][0]) == 0)
+            name = tracepoint_names[i][1];
     for (size_t i = 0; name && name[0] && i < NELEM(syscalls); i++)
         if (syscalls[i] && strcmp(syscalls[i], name) == 0)
             return (int)i;

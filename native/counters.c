@@ -12,6 +12,12 @@
  * and the probe runs once with that sum -- only when it is not zero, so an
  * array never gains a key no event made.  Its context is the probe's own
  * (pp(), probefunc(), is_return() as for a sample); it has no task or CPU.
+ *
+ * A counting probe among many syscall probes has no counter of its own:
+ * its records come through the group's raw_syscalls event
+ * (runtime/syscall_dispatch.py) and are tallied in user space (records.c,
+ * R->tally), because closing a counter per syscall tracepoint costs the
+ * kernel an RCU grace period each (15-20 s for syscall.*).
  */
 #define _GNU_SOURCE 1
 #include "ftstap.h"
@@ -70,6 +76,8 @@ ft_i64 ft_counter_total(const ft_vm *vm, int probe)
 {
     const ft_session *R = vm->session;
     ft_i64 sum = 0;
+    if (R && R->tally && probe >= 0 && (uint32_t)probe < vm->prog->nprobes)
+        sum += R->tally[probe].n;
     for (int i = 0; R && i < R->nev; i++) {
         const ft_event *e = &R->ev[i];
         uint64_t v;
@@ -80,14 +88,27 @@ ft_i64 ft_counter_total(const ft_vm *vm, int probe)
     return sum;
 }
 
+/* Run counting probe p once with its total n (when not zero, so an array
+   never gains a key no event made).  flags: FT_EV_RETURN of its events. */
+static void apply(ft_vm *vm, int p, ft_i64 n, int flags)
+{
+    if (n <= 0)
+        return;
+    ft_ctx c;
+    memset(&c, 0, sizeof c);
+    c.raw = (const char *)&n;
+    c.raw_len = sizeof n;
+    c.probe = p;
+    c.cpu = -1;
+    c.flags = FT_CTX_EVENT | ((flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0);   /* is_return() */
+    ft_vm_run_probe(vm, p, &c);
+    vm->hits[p] += n - 1;         /* -t counts the events, as for samples */
+}
+
 void ft_counters_apply(ft_vm *vm, ft_session *R)
 {
-    int any = 0;
-    for (int i = 0; i < R->nev && !any; i++)
-        any = (R->ev[i].flags & FT_EV_COUNT) != 0;
-    if (!any)
-        return;
-    unsigned char *seen = calloc(vm->prog->nprobes ? vm->prog->nprobes : 1, 1);
+    uint32_t np = vm->prog->nprobes;
+    unsigned char *seen = calloc(np ? np : 1, 1);
     if (!seen)
         return;
     for (int i = 0; i < R->nev && !vm->error_state; i++) {
@@ -95,18 +116,10 @@ void ft_counters_apply(ft_vm *vm, ft_session *R)
         if (p < 0 || !(R->ev[i].flags & FT_EV_COUNT) || seen[p])
             continue;
         seen[p] = 1;
-        ft_i64 n = ft_counter_total(vm, p);
-        if (n <= 0)
-            continue;
-        ft_ctx c;
-        memset(&c, 0, sizeof c);
-        c.raw = (const char *)&n;
-        c.raw_len = sizeof n;
-        c.probe = p;
-        c.cpu = -1;
-        c.flags = FT_CTX_EVENT | ((R->ev[i].flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0);   /* is_return() */
-        ft_vm_run_probe(vm, p, &c);
-        vm->hits[p] += n - 1;         /* -t counts the events, as for samples */
+        apply(vm, p, ft_counter_total(vm, p), R->ev[i].flags);
     }
+    for (uint32_t p = 0; R->tally && p < np && !vm->error_state; p++)
+        if (R->tally[p].on && !seen[p])
+            apply(vm, (int)p, R->tally[p].n, R->tally[p].flags);
     free(seen);
 }

@@ -347,9 +347,11 @@ int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int er
    once: its records whose syscall number (the id at offset 8) is nr run
    probe; records of other numbers, and of 32-bit (compat) tasks, whose
    numbers mean other calls and which syscalls:* never reports, run nothing.
-   0, or < 0 with a message. */
-int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, char *err, int errlen);
-/* This machine's system call number of name ("openat"), -1 if unknown
+   count: probe is a counting-mode probe (compile/counting.py): its records
+   are only counted here, and it runs once at stop with the total, as for a
+   counter (native/counters.c).  0, or < 0 with a message. */
+int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, int count, char *err, int errlen);
+/* This machine's system call number of name ("openat", or a tracepoint's "newfstat"), -1 if unknown
    (abinames.c; x86_64 only). */
 int ft_syscall_nr(const char *name);
 /* Events that reach only the ftrace ring buffer (eprobes, native/ftrace.c):

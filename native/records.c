@@ -155,6 +155,10 @@ static void on_sample(ft_vm *vm, ft_session *R, const char *rec, uint32_t size)
     int probe = e->probe;
     if (e->dispatch && (probe = dispatch(R, e, c.raw, c.raw_len, (int)pt[0])) < 0)
         return;
+    if (R->tally && R->tally[probe].on) {    /* a counting probe: run once at stop (counters.c) */
+        R->tally[probe].n++;
+        return;
+    }
     c.pid = pt[0];
     c.tid = pt[1];
     c.cpu = cpu[0];

@@ -265,7 +265,7 @@ int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int er
     return 0;
 }
 
-int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, char *err, int errlen)
+int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, int count, char *err, int errlen)
 {
     ft_session *R = vm->session;
     if (!R || ev < 0 || ev >= R->nev || R->ev[ev].probe < 0 || R->enabled)
@@ -282,6 +282,12 @@ int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, char *err, int er
             d[i] = -1;
         e->dispatch = d;
         e->ndispatch = n;
+    }
+    if (count) {
+        if (!R->tally && !(R->tally = calloc(vm->prog->nprobes, sizeof *R->tally)))
+            return seterr(err, errlen, -ENOMEM, "out of memory");
+        R->tally[probe].on = 1;
+        R->tally[probe].flags = e->flags & FT_EV_RETURN;
     }
     e->dispatch[nr] = probe;
     return 0;
@@ -504,6 +510,7 @@ void ft_session_free(ft_vm *vm)
     free(R->hkey);
     free(R->hval);
     free(R->lost);
+    free(R->tally);
     ft_threads_free(R->threads);
     if (R->child_fd >= 0)
         close(R->child_fd);

@@ -50,6 +50,13 @@ typedef struct ft_event {
     int32_t ndispatch;
 } ft_event;
 
+/* A counting-mode probe served by a dispatched raw_syscalls event: its
+   records are counted here instead of run (records.c, counters.c). */
+typedef struct ft_tally {
+    ft_i64 n;
+    int on, flags;                   /* flags: FT_EV_RETURN of its event */
+} ft_tally;
+
 struct ft_session {
     ft_event *ev;
     int nev, evcap;
@@ -59,6 +66,7 @@ struct ft_session {
     int32_t *hval;
     uint64_t hmask;
     ft_i64 *lost;                    /* per probe */
+    ft_tally *tally;                 /* per probe: dispatched counting probes (counters.c), or NULL */
     ft_i64 lost_unknown, samples;
     uint64_t last_time;              /* of the newest record handled (order.c) */
     ft_i64 late;                     /* records handled after a newer one */

@@ -145,10 +145,11 @@ class Session:
         if lib.ft_event_set_filter(self.vm, ev, text.encode(), err, 512) < 0:
             raise KernelError(_s(err))
 
-    def dispatch_event(self, ev: int, nr: int, probe: int) -> None:
-        """Records of raw_syscalls event ev with syscall number nr run probe."""
+    def dispatch_event(self, ev: int, nr: int, probe: int, count: bool = False) -> None:
+        """Records of raw_syscalls event ev with syscall number nr run probe
+        (count: are only counted, and the counting probe runs at stop)."""
         err = ffi.new("char[]", 512)
-        if lib.ft_event_dispatch(self.vm, ev, nr, probe, err, 512) < 0:
+        if lib.ft_event_dispatch(self.vm, ev, nr, probe, int(count), err, 512) < 0:
             raise KernelError(_s(err))
 
     def ftrace_add(self, fd: int, cpu: int) -> None:

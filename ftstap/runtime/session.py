@@ -285,15 +285,20 @@ class LiveSession:
         pid = self.task_pid
         if pid > 0:
             flags |= isa.EV_INHERIT
+        count = bool(flags & isa.EV_COUNT)    # counting probes: tallied per record (native/counters.c)
+        flags &= ~isa.EV_COUNT
         for cpu in self.cpus:
             ev = self.session.open_event(members[0][0], PERF_TYPE_TRACEPOINT, event_id, 1, flags, pid, cpu,
                                          self.ring_bytes)
             for probe, nr in members:
-                self.session.dispatch_event(ev, nr, probe)
+                self.session.dispatch_event(ev, nr, probe, count)
             if filter_:
                 try:
                     self.session.set_event_filter(ev, filter_)
-                except KernelError:
+                except KernelError as ex:
+                    if count and common:    # a tally counts what the filter lets through: no fallback
+                        raise KernelError(f"raw_syscalls:sys_{which}: {ex} (counting mode needs it; "
+                                          f"FTSTAP_NO_PUSHDOWN=1 runs the handlers instead)") from None
                     self.filters_rejected += 1    # the dispatch picks the numbers, the handlers test the rest
 
     # -- teardown ------------------------------------------------------------
