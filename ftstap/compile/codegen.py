@@ -262,24 +262,6 @@ class FunctionGen(ExprGen):
         self.iter_depth -= 1
 
 
-def kernel_stack_syscall(spec) -> None:
-    """syscalls:sys_enter_NAME/sys_exit_NAME hand perf the task's user
-    registers, so their samples carry no kernel stack; raw_syscalls's do.
-    A syscall probe that prints a backtrace is opened on raw_syscalls with
-    `id == NR` as its filter instead: the records are laid out alike (the
-    number at 8, the arguments or the return value from 16), so the handler
-    is unchanged; a kernel filter on the named fields is dropped (the
-    handler still tests its condition, compile/kfilter.py)."""
-    if spec.kind != "tracepoint" or spec.system != "syscalls" or spec.counting:
-        return
-    which, _, name = spec.event.partition("_")[2].partition("_")      # enter|exit, NAME
-    from ..image.isa import syscall_nr
-    nr = syscall_nr(name) if which in ("enter", "exit") else -1
-    if nr < 0:
-        return
-    spec.system, spec.event, spec.filter = "raw_syscalls", f"sys_{which}", f"id == {nr}"
-
-
 class CodeGen:
     def __init__(self, program: Program, features=None):
         self.program = program
@@ -437,8 +419,6 @@ class CodeGen:
             spec = spec_from_source(src, self.plans.get(id(src)), callchain=i in stacks)
             spec.ksyms = spec.callchain and stacks.get("ksyms", False)
             spec.filter = self.filters.get(i, "")
-            if spec.callchain:
-                kernel_stack_syscall(spec)
             spec.counting = i in self.counted
             spec.task = i in self.task_events
             self.b.event(spec)

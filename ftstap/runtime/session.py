@@ -192,7 +192,7 @@ class LiveSession:
         self.task_pid = self.child_pid if self.child_pid and all(self.specs[e].task for e in used) else -1
         for probe, e in singles:
             self._open(probe, self.specs[e], ids[e])
-        for (which, flags, common), members in groups.items():
+        for (which, flags, common, _), members in groups.items():
             self._open_dispatched(root, which, flags, common, members)
         self._start_ftrace(root, ids)
         self.session.enable_events()

@@ -26,13 +26,28 @@ def test_what_keeps_its_own_tracepoint():
     specs = [enter(n) for n in NAMES[:7]] + [enter("dup", filter="fildes == 1"), enter("pipe", counting=True),
                                              enter("brk", callchain=True)]
     groups, rest = sd.plan([(i, i) for i in range(len(specs))], specs)
-    assert groups == {} and len(rest) == len(specs)         # 7 groupable: fewer than MIN_GROUP
+    assert sorted(rest) == [(i, i) for i in range(9)]       # 7 sampled, 1 counted: too few; 1 filtered
+    (key, members), = groups.items()                        # a backtrace: raw_syscalls, alone too
+    assert key[0] == "enter" and members == [(9, syscall_nr("brk"))]
+
+
+def test_backtrace_probes_always_use_raw_syscalls():
+    """syscalls:* samples carry no kernel stack (perf gets the task's user
+    registers); raw_syscalls's do.  A filter on named fields is dropped
+    (the handler tests it), and two probes on one call get an event each."""
+    specs = [enter("read", callchain=True, filter="fd == 3"), enter("read", callchain=True),
+             enter("write", callchain=True), enter("getpid", counting=True), enter("getpid", counting=True)]
+    groups, rest = sd.plan([(i, i) for i in range(len(specs))], specs)
+    assert rest == [(3, 3), (4, 4)]
+    assert sorted(groups.values()) == [[(0, syscall_nr("read")), (2, syscall_nr("write"))],
+                                       [(1, syscall_nr("read"))]]
+    assert {key[2] for key in groups} == {""}
 
 
 def test_probes_with_one_common_filter_share_it():
     specs = [enter(n, filter='COMM == "a b" && common_pid != 1') for n in NAMES]
     groups, rest = sd.plan([(i, i) for i in range(len(specs))], specs)
-    ((which, _, common), members), = groups.items()
+    ((which, _, common, _), members), = groups.items()
     assert rest == [] and common == 'COMM == "a b" && common_pid != 1'
     assert sd.kernel_filter(members, common).startswith('(COMM == "a b" && common_pid != 1) && (id == ')
     assert sd.kernel_filter([(0, nr) for nr in range(sd.MAX_FILTERED + 1)], "common_pid == 3") == "common_pid == 3"
@@ -49,6 +64,8 @@ def test_switched_off(monkeypatch):
     monkeypatch.setenv("FTSTAP_NO_SYSCALL_DISPATCH", "1")
     specs = [enter(n) for n in NAMES]
     assert sd.plan([(i, i) for i in range(10)], specs) == ({}, [(i, i) for i in range(10)])
+    groups, rest = sd.plan([(0, 0)], [enter("read", callchain=True)])     # kernel stacks need it
+    assert rest == [] and list(groups.values()) == [[(0, syscall_nr("read"))]]
 
 
 def test_large_groups_are_not_filtered_in_the_kernel():
