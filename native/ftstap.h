@@ -204,6 +204,19 @@ int ft_out_set_bulk(ft_out *o, const int *fds, int n, const ft_i64 *cpu_of);
 #define FT_PROBE_PROCFS_READ 7   /* procfs("NAME").read: run on each read of NAME (http.c) */
 #define FT_PROBE_PROCFS_WRITE 8  /* procfs("NAME").write: run on each write, $value the text */
 
+/* the image's events section (program.c): event kinds, and flag bits */
+#define FT_EVK_TRACEPOINT 1
+#define FT_EVK_EPROBE 2
+#define FT_EVK_UPROBE 3
+#define FT_EVK_KPROBE 4
+#define FT_EVK_PERF 5
+#define FT_EVF_RETURN 1        /* a return probe */
+#define FT_EVF_CALLCHAIN 2     /* its handler wants a backtrace */
+#define FT_EVF_KSYMS 4         /* its backtraces need the kernel's symbols */
+#define FT_EVF_COUNTING 8      /* counting mode: a counter, the probe runs once at stop */
+#define FT_EVF_TASK 16         /* acts only for target(): may be opened on -c's process */
+#define FT_EVF_ALL 31
+
 /* function return types / local types in the image */
 #define FT_RET_VOID 0
 

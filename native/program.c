@@ -7,8 +7,10 @@
  *
  * Layout (little-endian; u8/u16/u32/i64; str = u32 length + bytes):
  *
- *   header   "FTSTAPIM" u32 version(=2) u32 CRC-32 of the body (every byte
- *            after these 16; zlib's crc32), checked before anything else
+ *   header   "FTSTAPIM" u32 version(=3), the machine the image is for (u16
+ *            ELF e_machine, u8 byte order 1 little/2 big, u8 pointer bytes;
+ *            image/target.py), u32 CRC-32 of the body (every byte after
+ *            these 20; zlib's crc32), checked before anything else
  *   strings  u32 n, n x str                         string constants, id = index
  *   formats  u32 n, n x u32 string id               printf formats, parsed at load
  *   locs     u32 n, n x (u32 file-string, u32 line, u32 col, u32 desc-string)
@@ -31,10 +33,18 @@
  *            the event id is the file name's string id, the interval its
  *            .maxsize (0: MAXSTRINGLEN), the randomize its .umask (-1: none)
  *   events   optional (absent when the script has no event probes):
- *            u32 n, n x str -- one JSON object per event id, the kernel
- *            events to create and open (ftstap/image/events.py; Python
- *            checks every field, image/eventcheck.py; the loader only
- *            checks event ids against n, 0 without the section)
+ *            u32 n, each (one per event id, the kernel events to create and
+ *            open: ftstap/image/events.py's EventSpec):
+ *            u8 kind (FT_EVK_*), u8 flags (FT_EVF_*), u16 maxactive,
+ *            u32 perf type, i64 config, i64 offset, i64 sample period,
+ *            i64 sample frequency, u32 x 6 string ids (~0: none) of pp,
+ *            system, event, path, symbol, kernel filter,
+ *            u16 nargs, nargs x u32 fetch-arg string ids ("NAME=FETCH:TYPE"),
+ *            u16 nfields, nfields x (u32 fetch-arg name string id, u16 the
+ *            record offset pass 3 planned for it).
+ *            The loader checks the structure (kinds, flags, string ids);
+ *            what the text may hold is checked before it reaches tracefs
+ *            (image/eventcheck.py, native/runner/evcheck.c)
  *
  * This comment is the one description of the layout: ftstap/image/format.py
  * (reader) and builder.py (writer) point here.
@@ -358,6 +368,72 @@ static void read_probes(rd *r, ft_prog *p)
     }
 }
 
+static int opt_str_id(rd *r, const ft_prog *p, uint32_t id, uint32_t ev)
+{
+    if (id != (uint32_t)FT_NOLOC && id >= p->nstrs)
+        return fail(r, "event %u: bad string id %u", ev, id);
+    return 0;
+}
+
+static void read_events(rd *r, ft_prog *p)
+{
+    p->nevents = count(r, 68);
+    p->events = calloc(p->nevents ? p->nevents : 1, sizeof *p->events);
+    if (!p->events)
+        return (void)fail(r, "out of memory");
+    for (uint32_t i = 0; i < p->nevents && !r->failed; i++) {
+        ft_pevent *e = &p->events[i];
+        e->kind = (uint8_t)u8(r);
+        e->flags = (uint8_t)u8(r);
+        e->maxactive = (uint16_t)u16(r);
+        e->type = u32(r);
+        e->config = i64(r);
+        e->offset = i64(r);
+        e->sample_period = i64(r);
+        e->sample_freq = i64(r);
+        uint32_t *texts[] = {&e->pp, &e->system, &e->event, &e->path, &e->symbol, &e->filter};
+        for (int t = 0; t < 6; t++) {
+            *texts[t] = u32(r);
+            if (!r->failed && opt_str_id(r, p, *texts[t], i))
+                return;
+        }
+        e->nargs = (uint16_t)u16(r);
+        e->args = calloc(e->nargs + 1u, sizeof *e->args);
+        if (!e->args)
+            return (void)fail(r, "out of memory");
+        for (int a = 0; a < e->nargs && !r->failed; a++)
+            if (str_id(r, p, e->args[a] = u32(r), "event fetch-arg"))
+                return;
+        e->nfields = (uint16_t)u16(r);
+        e->field_names = calloc(e->nfields + 1u, sizeof *e->field_names);
+        e->field_offsets = calloc(e->nfields + 1u, sizeof *e->field_offsets);
+        if (!e->field_names || !e->field_offsets)
+            return (void)fail(r, "out of memory");
+        for (int f = 0; f < e->nfields && !r->failed; f++) {
+            e->field_names[f] = u32(r);
+            e->field_offsets[f] = (uint16_t)u16(r);
+            if (!r->failed && str_id(r, p, e->field_names[f], "event field"))
+                return;
+        }
+        if (!r->failed && (e->kind < FT_EVK_TRACEPOINT || e->kind > FT_EVK_PERF || (e->flags & ~FT_EVF_ALL)))
+            return (void)fail(r, "event %u: bad kind or flags", i);
+    }
+}
+
+const char *ft_machine_describe(unsigned machine, unsigned order, unsigned word, char *buf, size_t n)
+{
+    const char *name = machine == 62 ? "x86_64" : machine == 183 ? "aarch64" : machine == 243 ? "riscv64"
+                       : machine == 3 ? "i386" : machine == 40 ? "arm" : NULL;
+    char num[32];
+    if (!name) {
+        snprintf(num, sizeof num, "machine %u", machine);
+        name = num;
+    }
+    snprintf(buf, n, "%s (%u-bit, %s)", name, word * 8,
+             order == 1 ? "little-endian" : order == 2 ? "big-endian" : "unknown byte order");
+    return buf;
+}
+
 ft_prog *ft_prog_load(const char *image, ft_i64 len, char *err, int errlen)
 {
     char dummy[8];
@@ -376,10 +452,17 @@ ft_prog *ft_prog_load(const char *image, ft_i64 len, char *err, int errlen)
     if (magic && memcmp(magic, "FTSTAPIM", 8) != 0)
         fail(&r, "not an ftstap program image");
     uint32_t version = u32(&r);
-    uint32_t crc = u32(&r);
     if (!r.failed && version != FT_IMAGE_VERSION)
         fail(&r, "unsupported program image version %u (this ftstap reads version %d: "
                  "compile the script again)", version, FT_IMAGE_VERSION);
+    uint32_t machine = u16(&r), order = u8(&r), word = u8(&r);
+    uint32_t crc = u32(&r);
+    if (!r.failed && (machine != FT_HOST_MACHINE || order != FT_HOST_BYTEORDER || word != FT_HOST_WORDSIZE)) {
+        char a[64], b[64];
+        fail(&r, "the program image is for %s, this machine is %s: compile the script for this machine",
+             ft_machine_describe(machine, order, word, a, sizeof a),
+             ft_machine_describe(FT_HOST_MACHINE, FT_HOST_BYTEORDER, FT_HOST_WORDSIZE, b, sizeof b));
+    }
     if (!r.failed && crc32_of(r.p, (size_t)(r.end - r.p)) != crc)
         fail(&r, "damaged program image (checksum mismatch)");
     if (!r.failed) read_strings(&r, p);
@@ -388,14 +471,10 @@ ft_prog *ft_prog_load(const char *image, ft_i64 len, char *err, int errlen)
     if (!r.failed) read_globals(&r, p);
     if (!r.failed) read_funcs(&r, p);
     if (!r.failed) read_probes(&r, p);
-    uint32_t nev = 0;
-    if (!r.failed && r.p != r.end) {   /* the optional events section */
-        nev = count(&r, 4);
-        for (uint32_t i = 0; i < nev && !r.failed; i++)
-            take(&r, u32(&r));
-    }
+    if (!r.failed && r.p != r.end)     /* the optional events section */
+        read_events(&r, p);
     for (uint32_t i = 0; i < p->nprobes && !r.failed; i++)
-        if (p->probes[i].kind == FT_PROBE_EVENT && p->probes[i].event >= nev)
+        if (p->probes[i].kind == FT_PROBE_EVENT && p->probes[i].event >= p->nevents)
             fail(&r, "probe %u: bad event id %u", i, p->probes[i].event);
     if (!r.failed && r.p != r.end)
         fail(&r, "trailing bytes after the image");
@@ -425,6 +504,12 @@ void ft_prog_free(ft_prog *p)
     free(p->globals);
     free(p->funcs);
     free(p->probes);
+    for (uint32_t i = 0; p->events && i < p->nevents; i++) {
+        free(p->events[i].args);
+        free(p->events[i].field_names);
+        free(p->events[i].field_offsets);
+    }
+    free(p->events);
     free(p->blob);
     free(p);
 }

@@ -8,7 +8,26 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FT_IMAGE_VERSION 2    /* the image layout of program.c (and compile/image.py) */
+#define FT_IMAGE_VERSION 3    /* the image layout of program.c (and ftstap/image/format.py) */
+
+/* The machine images are compiled for and this core runs on: the header's
+   tag (ELF e_machine, byte order 1 little / 2 big, pointer bytes), as
+   ftstap/image/target.py writes it. */
+#if defined(__x86_64__)
+#define FT_HOST_MACHINE 62
+#elif defined(__aarch64__)
+#define FT_HOST_MACHINE 183
+#elif defined(__riscv) && __riscv_xlen == 64
+#define FT_HOST_MACHINE 243
+#elif defined(__i386__)
+#define FT_HOST_MACHINE 3
+#elif defined(__arm__)
+#define FT_HOST_MACHINE 40
+#else
+#define FT_HOST_MACHINE 0
+#endif
+#define FT_HOST_BYTEORDER (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 1 : 2)
+#define FT_HOST_WORDSIZE ((int)sizeof(void *))
 
 enum {
 #define OP(name, kinds, ip, ipu, sp, spu, doc) FT_OP_##name,
@@ -67,6 +86,19 @@ typedef struct ft_probe {
     uint32_t event;           /* event id (part 4) */
 } ft_probe;
 
+typedef struct ft_pevent {    /* one kernel event of the events section (image/events.py's EventSpec) */
+    uint8_t kind;             /* FT_EVK_* */
+    uint8_t flags;            /* FT_EVF_* */
+    uint16_t maxactive;
+    uint32_t type;            /* perf type (FT_EVK_PERF) */
+    ft_i64 config, offset, sample_period, sample_freq;
+    uint32_t pp, system, event, path, symbol, filter;   /* string ids; FT_NOLOC: none */
+    uint16_t nargs, nfields;
+    uint32_t *args;           /* fetch-arg string ids */
+    uint32_t *field_names;    /* fetch-arg name string ids, and the record offset pass 3 planned */
+    uint16_t *field_offsets;
+} ft_pevent;
+
 struct ft_prog {
     uint32_t nstrs, nfmts, nlocs, nglobals, nfuncs, nprobes;
     ft_pstr *strs;
@@ -75,6 +107,8 @@ struct ft_prog {
     ft_glob *globals;
     ft_func *funcs;
     ft_probe *probes;
+    uint32_t nevents;
+    ft_pevent *events;
     int max_iframe, max_sframe;   /* largest frame (locals + operand stack) */
     int max_iters, max_fmt_args;
     char *blob;                   /* string constants */
@@ -102,9 +136,18 @@ extern const int ft_nbuiltins;
                          : (k) == 'i' ? 8 : 0)
 static inline int ft_kind_size(char k) { return FT_KIND_SIZE(k); }
 
+/* A string constant, "" for FT_NOLOC (an absent event field). */
+static inline const char *ft_prog_str(const ft_prog *p, uint32_t id)
+{
+    return id < p->nstrs ? p->strs[id].s : "";
+}
+
 static inline uint32_t ft_rd_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t ft_rd_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline ft_i64 ft_rd_i64(const uint8_t *p) { ft_i64 v; memcpy(&v, p, 8); return v; }
+
+/* "x86_64 (64-bit, little-endian)": a header's machine tag, for messages */
+const char *ft_machine_describe(unsigned machine, unsigned order, unsigned word, char *buf, size_t n);
 
 /* verify.c: check one function of a loaded image; 0, or -1 with a message in err */
 int ft_verify_func(ft_prog *p, ft_func *f, char *err, int errlen);

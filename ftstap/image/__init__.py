@@ -7,5 +7,6 @@ runtime; neither imports the other):
   builder.py    ImageBuilder, the assembler pass 3 writes to
   events.py     EventSpec: each kernel event, and the ONE tracefs definition
                 writer used by -p3 and pass 5
-  eventcheck.py the events section checked as the untrusted input it is
+  eventcheck.py the events section read and checked as the untrusted input it is
+  target.py     the machine an image is for (its header's tag)
 """

@@ -5,13 +5,14 @@ probes and event specs, serialized into a program image
 C module (image/isa.py), never from a table here."""
 from __future__ import annotations
 
-import json
 import struct
 import zlib
 from ..record import mutable
 
 from . import isa
-from .format import MAGIC, NO_LOCATION, PACK, VERSION, Global, ImageError, Probe
+from .eventcheck import EVENT_HEAD, INTS, TEXTS
+from .format import HEADER, MAGIC, NO_LOCATION, PACK, VERSION, Global, ImageError, Probe
+from .target import Target, host
 from .isa import AGG, FLAG_AUTOPRINT, FLAG_WRAP, HIST_LINEAR, HIST_LOG, HIST_NONE, PROBE_KINDS, VTYPES
 
 @mutable
@@ -146,7 +147,8 @@ class ImageBuilder:
 
     no_location = NO_LOCATION
 
-    def __init__(self):
+    def __init__(self, target: Target | None = None):
+        self.target = target or host()          # the machine the image is for
         self.strings: list[bytes] = []
         self._string_ids: dict[bytes, int] = {}
         self.formats: list[int] = []
@@ -250,9 +252,27 @@ class ImageBuilder:
         to_dict(), e.g. image.events.EventSpec); returns the event id
         that probe(..., kind="event", event=ID) takes."""
         d = spec.to_dict() if hasattr(spec, "to_dict") else dict(spec)
-        json.dumps(d)           # must be JSON: it is stored in the image
+        self._event_bytes(d)      # refused now if it cannot be stored
         self.events.append(d)
         return len(self.events) - 1
+
+    def _event_bytes(self, d: dict) -> bytes:
+        """One record of the events section (layout: native/program.c)."""
+        unknown = set(d) - set(TEXTS) - set(INTS) - set(isa.EVENT_FLAGS) - {"kind", "args", "fields"}
+        if unknown or d.get("kind") not in isa.EVENT_KINDS:
+            raise ImageError(f"bad event spec {d!r}")
+        flags = sum(bit for name, bit in isa.EVENT_FLAGS.items() if d.get(name))
+        texts = [self.string(d[t]) if d.get(t) else NO_LOCATION for t in TEXTS]
+        args, fields = d.get("args", []), d.get("fields", {})
+        try:
+            out = EVENT_HEAD.pack(isa.EVENT_KINDS[d["kind"]], flags, *(int(d.get(n, 0)) for n in INTS), *texts)
+            out += struct.pack(f"<H{len(args)}I", len(args), *(self.string(a) for a in args))
+            out += struct.pack("<H", len(fields))
+            for name, off in fields.items():
+                out += struct.pack("<IH", self.string(name), off)
+        except (struct.error, TypeError, ValueError) as e:
+            raise ImageError(f"bad event spec {d!r}: {e}") from None
+        return out
 
     # ---- output ----
     def serialize(self) -> bytes:
@@ -285,11 +305,12 @@ class ImageBuilder:
             out += struct.pack("<IBqqqII", self.string(p.name), p.kind, p.priority, p.interval_ns,
                                p.randomize_ns, p.func, p.event)
         if self.events:
+            # the strings the events name were added to the table when they were
+            # added (event()), so the table written above already holds them
             out += struct.pack("<I", len(self.events))
             for e in self.events:
-                b = json.dumps(e, sort_keys=True).encode()
-                out += struct.pack("<I", len(b)) + b
-        return MAGIC + struct.pack("<II", VERSION, zlib.crc32(out)) + bytes(out)
+                out += self._event_bytes(e)
+        return HEADER.pack(MAGIC, VERSION, self.target.pack(), zlib.crc32(out)) + bytes(out)
 
     build = serialize
 

@@ -1,9 +1,9 @@
 """The events section of a program image, read as the untrusted input it is.
 
-Each event is one JSON object (image/events.py's EventSpec.to_dict())
-that the session turns into tracefs paths, kprobe/uprobe/eprobe definitions
+Each event is one binary record (read_event), read into the dict that
+image/events.py's EventSpec.to_dict() gives, which the session turns into tracefs paths, kprobe/uprobe/eprobe definitions
 and perf_event_open calls, as root.  So every field is checked against what
-the compiler writes: its JSON type, its range (what the C side takes), and
+the compiler writes: its type, its range (what the C side takes), and
 for anything that ends up in a tracefs path or definition, its characters
 (no whitespace, newline, `/` or `..` can add a definition, leave the
 session's group or point at another file).  Anything else is refused with
@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import struct
+
+from .isa import EVENT_FLAGS, EVENT_KINDS, NO_LOCATION
 
 KINDS = ("tracepoint", "eprobe", "uprobe", "kprobe", "perf")
 # fields every kind may carry (compile/eventspecs.py's `common`, and the needs of pass 3)
@@ -28,7 +31,6 @@ I64 = (-(1 << 63), (1 << 63) - 1)
 INT_RANGES = {"offset": (0, I64[1]), "maxactive": (0, 4096), "type": (0, (1 << 31) - 1), "config": I64,
               "sample_period": (0, I64[1]), "sample_freq": (0, I64[1])}
 
-MAX_EVENT_BYTES = 1 << 20
 MAX_TEXT = 4096
 MAX_ARGS = 128                       # the kernel's MAX_TRACE_ARGS
 TRACE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}")        # a tracefs system or event name
@@ -93,7 +95,7 @@ def _args(v) -> list[str]:
 def check_event(d) -> dict:
     """d if it is an event spec the compiler could have written, else _Bad."""
     if not isinstance(d, dict):
-        raise _Bad("not a JSON object")
+        raise _Bad("not an event spec")
     kind = d.get("kind")
     if kind not in KINDS:
         raise _Bad(f"bad kind {_show(kind)}")
@@ -128,58 +130,61 @@ def check_event(d) -> dict:
     names = {ARG.fullmatch(a).group(1) for a in _args(d.get("args", []))}
     fields = d.get("fields", {})
     if not isinstance(fields, dict):
-        raise _Bad("fields is not a JSON object")
+        raise _Bad("fields is not a mapping")
     for name, off in fields.items():
         if name not in names or type(off) is not int or not 0 <= off < 1 << 16:
             raise _Bad(f"bad field {_show(name)} at {_show(off)}")
     return d
 
 
-def _nested_too_deep(raw: bytes, limit: int = 4) -> bool:
-    """More than `limit` levels of [ and { outside strings (an event has 2):
-    refused before json.loads could recurse on it."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:      # the usual case, quickly
-        return False
-    depth, in_str, esc = 0, False, False
-    for c in raw:
-        if in_str:
-            if esc:
-                esc = False
-            elif c == 0x5C:
-                esc = True
-            elif c == 0x22:
-                in_str = False
-        elif c == 0x22:
-            in_str = True
-        elif c in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        elif c in (0x5D, 0x7D):
-            depth -= 1
-    return False
+# One event of the events section (native/program.c has the layout): kind,
+# flags, maxactive, perf type, config, offset, sample period and frequency,
+# then the string ids of pp, system, event, path, symbol and filter (~0:
+# none), u16 + the fetch-args' string ids, u16 + (name string id, u16 offset)
+EVENT_HEAD = struct.Struct("<BBHIqqqq6I")
+EVENT_MIN = EVENT_HEAD.size + 4
+TEXTS = ("pp", "system", "event", "path", "symbol", "filter")
+INTS = ("maxactive", "type", "config", "offset", "sample_period", "sample_freq")
+KIND_NAMES = {v: k for k, v in EVENT_KINDS.items()}
+ALL_FLAGS = sum(EVENT_FLAGS.values())
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
-
-
-def read_events(raws: list[bytes], fail) -> list[dict]:
-    """The events section's JSON strings as checked dicts; fail(reason)
-    makes the exception raised for a bad one."""
-    out = []
-    for i, raw in enumerate(raws):
-        try:
-            if len(raw) > MAX_EVENT_BYTES or _nested_too_deep(raw):
-                raise _Bad("too large or nested too deeply")
+def read_event(r, strings: list[bytes], i: int) -> dict:
+    """Event i of an image's events section, at r (image/format.py's reader,
+    whose fail() makes the exception), as the dict EventSpec.to_dict()
+    gives, checked as the compiler writes it."""
+    head = r.take(EVENT_HEAD.format)
+    try:
+        def text(sid: int, what: str) -> str:
+            if sid >= len(strings):
+                raise _Bad(f"{what}: bad string id {sid}")
             try:
-                d = _DECODER.decode(raw.decode("utf-8"))
-            except (ValueError, RecursionError) as e:      # UnicodeDecodeError, JSONDecodeError
-                raise _Bad(f"not JSON ({type(e).__name__})") from None
-            out.append(check_event(d))
-        except _Bad as e:
-            raise fail(f"event {i}: {e}") from None
-    return out
+                return strings[sid].decode("utf-8")
+            except UnicodeDecodeError:
+                raise _Bad(f"{what} is not valid UTF-8") from None
+
+        kind, flags, *rest = head
+        if kind not in KIND_NAMES:
+            raise _Bad(f"bad kind {kind}")
+        if flags & ~ALL_FLAGS:
+            raise _Bad(f"bad flags {flags:#x}")
+        d = {"kind": KIND_NAMES[kind]}
+        d.update((name, True) for name, bit in EVENT_FLAGS.items() if flags & bit)
+        d.update((name, v) for name, v in zip(INTS, rest[:6]) if v)
+        for name, sid in zip(TEXTS, rest[6:]):
+            if sid != NO_LOCATION and (v := text(sid, name)):
+                d[name] = v
+        args = [text(r.take("<I"), "fetch-arg") for _ in range(r.take("<H"))]
+        if args:
+            d["args"] = args
+        fields = {}
+        for _ in range(r.take("<H")):
+            name, off = text(r.take("<I"), "field"), r.take("<H")
+            if name in fields:
+                raise _Bad(f"field {_show(name)} twice")
+            fields[name] = off
+        if fields:
+            d["fields"] = fields
+        return check_event(d)
+    except _Bad as e:
+        raise r.fail(f"event {i}: {e}") from None

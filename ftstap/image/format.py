@@ -4,12 +4,13 @@ image/builder.py, runtime/ runs them; neither imports the other.
 
 The layout is described once, in the comment at the top of
 native/program.c (the loader, which checks every field); the struct
-formats below follow it: header (magic, version, CRC-32 of the body),
-strings, formats, locations, globals, functions, probes, and the optional
-events section (one JSON object per event id: image/events.py's
-EventSpec, checked field by field by image/eventcheck.py).  Enum values
-(probe kinds, value types, histogram kinds, aggregates, flags) come from
-native/ftstap.h through cffi (image/isa.py).
+formats below follow it: header (magic, version, target machine tag,
+CRC-32 of the body), strings, formats, locations, globals, functions,
+probes, and the optional events section (one binary record per event id:
+image/events.py's EventSpec, decoded and checked field by field by
+image/eventcheck.py; the standalone ftstap-run reads the same records).
+Enum values (probe kinds, value types, histogram kinds, aggregates, event
+kinds and flags) come from native/ftstap.h through cffi (image/isa.py).
 
 An image is untrusted input (`ftstap --run IMAGE`): read_image() refuses a
 damaged, truncated or hostile one with one BadImage (an ImageLoadError, so
@@ -27,13 +28,15 @@ import zlib
 from ..record import mutable
 
 from ..errors import FtstapError
-from .eventcheck import read_events
+from .eventcheck import EVENT_MIN, read_event
 from .events import EventSpec
 from .isa import AGG, NO_LOCATION, PROBE_KINDS, VTYPES, opcode_by_number
+from .target import Target, host
 
 MAGIC = b"FTSTAPIM"
-VERSION = 2                # FT_IMAGE_VERSION in native/program.h
-HEADER_SIZE = 16           # magic, version, checksum
+VERSION = 3                # FT_IMAGE_VERSION in native/program.h
+HEADER = struct.Struct("<8sI4sI")     # magic, version, target tag (image/target.py), checksum
+HEADER_SIZE = HEADER.size
 
 PROBE_KIND_NAMES = {v: k for k, v in PROBE_KINDS.items()}
 VTYPE_NAMES = {VTYPES["long"]: "long", VTYPES["string"]: "string", VTYPES["stat"]: "stat"}
@@ -152,17 +155,23 @@ class _Reader:
         return b.decode("ascii")
 
 
-def check_header(data: bytes) -> None:
-    """Magic, version and checksum, before anything else is read."""
-    if len(data) < HEADER_SIZE:
+def check_header(data: bytes, target: Target | None = None) -> None:
+    """Magic, version, machine and checksum, before anything else is read
+    (target: the machine the image must be for; None: this one)."""
+    if len(data) < 12 or data[:8] != MAGIC:
         raise BadImage("bad program image: truncated image" if data and MAGIC.startswith(data[:8])
                        else "not an ftstap program image")
-    magic, version, crc = struct.unpack_from("<8sII", data)
-    if magic != MAGIC:
-        raise BadImage("not an ftstap program image")
+    version = struct.unpack_from("<I", data, 8)[0]
     if version != VERSION:
         raise BadImage(f"unsupported program image version {version} (this ftstap reads version "
                        f"{VERSION}: compile the script again)")
+    if len(data) < HEADER_SIZE:
+        raise BadImage("bad program image: truncated image")
+    _, _, _, crc = HEADER.unpack_from(data)
+    made_for, here = Target.unpack(data, 12), target or host()
+    if made_for != here:
+        raise BadImage(f"the program image is for {made_for.describe()}, this machine is "
+                       f"{here.describe()}: compile the script for this machine")
     if zlib.crc32(memoryview(data)[HEADER_SIZE:]) != crc:
         raise BadImage("damaged program image (checksum mismatch)")
 
@@ -203,7 +212,7 @@ def read_image(data: bytes) -> ImageInfo:
             raise r.fail(f"probe {i}: bad kind or handler")
         info.probes.append(Probe(name(sid, f"probe {i}"), kind, func, prio, ival, rnd, event))
     if r.pos != len(data):
-        info.events = read_events([r.raw(r.take("<I")) for _ in range(r.count(4, "event"))], r.fail)
+        info.events = [read_event(r, info.strings, i) for i in range(r.count(EVENT_MIN, "event"))]
     if r.pos != len(data):
         raise r.fail("trailing bytes after the image")
     for i, p in enumerate(info.probes):

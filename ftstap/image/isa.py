@@ -96,3 +96,8 @@ MAX_KEYS = lib.FT_MAX_KEYS
 EV_FREQ, EV_CALLCHAIN, EV_RETURN, EV_NORAW, EV_INHERIT, EV_DEFER_CLOSE, EV_COUNT, EV_PERIOD = (
     lib.FT_EV_FREQ, lib.FT_EV_CALLCHAIN, lib.FT_EV_RETURN, lib.FT_EV_NORAW, lib.FT_EV_INHERIT,
     lib.FT_EV_DEFER_CLOSE, lib.FT_EV_COUNT, lib.FT_EV_PERIOD)
+# the image's events section: EventSpec.kind and its boolean fields
+EVENT_KINDS = {"tracepoint": lib.FT_EVK_TRACEPOINT, "eprobe": lib.FT_EVK_EPROBE, "uprobe": lib.FT_EVK_UPROBE,
+               "kprobe": lib.FT_EVK_KPROBE, "perf": lib.FT_EVK_PERF}
+EVENT_FLAGS = {"is_return": lib.FT_EVF_RETURN, "callchain": lib.FT_EVF_CALLCHAIN, "ksyms": lib.FT_EVF_KSYMS,
+               "counting": lib.FT_EVF_COUNTING, "task": lib.FT_EVF_TASK}

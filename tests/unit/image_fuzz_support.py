@@ -9,7 +9,8 @@ A mutant is one of:
     parser and verifier behind the checksum see it (what someone crafting an
     image would do);
   - hostile events: one field of one event spec replaced by a value the
-    compiler never writes (wrong type, path tricks, newlines, huge numbers),
+    compiler never writes (path tricks, newlines, out-of-range numbers, bad
+    kinds, flags or string ids), or a record replaced by garbage,
     re-serialized with a valid checksum.
 
 Every mutant must end as one clear error (an FtstapError: `ftstap --run`
@@ -17,7 +18,6 @@ prints one `error: ...` line and exits 1) or load cleanly; any other
 exception is an "internal error", a signal is a crash."""
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -27,7 +27,7 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NATIVE = os.path.join(ROOT, "native")
-HEADER = 16          # magic, version, checksum (ftstap/image/format.py)
+from ftstap.image.format import HEADER_SIZE as HEADER     # noqa: E402  magic, version, machine, checksum
 
 # Scripts compiled in-process into seed images (no kernel needed).
 PLAIN_SCRIPTS = [
@@ -69,9 +69,10 @@ SPECS = [
     {"kind": "perf", "pp": "perf.sw.cpu_clock.hz(99)", "type": 1, "config": 0, "sample_freq": 99,
      "callchain": True, "ksyms": True},
 ]
-HOSTILE_VALUES = [None, True, -1, 0, 1 << 64, -(1 << 63) - 1, 1.5, "", "x" * 5000, "../../../etc/passwd",
-                  "a\nb", "-:ftstap_1/e0", "a b", "/tmp/x y:1", "\u00e9\u0000", [], [1, "a"], {}, {"a": []},
-                  "%di", "a0=%di:s32 a1=%si:u64", "a0=%di:s32\n-:x/y", "a9=%di:bogus"]
+HOSTILE_TEXTS = ["", "x" * 5000, "../../../etc/passwd", "a\nb", "-:ftstap_1/e0", "a b", "/tmp/x y:1",
+                 "\u00e9\u0000", "\udc80", "%di", "a0=%di:s32 a1=%si:u64", "a0=%di:s32\n-:x/y", "a9=%di:bogus",
+                 1 << 20, 0xFFFFFFFE]      # numbers: string ids out of range
+HOSTILE_INTS = [-1, 0, 1, 4097, 65535, 1 << 31, (1 << 32) - 1, -(1 << 63), (1 << 63) - 1]
 
 
 def _compile(text: str) -> bytes:
@@ -117,28 +118,69 @@ def reseal(img: bytes) -> bytes:
     """The image with its checksum recomputed over whatever its body now is."""
     if len(img) < HEADER:
         return img
-    return img[:12] + struct.pack("<I", zlib.crc32(img[HEADER:])) + img[HEADER:]
+    return img[:HEADER - 4] + struct.pack("<I", zlib.crc32(img[HEADER:])) + img[HEADER:]
 
 
-def _events_start(img: bytes) -> int | None:
-    """Where the events section of a well-formed image begins (None: no events)."""
+def _split(img: bytes) -> tuple[int, int, list[bytes]]:
+    """(end of the string table, start of the events section, the strings)
+    of a well-formed image."""
     from ftstap.image.format import read_image
-    events = read_image(img).events
-    if not events:
-        return None
-    size = 4 + sum(4 + len(json.dumps(e, sort_keys=True).encode()) for e in events)
-    return len(img) - size
+    info = read_image(img)
+    strings_end = HEADER + 4 + sum(4 + len(s) for s in info.strings)
+    size = 4 + sum(len(_pack_event(e, {s: i for i, s in enumerate(info.strings)}, []))
+                   for e in info.events) if info.events else 0
+    return strings_end, len(img) - size, list(info.strings)
+
+
+def _pack_event(e, ids: dict, new: list) -> bytes:
+    """An events-section record of e: a dict as EventSpec.to_dict() gives
+    (texts may be ints: raw string ids; "_flags" adds raw flag bits; an
+    unknown kind is 255), or raw bytes.  Strings not in ids are added to new."""
+    from ftstap.image.eventcheck import EVENT_HEAD, INTS, TEXTS
+    from ftstap.image.isa import EVENT_FLAGS, EVENT_KINDS, NO_LOCATION
+    if isinstance(e, bytes):
+        return e
+
+    def sid(v) -> int:
+        if isinstance(v, int):
+            return v & 0xFFFFFFFF
+        b = v.encode("utf-8", "surrogateescape")
+        if b not in ids:
+            ids[b] = len(ids)
+            new.append(b)
+        return ids[b]
+
+    kind = EVENT_KINDS.get(e.get("kind"), 255)
+    flags = (sum(bit for n, bit in EVENT_FLAGS.items() if e.get(n)) | e.get("_flags", 0)) & 0xFF
+    widths = dict(zip(INTS, (16, 32, 64, 64, 64, 64)))
+
+    def num(n) -> int:
+        v, w = int(e.get(n, 0)), widths[n]
+        v &= (1 << w) - 1
+        return v - (1 << w) if w == 64 and v >> 63 else v
+    out = EVENT_HEAD.pack(kind, flags, *(num(n) for n in INTS),
+                          *(sid(e[t]) if e.get(t, "") != "" else NO_LOCATION for t in TEXTS))
+    args = e.get("args", [])
+    out += struct.pack(f"<H{len(args)}I", len(args), *(sid(a) for a in args))
+    fields = e.get("fields", {})
+    out += struct.pack("<H", len(fields))
+    for name, off in fields.items():
+        out += struct.pack("<IH", sid(name), off & 0xFFFF)
+    return out
 
 
 def with_events(img: bytes, events: list) -> bytes:
-    """A well-formed image with its events section replaced (any JSON values)."""
-    start = _events_start(img)
-    out = bytearray(img[:start])
-    out += struct.pack("<I", len(events))
-    for e in events:
-        b = e if isinstance(e, bytes) else json.dumps(e, sort_keys=True).encode()
-        out += struct.pack("<I", len(b)) + b
-    return reseal(bytes(out))
+    """A well-formed image with its events section replaced: dicts (see
+    _pack_event; new strings are appended to the string table) or raw bytes."""
+    strings_end, start, strings = _split(img)
+    ids: dict[bytes, int] = {}
+    for i, b in enumerate(strings):
+        ids.setdefault(b, i)
+    new: list[bytes] = []
+    section = struct.pack("<I", len(events)) + b"".join(_pack_event(e, ids, new) for e in events)
+    table = struct.pack("<I", len(strings) + len(new)) + img[HEADER + 4:strings_end]
+    table += b"".join(struct.pack("<I", len(b)) + b for b in new)
+    return reseal(img[:HEADER] + table + img[strings_end:start] + section)
 
 
 def _damage(rng: random.Random, img: bytes) -> tuple[str, bytes]:
@@ -165,28 +207,36 @@ def _damage(rng: random.Random, img: bytes) -> tuple[str, bytes]:
 
 
 def _hostile_event(rng: random.Random, img: bytes) -> tuple[str, bytes] | None:
+    from ftstap.image.eventcheck import INTS, TEXTS
     from ftstap.image.format import read_image
     events = [dict(e) for e in read_image(img).events]
     if not events:
         return None
     i = rng.randrange(len(events))
     e = events[i]
-    fields = ["kind", "pp", "system", "event", "path", "offset", "symbol", "args", "is_return", "maxactive",
-              "type", "config", "sample_period", "sample_freq", "callchain", "ksyms", "filter", "counting",
-              "task", "fields", "bogus"]
     how = rng.choice(["value", "value", "value", "drop", "raw"])
     if how == "drop" and e:
         e.pop(rng.choice(sorted(e)))
     elif how == "raw":
-        events[i] = rng.choice([b"", b"{", b"[]", b"null", b"1", b'"x"', b"\xff\xfe", b'{"kind": "tracepoint"',
-                                json.dumps(e).encode()[:-1], b'{"kind": NaN}', b"[" * 5000 + b"]" * 5000])
+        good = _pack_event(e, {}, [])
+        events[i] = rng.choice([b"", b"\x01", b"\0" * 68, bytes(rng.randrange(256) for _ in range(80)),
+                                good[:rng.randrange(len(good))], good[:-2] + b"\xff\xff"])
     else:
-        f = rng.choice(fields)
-        e[f] = rng.choice(HOSTILE_VALUES)
-        if f == "fields" and rng.random() < 0.5:
-            e[f] = {rng.choice(["a0", "a\n", "", "zz"]): rng.choice(HOSTILE_VALUES)}
-        elif f == "args" and rng.random() < 0.5:
-            e[f] = [rng.choice(HOSTILE_VALUES)]
+        f = rng.choice(list(TEXTS) + list(INTS) + ["kind", "_flags", "args", "fields", "is_return", "task"])
+        if f in TEXTS:
+            e[f] = rng.choice(HOSTILE_TEXTS)
+        elif f in INTS:
+            e[f] = rng.choice(HOSTILE_INTS)
+        elif f == "kind":
+            e[f] = rng.choice(["module", "perf", "kprobe", "uprobe"])
+        elif f == "_flags":
+            e[f] = rng.choice([32, 64, 128, 255])
+        elif f == "args":
+            e[f] = [rng.choice(HOSTILE_TEXTS)]
+        elif f == "fields":
+            e[f] = {rng.choice(["a0", "a\n", "", "zz"]): rng.choice(HOSTILE_INTS)}
+        else:
+            e[f] = not e.get(f)
     return f"event-{how}", with_events(img, events)
 
 
