@@ -20,12 +20,17 @@ TFB(mem_page_size);
 TFB(task_current); TFB(pid2task); TFB(task_parent); TFB(task_pid); TFB(task_tid); TFB(task_uid);
 TFB(task_euid); TFB(task_gid); TFB(task_egid); TFB(task_max_file_handles); TFB(task_prio);
 TFB(task_nice); TFB(task_cpu); TFB(task_execname); TFB(task_state); TFB(task_open_file_handles);
+/* rlimits.c, blkfuncs.c */
+TFB(_task_rlimit); TFB(_blk_elevator);
 /* spawn.c */
 TFB(system);
 
 /* procfuncs.c: field col of /proc/PID/stat counted after the command (1 is
    the state letter, proc(5)'s field 3), or -1 when it cannot be read */
 ft_i64 ft_proc_stat(ft_i64 pid, int col);
+/* taskfuncs.c: the thread a task handle names into *tid, else a VM error
+   naming fn (a real task_struct pointer, or 0) */
+int ft_task_handle_tid(ft_vm *vm, const char *fn, ft_i64 task, ft_i64 *tid);
 
 #define FT_TAP_BUILTINS \
     {"errno_str", "i", 's', ft_b_errno_str}, \
@@ -59,6 +64,8 @@ ft_i64 ft_proc_stat(ft_i64 pid, int col);
     {"task_execname", "i", 's', ft_b_task_execname}, \
     {"task_state", "i", 'i', ft_b_task_state}, \
     {"task_open_file_handles", "i", 'i', ft_b_task_open_file_handles}, \
+    {"_task_rlimit", "ii", 'i', ft_b__task_rlimit}, \
+    {"_blk_elevator", "i", 's', ft_b__blk_elevator}, \
     {"system", "s", 'v', ft_b_system},
 
 

@@ -36,6 +36,13 @@ static int task_tid(ft_vm *vm, const char *fn, ft_i64 task, ft_i64 *tid)
     return 0;
 }
 
+/* The thread a handle names, for the task functions in other files
+ * (rlimits.c): tapfuncs.h */
+int ft_task_handle_tid(ft_vm *vm, const char *fn, ft_i64 task, ft_i64 *tid)
+{
+    return task_tid(vm, fn, task, tid);
+}
+
 /* Column col of the status line key of the thread behind a handle. */
 static int status_of(ft_vm *vm, const char *fn, ft_i64 task, const char *key, int col, ft_i64 *iret)
 {

@@ -148,6 +148,13 @@ def probe_support(f: KernelFeatures) -> list[Support]:
     rows.append(Support("netfilter.*", None, "a kernel module's nf_register_net_hook (ftstap loads none)"))
     rows.append(_tracepoints(f, "ioblock.request, ioblock.end",
                              ["block:block_bio_queue", "block:block_bio_complete"]))
+    rows.append(_tracepoints(f, "ioscheduler.*, ioscheduler_trace.*",
+                             ["block:block_rq_insert", "block:block_rq_issue", "block:block_rq_complete",
+                              "block:block_rq_requeue", "block:block_plug", "block:block_unplug"]))
+    rows.append(_kprobe(f, "tty.*", "with BTF-typed arguments"))
+    rows.append(_tracepoints(f, "tcpmib.* but InSegs, OutSegs",
+                             ["sock:inet_sock_set_state", "tcp:tcp_send_reset", "tcp:tcp_retransmit_skb"]))
+    rows.append(_kprobe(f, "tcpmib.InSegs/OutSegs, linuxmib.*", "with BTF-typed arguments"))
     rows.append(_tracepoints(f, "irq_handler.entry/exit, softirq.entry/exit",
                              ["irq:irq_handler_entry", "irq:irq_handler_exit",
                               "irq:softirq_entry", "irq:softirq_exit"]))
@@ -158,7 +165,7 @@ def probe_support(f: KernelFeatures) -> list[Support]:
                         "with BTF-typed arguments"))
 
     rows.append(Support("timer.s/ms/us/ns/hz/jiffies(N)", "timerfd in the event loop"))
-    rows.append(_pmu(f, "timer.profile, timer.profile.tick", f.software_pmu,
+    rows.append(_pmu(f, "timer.profile, timer.profile.tick, timer.profile.freq.hz(N)", f.software_pmu,
                      "perf software event cpu-clock (sampling)", "CONFIG_PERF_EVENTS"))
     rows.append(_pmu(f, "perf.sw.*", f.software_pmu, "perf software events",
                      "CONFIG_PERF_EVENTS"))

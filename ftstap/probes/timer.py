@@ -32,10 +32,24 @@ def _kernel_hz(features, loc) -> int:
     return hz
 
 
+def _profile_freq(comp) -> EventSource:
+    """timer.profile.freq.hz(N): cpu-clock sampled N times a second on every
+    CPU (stap's perf-based profile timer; the kernel caps N at
+    kernel.perf_event_max_sample_rate)."""
+    n = _signed(arg_of(comp))
+    if not isinstance(n, int) or n <= 0:
+        raise SemanticError(f"timer.profile.freq.hz needs a positive number, not {n}", comp.loc)
+    if n > 1_000_000_000:
+        raise SemanticError(f"timer.profile.freq.hz({n}) is out of range: at most one sample a "
+                            "nanosecond", comp.loc)
+    return EventSource(PerfTarget(1, 0, sample_freq=n, per_cpu=True), f"timer.profile.freq.hz({n})")
+
+
 class TimerProvider(Provider):
     grammar = Grammar(tuple(f"timer.{u}(number)[.randomize(number)]"
                             for u in ("ms", "msec", "s", "sec", "us", "usec", "ns", "nsec", "jiffies")) +
-                      ("timer.hz(number)", "timer.profile", "timer.profile.tick"),
+                      ("timer.hz(number)", "timer.profile", "timer.profile.tick",
+                       "timer.profile.freq.hz(number)"),
                       refused={"timer.hz(number).randomize(number)": "timer.hz cannot be randomized"})
 
     def resolve(self, comps, features):
@@ -45,6 +59,8 @@ class TimerProvider(Provider):
             return None
         unit = comps[1]
         if "profile" in m:
+            if "freq" in m:
+                return [_profile_freq(comps[3])]
             pp = "timer.profile" + (".tick" if "tick" in m else "")
             return [EventSource(PerfTarget(1, 0, sample_freq=_kernel_hz(features, unit.loc), per_cpu=True), pp)]
         n = _signed(arg_of(unit))
@@ -76,4 +92,4 @@ class TimerProvider(Provider):
 
     def listing(self, features):
         return ["timer.ms(N)", "timer.s(N)", "timer.us(N)", "timer.ns(N)", "timer.hz(N)",
-                "timer.jiffies(N)", "timer.profile"]
+                "timer.jiffies(N)", "timer.profile", "timer.profile.freq.hz(N)"]

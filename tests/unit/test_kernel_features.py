@@ -143,6 +143,6 @@ def test_support_without_tracefs(tmp_path):
     assert r['process("P").function("F"), .return, .statement'].missing == \
         "CONFIG_UPROBES and CONFIG_UPROBE_EVENTS"
     assert r["timer.s/ms/us/ns/hz/jiffies(N)"].status == "yes"
-    assert r["timer.profile, timer.profile.tick"].status == "no"
+    assert r["timer.profile, timer.profile.tick, timer.profile.freq.hz(N)"].status == "no"
     with pytest.raises(KernelError, match="tracepoints are unavailable"):
         f.tracepoint_format("sched", "sched_switch")

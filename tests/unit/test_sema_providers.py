@@ -21,6 +21,14 @@ def test_timer_profile_is_perf_sampling():
     assert p.probes[0].source.target.kind == "perf" and p.probes[0].source.target.per_cpu
 
 
+def test_timer_profile_freq_hz_samples_at_its_own_rate():
+    p = elaborate("probe timer.profile.freq.hz(99) { print(1) }")
+    t = p.probes[0].source.target
+    assert p.probes[0].pp == "timer.profile.freq.hz(99)"
+    assert t.kind == "perf" and t.per_cpu and t.sample_freq == 99
+    assert "positive number" in error_of("probe timer.profile.freq.hz(0) { print(1) }").message
+
+
 def test_tracepoint_fields(features):  # noqa: F811
     p = elaborate('probe kernel.trace("sched:sched_switch") { printf("%s %d\\n", $prev_comm, $prev_pid) }',
                   features)
