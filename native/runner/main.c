@@ -1,0 +1,318 @@
+/* ftstap-run IMAGE: run a program image made by `ftstap -p4` without
+ * Python, as `ftstap --run IMAGE` does (ftstap/backend.py run(),
+ * runtime/session.py run_live()).
+ *
+ *   ftstap-run [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE
+ *
+ * Signals: every signal that would end ftstap ends the session
+ * (ft_stop_signal_kind); they are blocked from the start, so the setup in
+ * progress always completes and is torn down, and the C loop reads them
+ * from its signalfd.  One that came during the setup ends the session
+ * before the begin probes, as in ftstap.  Teardown runs with them still
+ * blocked: a second Ctrl-C cannot cut it short.  Only SIGKILL skips it: the
+ * next session (of either runtime) removes the group the killed one left,
+ * and the -c command dies with it (PR_SET_PDEATHSIG). */
+#define _GNU_SOURCE 1
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wordexp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define RING_BUDGET (64ll << 20)       /* runtime/session.py default_ring_bytes */
+#define RING_MIN (4ll << 20)
+#define RING_MAX (16ll << 20)
+
+static const char *image_path = "";
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ftstap-run [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
+               "Run a program image made by `ftstap -p4` (as `ftstap --run IMAGE` does), without Python.\n");
+}
+
+static int die(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "error: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return 1;
+}
+
+/* The image, as backend.run_image_file reads it: one another user owns or may change is refused. */
+static char *read_image(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        die("cannot read program image '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+        die("refusing program image '%s': %s", path,
+            !S_ISREG(st.st_mode) ? "not a regular file" : st.st_uid != geteuid() ? "owned by another user"
+            : "writable by group or others");
+        close(fd);
+        return NULL;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t n = 0;
+    while (buf && n < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (!buf || n != (size_t)st.st_size) {
+        free(buf);
+        die("cannot read program image '%s'%s", path, "");
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* stap's -D names of ft_limits (runtime/native.py LIMIT_FIELDS) */
+static int set_limit(ft_limits *lim, const char *def)
+{
+    static const struct { const char *name; size_t off; } fields[] = {
+        {"MAXACTION", offsetof(ft_limits, maxaction)}, {"MAXNESTING", offsetof(ft_limits, maxnesting)},
+        {"MAXSTRINGLEN", offsetof(ft_limits, maxstringlen)}, {"MAXMAPENTRIES", offsetof(ft_limits, maxmapentries)},
+        {"MAXERRORS", offsetof(ft_limits, maxerrors)}, {"MAXSKIPPED", offsetof(ft_limits, maxskipped)},
+        {"HIST_ELISION", offsetof(ft_limits, hist_elision)}, {"MAXBACKTRACE", offsetof(ft_limits, maxbacktrace)}};
+    const char *eq = strchr(def, '=');
+    if (!eq)
+        return 0;                                   /* a bare -D NAME sets no limit */
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (strlen(fields[i].name) == (size_t)(eq - def) && memcmp(fields[i].name, def, (size_t)(eq - def)) == 0) {
+            char *end;
+            long long v = strtoll(eq + 1, &end, 0);
+            if (end == eq + 1 || *end)
+                return -1;
+            *(ft_i64 *)((char *)lim + fields[i].off) = v;
+        }
+    return 0;
+}
+
+/* -- -c CMD (runtime/session.py _fork_command, runtime/command.py) ------------------------------ */
+
+typedef struct command { const char *text; ft_vm *vm; sigset_t *blocked; } command;
+
+static int start_command(void *arg)
+{
+    command *c = arg;
+    wordexp_t we;
+    char *shell[] = {"/bin/sh", "-c", (char *)c->text, NULL}, **argv = shell;
+    int rc = wordexp(c->text, &we, WRDE_NOCMD | WRDE_UNDEF);
+    if (rc == 0 && we.we_wordc > 0)
+        argv = we.we_wordv;                         /* as staprun splits it */
+    else if (rc != WRDE_BADCHAR && rc != WRDE_CMDSUB) {
+        fprintf(stderr, "error: -c '%s': cannot split the command\n", c->text);
+        if (rc == 0)
+            wordfree(&we);
+        return -1;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (ft_stop_signal_kind(sig) || sig == SIGPIPE)
+                signal(sig, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        char b;
+        if (ft_child_die_with(parent) == 0 && read(p[0], &b, 1) == 1) {
+            execvp(argv[0], argv);
+            fprintf(stderr, "ftstap: cannot run %s: %s\n", argv[0], strerror(errno));
+        }
+        _exit(127);
+    }
+    if (argv != shell)
+        wordfree(&we);
+    close(p[0]);
+    if (pid < 0) {
+        close(p[1]);
+        return -1;
+    }
+    ft_vm_set_child(c->vm, pid, p[1]);              /* also target() */
+    return pid;
+}
+
+/* _reap(): the command's wait status if it ended by itself; one still
+   running is sent SIGTERM, then SIGKILL after 2 s.  -1: none. */
+static int reap(int pid, int status_from_loop)
+{
+    int st;
+    if (status_from_loop >= 0)
+        return status_from_loop;
+    if (waitpid(pid, &st, WNOHANG) == pid)
+        return st;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return -1;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+/* A stop signal that is pending (came while the loop did not read them), else 0. */
+static int pending_stop(void)
+{
+    sigset_t set;
+    sigpending(&set);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (ft_stop_signal_kind(sig) && sigismember(&set, sig) == 1)
+            return sig;
+    return 0;
+}
+
+static void hit_report(ft_vm *vm, const ft_prog *p)
+{
+    char line[1024];
+    ft_vm_write_output(vm, "----- probe hit report: \n", 25);
+    for (uint32_t i = 0; i < p->nprobes; i++) {
+        ft_i64 hits = ft_vm_probe_hits(vm, (int)i);
+        if (!hits)
+            continue;
+        int n = snprintf(line, sizeof line, "%s, hits: %lld, ns: %lldmin/%lldavg/%lldmax, index: %u\n",
+                         ft_prog_str(p, p->probes[i].name), (long long)hits, (long long)ft_vm_probe_time(vm, (int)i, 1),
+                         (long long)(ft_vm_probe_time(vm, (int)i, 0) / hits), (long long)ft_vm_probe_time(vm, (int)i, 2),
+                         i);
+        ft_vm_write_output(vm, line, n < (int)sizeof line ? n : (int)sizeof line - 1);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *out = NULL, *cmd = NULL;
+    double timeout = 0;
+    long long buffer_mb = 0;
+    int timing = 0, warnings_fatal = 0, opt;
+    ft_limits lim;
+    ft_limits_default(&lim);
+    static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:tWh", longs, NULL)) != -1) {
+        char *end = NULL;
+        switch (opt) {
+        case 'o': out = optarg; break;
+        case 'c': cmd = optarg; break;
+        case 'x': lim.target_pid = strtoll(optarg, &end, 10); break;
+        case 'T': timeout = strtod(optarg, &end); break;
+        case 's': buffer_mb = strtoll(optarg, &end, 10); break;
+        case 'D':
+            if (set_limit(&lim, optarg))
+                return die("-D %s: not a number%s", optarg, "");
+            break;
+        case 't': timing = 1; break;
+        case 'W': warnings_fatal = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 1;
+        }
+        if (end && (end == optarg || *end))
+            return die("-%s: '%s' is not a number", (char[]){(char)opt, 0}, optarg);
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 1;
+    }
+    image_path = argv[optind];
+
+    /* every signal that ends a session, blocked from now on (see the top) */
+    sigset_t stops;
+    sigemptyset(&stops);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (ft_stop_signal_kind(sig))
+            sigaddset(&stops, sig);
+    sigprocmask(SIG_BLOCK, &stops, NULL);
+    signal(SIGPIPE, SIG_IGN);          /* a closed output is EPIPE (native/out.c) */
+
+    size_t len = 0;
+    char *image = read_image(image_path, &len), err[RT_ERR];
+    if (!image)
+        return 1;
+    ft_prog *prog = ft_prog_load(image, (ft_i64)len, err, sizeof err);
+    free(image);
+    if (!prog)
+        return die("%s: %s", image_path, err);
+    for (uint32_t i = 0; i < prog->nprobes; i++) {
+        uint32_t e = prog->probes[i].event;
+        if (prog->probes[i].kind == FT_PROBE_EVENT && rt_check_event(prog, &prog->events[e], err, sizeof err)) {
+            fprintf(stderr, "error: %s: bad program image: event %u: %s\n", image_path, e, err);
+            ft_prog_free(prog);
+            return 1;
+        }
+    }
+    int out_fd = 1;
+    if (out && (out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
+        return die("cannot write '%s': %s", out, strerror(errno));
+    ft_vm *vm = ft_vm_new(prog, &lim, out_fd, 2, err, sizeof err);
+    if (!vm)
+        return die("%s: %s", image_path, err);
+    if (timing)
+        ft_vm_set_timing(vm, 1);
+
+    rt_live L = {.vm = vm, .prog = prog, .task_pid = -1};
+    command c = {cmd, vm, &stops};
+    L.ncpus = rt_online_cpus(&L.cpus);
+    if (L.ncpus <= 0)
+        return die("cannot read the online CPUs%s%s", "", "");
+    ft_i64 ring = RING_BUDGET / L.ncpus;
+    L.ring_bytes = buffer_mb > 0 ? buffer_mb << 20 : ring < RING_MIN ? RING_MIN : ring > RING_MAX ? RING_MAX : ring;
+
+    int status = 1, sig = 0;
+    ft_i64 lost = 0;
+    if (rt_live_start(&L, cmd ? start_command : NULL, &c, err, sizeof err) != 0)
+        fprintf(stderr, "error: %s\n", err);
+    else if ((sig = pending_stop()) != 0)
+        status = 128 + sig;            /* interrupted before the session ran (cli.py: Interrupted) */
+    else {
+        status = ft_run(vm, (ft_i64)(timeout * 1e9));
+        lost = ft_event_lost(vm, -1);
+        sig = ft_vm_stop_signal(vm);
+        if (!sig)
+            sig = pending_stop();      /* it came while begin or end probes ran */
+        if (ft_stop_signal_kind(sig) == 2)
+            status = 128 + sig;
+    }
+    rt_live_close(&L);
+    int child_pid = L.child_pid;
+    int st = child_pid > 0 ? reap(child_pid, ft_vm_child_status(vm)) : -1;
+    if (st > 0) {                      /* command_failure(): stap's warning, exit 1 */
+        if (WIFSIGNALED(st))
+            fprintf(stderr, "WARNING: Child process exited with signal %d (%s)\n", WTERMSIG(st),
+                    strsignal(WTERMSIG(st)));
+        else if (WIFEXITED(st))
+            fprintf(stderr, "WARNING: Child process exited with status %d\n", WEXITSTATUS(st));
+        if (!status)
+            status = 1;
+    }
+    if (timing)
+        hit_report(vm, prog);
+    if (warnings_fatal && lost && !status)
+        status = 1;
+    ft_vm_flush(vm);
+    ft_vm_free(vm);
+    ft_prog_free(prog);
+    free(L.cpus);
+    if (out_fd != 1)
+        close(out_fd);
+    return status;
+}
