@@ -151,6 +151,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:              # `ftstap -p3 ... | head`: the reader left; so do we, quietly
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        sys.exit(141)
     except signals.Interrupted as e:      # before the session ran: what it made is removed
         sys.exit(e.status)
     except Exception as e:  # a bug in ftstap: one clear line, the details on request

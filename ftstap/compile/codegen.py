@@ -372,7 +372,10 @@ class CodeGen:
             from .counting import plan
             self._counting = plan(self.program)
         counter = self._counting.get(id(inst)) if kind == "event" else None
-        if counter is not None:
+        if getattr(target, "only_enables", False):   # sema/rawtp.py: a counter that writes no record
+            self.counted[event] = f"nothing (a callback, so that __traceiter_{target.event} runs)"
+            self.filters.pop(event, None)
+        elif counter is not None:
             from .counting import emit_apply
             emit_apply(gen, inst, counter)       # counting mode: runs once at stop with the total
             self.counted[event] = counter.describe()

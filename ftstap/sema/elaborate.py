@@ -165,7 +165,8 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
                         "semantic")
     from .argfuncs import lower_arg_functions   # int_arg(n)...: registers or syscall fields
     from .entry import lower_entry              # @entry: twins on the entry events
-    insts = lower_arg_functions(lower_entry(insts, globals_, features))
+    from .rawtp import lower_raw_arguments      # kernel.trace()'s $args: a kprobe on its iterator
+    insts = lower_arg_functions(lower_entry(lower_raw_arguments(insts, features), globals_, features))
     user_funcs = [f for f in functions.values() if not f.tapset]
     checker = Checker(globals_, functions, guru=guru, features=features)
     contexts: list = list(insts) + (user_funcs if unoptimized else [])

@@ -1,4 +1,4 @@
-"""tests/kernel/test_live_kprobes.py and test_live_eprobes.py inside a guest
+"""tests/kernel/test_live_kprobes.py, test_live_eprobes.py and test_live_rawtp.py inside a guest
 that has kprobe_events and event probes.
 
 One boot for the module (~2 min under TCG); one host test per guest test
@@ -8,7 +8,8 @@ import pytest
 
 from qemutier import boot_pytest, guest_test_names
 
-GUEST_TESTS = ("tests/kernel/test_live_kprobes.py", "tests/kernel/test_live_eprobes.py")
+GUEST_TESTS = ("tests/kernel/test_live_kprobes.py", "tests/kernel/test_live_eprobes.py",
+               "tests/kernel/test_live_rawtp.py")
 
 
 @pytest.fixture(scope="module")
