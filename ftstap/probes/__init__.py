@@ -2,6 +2,7 @@
 from .kprobe import KprobeProvider
 from .netfilter import NetfilterProvider
 from .perf import PerfProvider
+from .process_syscall import ProcessSyscallProvider
 from .procfs import ProcfsProvider
 from .special import SpecialProvider
 from .syscall import SyscallProvider
@@ -10,5 +11,5 @@ from .tracepoint import TracepointProvider
 from .uprobe import UprobeProvider
 
 REGISTRY = (SpecialProvider(), TimerProvider(), SyscallProvider(), TracepointProvider(),
-            KprobeProvider(), UprobeProvider(), PerfProvider(), ProcfsProvider(),
+            KprobeProvider(), ProcessSyscallProvider(), UprobeProvider(), PerfProvider(), ProcfsProvider(),
             NetfilterProvider())

@@ -40,6 +40,15 @@ def tfs():
 
 
 @pytest.fixture
+def tracepoints(tfs):
+    """tracepoints("sys:event", ...): skip (fail under CI) unless each exists."""
+    def check(*names):
+        for n in names:
+            _need(os.path.isdir(os.path.join(tfs, "events", *n.split(":"))), f"the {n} tracepoint")
+    return check
+
+
+@pytest.fixture
 def cc(tmp_path):
     """cc(source, name, *flags) -> path of a program built with /usr/bin/gcc."""
     _need(os.path.exists(GCC), f"{GCC} is missing")

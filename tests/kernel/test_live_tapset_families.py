@@ -16,14 +16,6 @@ def ftstap(script, cmd, timeout=60):
     return p.stdout.splitlines()
 
 
-@pytest.fixture
-def tracepoints(tfs, need):
-    def check(*names):
-        for n in names:
-            need(os.path.isdir(os.path.join(tfs, "events", *n.split(":"))), f"the {n} tracepoint")
-    return check
-
-
 def test_signals_between_two_processes(tracepoints, tmp_path):
     tracepoints("syscalls:sys_enter_kill", "signal:signal_generate")
     victim = tmp_path / "victim"

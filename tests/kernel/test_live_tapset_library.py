@@ -1,0 +1,135 @@
+"""Tapset families beyond syscalls, each checked against what a workload
+did: ioscheduler.* (O_DIRECT writes to a loop device), tcpmib.* (TCP
+connections and resets over loopback), process.syscall (a program's
+writes), task_rlimit_* (limits a shell set), timer.profile.freq.hz (its
+sample rate)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def ftstap(*args, timeout=60):
+    p = subprocess.run([sys.executable, "-m", "ftstap", *args], capture_output=True, text=True,
+                       timeout=timeout)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.splitlines()
+
+
+def test_timer_profile_freq_hz_samples_each_cpu_at_its_rate():
+    out = ftstap("-e", "global n; probe timer.profile.freq.hz(40) { n[cpu()]++ } "
+                       'probe timer.ms(1000) { foreach (c in n) printf("%d\\n", n[c]); exit() }')
+    counts = [int(x) for x in out]
+    assert len(counts) == os.cpu_count(), counts
+    assert all(30 <= c <= 50 for c in counts), counts
+
+
+def test_task_rlimit_reads_the_limits_the_process_set():
+    out = ftstap("-c", "sh -c 'ulimit -n 321; ulimit -s 4096; ulimit -t unlimited; exec sleep 2'", "-e",
+                 'probe timer.ms(700) { t = pid2task(target()); '
+                 'printf("%d %d %d %d\\n", task_rlimit_nofile(t), task_rlimit_stack(t), '
+                 'task_rlimit_cpu(t), task_rlimit(t, "RLIMIT_NOFILE")); exit() }')
+    assert out == [f"321 {4096 * 1024} -1 321"]
+
+
+WRITES = """
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 4096)
+buf.write(b"x" * 4096)
+for i in range(5):
+    os.pwrite(fd, buf, i * 65536)
+os.close(fd)
+"""
+
+
+@pytest.fixture
+def loop_device(tmp_path, need):
+    """A loop device over a file, its I/O scheduler mq-deadline."""
+    need(os.path.exists("/dev/loop-control"), "loop devices (CONFIG_BLK_DEV_LOOP)")
+    img = tmp_path / "img"
+    img.write_bytes(b"\0" * (1 << 20))
+    r = subprocess.run(["losetup", "-f", "--show", str(img)], capture_output=True, text=True)
+    need(r.returncode == 0, f"losetup: {r.stderr.strip()}")
+    dev = r.stdout.strip()
+    sched = f"/sys/block/{os.path.basename(dev)}/queue/scheduler"
+    try:
+        with open(sched, "w") as f:
+            f.write("mq-deadline")
+        yield dev
+    finally:
+        subprocess.run(["losetup", "-d", dev])
+
+
+def test_ioscheduler_follows_direct_writes_to_a_loop_device(tracepoints, loop_device, tmp_path):
+    tracepoints("block:block_rq_insert", "block:block_rq_issue", "block:block_rq_complete")
+    prog = tmp_path / "w.py"
+    prog.write_text(WRITES)
+    st = os.stat(loop_device).st_rdev
+    out = ftstap("-c", f"{sys.executable} {prog} {loop_device}", "-e",
+                 f"probe ioscheduler.elv_add_request, ioscheduler_trace.elv_issue_request, "
+                 f"ioscheduler.elv_completed_request {{ if (disk_major == {os.major(st)} && "
+                 f"disk_minor == {os.minor(st)}) printf(\"%s %s %d\\n\", name, elevator_name, rq_flags) }}")
+    assert out == ["elv_add_request mq-deadline 1", "elv_issue_request mq-deadline 1",
+                   "elv_completed_request mq-deadline 1"] * 5
+
+
+TCP = """
+import socket, struct
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+pairs = []
+for _ in range(3):
+    c = socket.create_connection(srv.getsockname())
+    pairs.append((c, srv.accept()[0]))
+for c, s in pairs:
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()           # a reset from an established socket
+    s.close()
+free = socket.socket(); free.bind(("127.0.0.1", 0)); port = free.getsockname()[1]; free.close()
+try:
+    socket.create_connection(("127.0.0.1", port))
+except ConnectionRefusedError:
+    pass
+"""
+
+
+def test_tcpmib_counts_connections_and_resets_over_loopback(tracepoints, tmp_path):
+    tracepoints("sock:inet_sock_set_state", "tcp:tcp_send_reset")
+    prog = tmp_path / "tcp.py"
+    prog.write_text(TCP)
+    # loopback runs both ends (and the softirqs) in the program's context
+    out = ftstap("-c", f"{sys.executable} {prog}", "-e",
+                 "function tcpmib_filter_key:long (sk:long, op:long) { return pid() == target() } "
+                 "probe tcpmib.ActiveOpens, tcpmib.PassiveOpens, tcpmib.CurrEstab, tcpmib.EstabResets, "
+                 "tcpmib.AttemptFails, tcpmib.OutRsts { } "
+                 "probe tcpmib.CurrEstab { if (pid() == target()) up += op > 0 } "
+                 'probe end { printf("%d %d %d %d %d %d %d\\n", ActiveOpens[1], PassiveOpens[1], '
+                 "CurrEstab[1], up, EstabResets[1], AttemptFails[1], OutRsts[1]) } global up")
+    # 4 connects (one refused), 3 accepted, 6 ends established and reset,
+    # the refused one failed, 4 resets (3 from a socket, the refusal's from
+    # none: sk 0, which this filter counts)
+    assert out == ["4 3 0 6 6 1 4"]
+
+
+WRITER = r"""
+#include <fcntl.h>
+#include <unistd.h>
+int main(void)
+{
+    int fd = open("/dev/null", O_WRONLY);
+    write(fd, "abc", 3); write(fd, "defgh", 5); write(fd, "", 0);
+    return 0;
+}
+"""
+
+
+def test_process_syscall_sees_a_programs_writes(cc, tracepoints):
+    tracepoints("raw_syscalls:sys_enter", "raw_syscalls:sys_exit")
+    prog = cc(WRITER, "writer")
+    out = ftstap("-c", prog, "-e",
+                 "probe process.syscall { if (pid() == target() && $syscall == 1) "
+                 'printf("write(%d, %d)\\n", $arg1, $arg3) } '
+                 "probe process.syscall.return { if (pid() == target() && $syscall == 1) "
+                 'printf("= %d\\n", $return) }')
+    assert out == ["write(3, 3)", "= 3", "write(3, 5)", "= 5", "write(3, 0)", "= 0"]
