@@ -10,6 +10,7 @@
 #include "tapfuncs.h"
 #include "procfs.h"
 #include "nsmap.h"
+#include "rematch.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -351,6 +352,7 @@ const ft_builtin ft_builtins[] = {
     FT_TAP_BUILTINS           /* tapset support: native/tapfuncs.h */
     FT_PROCFS_BUILTINS        /* procfs probes' $value: native/procfs.c */
     FT_NS_BUILTINS            /* ids in the target namespaces: native/nsmap.c */
+    FT_RE_BUILTINS            /* =~ and matched(): native/rematch.c */
 };
 const int ft_nbuiltins = (int)(sizeof ft_builtins / sizeof ft_builtins[0]);
 

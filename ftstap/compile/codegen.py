@@ -6,6 +6,7 @@ from ..errors import SemanticError
 from ..record import mutable
 from ..lang import ast as A
 from ..sema.program import LONG, STAT, STRING, Func, ProbeInst, Program
+from ..sema.elision import defined_truth
 from .exprgen import AGG, ExprGen
 from ..image.builder import ImageBuilder
 
@@ -71,6 +72,12 @@ class FunctionGen(ExprGen):
         self.gen(s.expr, want=False)
 
     def s_If(self, s):
+        truth = defined_truth(s.cond, self.ctx.types)      # pass 2 pruned the dead branch
+        if truth is not None:
+            live = s.then if truth else s.other
+            if live is not None:
+                self.stmt(live)
+            return
         other, end = self.label(), self.label()
         self.gen(s.cond)
         self.emit("JZ", other)

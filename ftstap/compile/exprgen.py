@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..errors import SemanticError
 from ..lang import ast as A
 from ..sema.program import HIST, LONG, STAT, STRING, VOID
+from ..sema.elision import defined_truth
 from .strings import decode, escape_format
 
 INT_OPS = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "%": "MOD", "<<": "SHL", ">>": "SHR",
@@ -162,6 +163,9 @@ class ExprGen:
         return LONG
 
     def g_Ternary(self, e, want):
+        truth = defined_truth(e.cond, self.ctx.types)      # @choose_defined: pass 2 pruned the other
+        if truth is not None:
+            return self.gen(e.then if truth else e.other, want)
         other, end = self.label(), self.label()
         self.gen(e.cond)
         self.emit("JZ", other)
@@ -173,7 +177,17 @@ class ExprGen:
         return t
 
     def g_Regex(self, e, want):
-        raise SemanticError("regular expression matching is not supported yet", e.loc)
+        """`s =~ "re"` (native/rematch.c); the pattern is the literal's text as
+        written, backslashes and all, as stap hands it to its matcher."""
+        self.gen(e.left)
+        self.emit("PUSHS", self.b.string(e.pattern))
+        self.emit("CALLB", self.b.builtin("_regex_match"), self.loc(e, f"operator '{e.op}'"))
+        if e.op == "!~":
+            self.emit("PUSHI", 0)
+            self.emit("EQ")
+        if not want:
+            self.emit("POPI")
+        return LONG
 
     # ---- assignment -------------------------------------------------------------
     def g_Assign(self, e, want):

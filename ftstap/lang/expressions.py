@@ -346,6 +346,20 @@ class ExpressionParser:
             return h
         self.next()
         self.expect_op("(")
+        if op == "@choose_defined":
+            # stap's sugar: the first of its expressions that resolves
+            # (`@defined(a) ? a : b`, the others in turn), pruned at pass 2
+            choices = [self.expression()]
+            while self.peek().is_op(","):
+                self.next()
+                choices.append(self.expression())
+            self.expect_op(")")
+            if len(choices) < 2:
+                self.error("'@choose_defined' needs at least two expressions", t)
+            out = choices[-1]
+            for e in reversed(choices[:-1]):
+                out = A.Ternary(A.Special("@defined", (e,), loc=t.loc), e, out, loc=t.loc)
+            return out
         if op == "@cast":
             operand = self.expression()
             self.expect_op(",")

@@ -21,7 +21,7 @@ from .source import Loc, Source
 # @-names that are language operators, not macros (unless a macro shadows one).
 BUILTIN_AT = frozenset("""@count @sum @min @max @avg @variance @hist_log @hist_linear
 @cast @var @defined @entry @perf @probewrite @const @kregister @uregister @kderef
-@uderef @define""".split())
+@uderef @define @choose_defined""".split())
 
 MAX_EXPANSION_DEPTH = 200
 

@@ -22,6 +22,16 @@ def static_truth(e: A.Expr, types: dict) -> bool | None:
     return None
 
 
+def defined_truth(e: A.Expr, types: dict) -> bool | None:
+    """static_truth of a condition made of @defined (and !): the branch it
+    rules out is dead, and is neither type-checked nor compiled, as stap
+    prunes `@defined($x) ? $x : 0` before $x must exist.  Other constant
+    conditions (`if (0)`) are checked as written, as stap resolves them."""
+    if not any(isinstance(n, A.Special) and n.op == "@defined" for n in A.walk(e)):
+        return None
+    return static_truth(e, types)
+
+
 def does_nothing(s: A.Stmt | None, types: dict) -> bool:
     if s is None or isinstance(s, A.Null):
         return True

@@ -8,13 +8,13 @@ return statements.  Everything is checked again on the last round, so each
 mismatch is reported where it is seen."""
 from __future__ import annotations
 
-import re
 
 from ..errors import SemanticError
 from ..lang import ast as A
 from .builtins import BUILTINS, GURU_ONLY
 from .unsupported import reason as unsupported_reason
 from .checks import Effects
+from .elision import defined_truth
 from .targets import TargetTyper
 from .formats import conversions
 from .program import HIST, LONG, STAT, STRING, VOID, Context, Func, ProbeInst, Var
@@ -198,8 +198,10 @@ class Checker:
                 self.expr(s.expr)
         elif k is A.If:
             self.cond(s.cond)
-            self.stmt(s.then)
-            if s.other is not None:
+            truth = defined_truth(s.cond, self.ctx.types)      # @defined(...): prune the dead branch
+            if truth is not False:
+                self.stmt(s.then)
+            if s.other is not None and truth is not True:
                 self.stmt(s.other)
         elif k is A.While:
             self.cond(s.cond)
@@ -418,14 +420,21 @@ class Checker:
 
     def e_Regex(self, e):
         self.expect(e.left, STRING)
-        try:
-            re.compile(e.pattern.encode().decode("unicode_escape"))
-        except (re.error, UnicodeDecodeError) as err:
-            raise SemanticError(f"invalid regular expression: {err}", e.loc) from None
+        from .regex import check           # POSIX ERE, as native/rematch.c matches it
+        why = check(e.pattern)
+        if why is not None:
+            raise SemanticError(f"invalid regular expression '{e.pattern}': {why}", e.loc)
         return LONG
 
     def e_Ternary(self, e):
         self.cond(e.cond)
+        truth = defined_truth(e.cond, self.ctx.types)          # @choose_defined & co.
+        if truth is not None:
+            live = e.then if truth else e.other
+            t = self.expr(live)
+            if t is not None:
+                self.expect(live, t)
+            return t
         a = self.expr(e.then)
         b = self.expr(e.other)
         t = a or b
