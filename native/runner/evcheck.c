@@ -33,6 +33,14 @@ static int utf8_printable(const char *s, size_t limit)
     return 1;
 }
 
+/* A string constant of the image as a text: printable, and no NUL inside
+   (C would see only what comes before it) */
+static int text_ok(const ft_prog *p, uint32_t id, size_t limit)
+{
+    const char *s = ft_prog_str(p, id);
+    return (id == FT_NOLOC || strlen(s) == p->strs[id].len) && utf8_printable(s, limit);
+}
+
 static int is_alpha_(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_word(char c) { return is_alpha_(c) || is_digit(c); }
@@ -154,27 +162,30 @@ int rt_check_event(const ft_prog *p, const ft_pevent *e, char *err, int errlen)
         return rt_fail(err, errlen, "%s %s event lacks a field it needs", a_kind, kind);
     if (e->offset < 0 || e->maxactive > 4096 || e->type > 0x7fffffffu || e->sample_period < 0 || e->sample_freq < 0)
         return rt_fail(err, errlen, "a number is out of range");
-    if (!utf8_printable(ft_prog_str(p, e->pp), MAX_TEXT) || !utf8_printable(ft_prog_str(p, e->filter), MAX_TEXT))
+    if (!text_ok(p, e->pp, MAX_TEXT) || !text_ok(p, e->filter, MAX_TEXT))
         return rt_fail(err, errlen, "pp or filter is too long, not UTF-8 or has control characters");
-    if (named && (!trace_name(ft_prog_str(p, e->system)) || !trace_name(ft_prog_str(p, e->event))))
+    if (named && (!text_ok(p, e->system, 128) || !text_ok(p, e->event, 128) ||
+                  !trace_name(ft_prog_str(p, e->system)) || !trace_name(ft_prog_str(p, e->event))))
         return rt_fail(err, errlen, "bad tracepoint name '%s:%s'", ft_prog_str(p, e->system), ft_prog_str(p, e->event));
-    if (e->kind == FT_EVK_KPROBE && !ksymbol(ft_prog_str(p, e->symbol)))
+    if (e->kind == FT_EVK_KPROBE && (!text_ok(p, e->symbol, 512) || !ksymbol(ft_prog_str(p, e->symbol))))
         return rt_fail(err, errlen, "bad kernel symbol");
     if (e->kind == FT_EVK_UPROBE) {
         const char *path = ft_prog_str(p, e->path), *sym = ft_prog_str(p, e->symbol);
-        if (!utf8_printable(path, MAX_TEXT) || !clean_path(path))
+        if (!text_ok(p, e->path, MAX_TEXT) || !clean_path(path))
             return rt_fail(err, errlen, "bad path");
-        if (!utf8_printable(sym, 1024) || has_space(sym))
+        if (!text_ok(p, e->symbol, 1024) || has_space(sym))
             return rt_fail(err, errlen, "bad symbol");
     }
     if (e->nargs > MAX_ARGS)
         return rt_fail(err, errlen, "more than %d fetch-args", MAX_ARGS);
     for (int i = 0; i < e->nargs; i++)
-        if (!fetch_arg(ft_prog_str(p, e->args[i])))
+        if (!text_ok(p, e->args[i], MAX_TEXT) || !fetch_arg(ft_prog_str(p, e->args[i])))
             return rt_fail(err, errlen, "bad fetch-arg '%s'", ft_prog_str(p, e->args[i]));
     for (int f = 0; f < e->nfields; f++) {
         const char *name = ft_prog_str(p, e->field_names[f]);
         int found = 0;
+        if (!text_ok(p, e->field_names[f], 32))
+            return rt_fail(err, errlen, "bad field name");
         for (int i = 0; i < e->nargs && !found; i++) {
             const char *a = ft_prog_str(p, e->args[i]);
             size_t n = fetch_arg(a);

@@ -2,7 +2,7 @@
  * Python, as `ftstap --run IMAGE` does (ftstap/backend.py run(),
  * runtime/session.py run_live()).
  *
- *   ftstap-run [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE
+ *   ftstap-run [--check] [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE
  *
  * Signals: every signal that would end ftstap ends the session
  * (ft_stop_signal_kind); they are blocked from the start, so the setup in
@@ -36,8 +36,9 @@ static const char *image_path = "";
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ftstap-run [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
-               "Run a program image made by `ftstap -p4` (as `ftstap --run IMAGE` does), without Python.\n");
+    fprintf(f, "usage: ftstap-run [--check] [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
+               "Run a program image made by `ftstap -p4` (as `ftstap --run IMAGE` does), without Python.\n"
+               "--check: only check the image (exit 0 if it would run, else 1 with the reason).\n");
 }
 
 static int die(const char *fmt, const char *a, const char *b)
@@ -122,20 +123,29 @@ static int start_command(void *arg)
             wordfree(&we);
         return -1;
     }
-    int p[2];
+    int p[2], ack[2];
     if (pipe2(p, O_CLOEXEC) != 0)
         return -1;
+    if (pipe2(ack, O_CLOEXEC) != 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
     pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
         close(p[1]);
+        close(ack[0]);
         for (int sig = 1; sig < NSIG; sig++)
             if (ft_stop_signal_kind(sig) || sig == SIGPIPE)
                 signal(sig, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        char b;
-        if (ft_child_die_with(parent) == 0 && read(p[0], &b, 1) == 1) {
+        char b = 1;
+        int armed = ft_child_die_with(parent) == 0;
+        /* its own system calls (getppid) are over before the events are opened
+           on it: the parent waits for this byte, so the command's counts are its own */
+        if (armed && write(ack[1], &b, 1) == 1 && (close(ack[1]), read(p[0], &b, 1) == 1)) {
             execvp(argv[0], argv);
             fprintf(stderr, "ftstap: cannot run %s: %s\n", argv[0], strerror(errno));
         }
@@ -144,8 +154,14 @@ static int start_command(void *arg)
     if (argv != shell)
         wordfree(&we);
     close(p[0]);
-    if (pid < 0) {
+    close(ack[1]);
+    char b;
+    ssize_t armed = pid > 0 ? read(ack[0], &b, 1) : -1;
+    close(ack[0]);
+    if (pid < 0 || armed != 1) {
         close(p[1]);
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
         return -1;
     }
     ft_vm_set_child(c->vm, pid, p[1]);              /* also target() */
@@ -208,7 +224,9 @@ int main(int argc, char **argv)
     int timing = 0, warnings_fatal = 0, opt;
     ft_limits lim;
     ft_limits_default(&lim);
-    static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int check_only = 0;
+    static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {"check", no_argument, NULL, 'C'},
+                                          {NULL, 0, NULL, 0}};
     while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:tWh", longs, NULL)) != -1) {
         char *end = NULL;
         switch (opt) {
@@ -224,6 +242,7 @@ int main(int argc, char **argv)
         case 't': timing = 1; break;
         case 'W': warnings_fatal = 1; break;
         case 'h': usage(stdout); return 0;
+        case 'C': check_only = 1; break;
         default: usage(stderr); return 1;
         }
         if (end && (end == optarg || *end))
@@ -252,13 +271,16 @@ int main(int argc, char **argv)
     free(image);
     if (!prog)
         return die("%s: %s", image_path, err);
-    for (uint32_t i = 0; i < prog->nprobes; i++) {
-        uint32_t e = prog->probes[i].event;
-        if (prog->probes[i].kind == FT_PROBE_EVENT && rt_check_event(prog, &prog->events[e], err, sizeof err)) {
+    for (uint32_t e = 0; e < prog->nevents; e++) {     /* every one, as image/format.py does */
+        if (rt_check_event(prog, &prog->events[e], err, sizeof err)) {
             fprintf(stderr, "error: %s: bad program image: event %u: %s\n", image_path, e, err);
             ft_prog_free(prog);
             return 1;
         }
+    }
+    if (check_only) {                  /* --check: the image is sound; nothing runs (fuzz tests) */
+        ft_prog_free(prog);
+        return 0;
     }
     int out_fd = 1;
     if (out && (out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
