@@ -157,6 +157,13 @@ class KprobeProvider(Provider):
     def _kprobes(self, features, family, pattern, is_return, module, maxactive):
         syms = _kallsyms(features)
         base, _, where = pattern.partition("@")
+        if ":" in where:
+            # f@file.c:LINE (or :*): a source line; without the line table this
+            # would silently become f's entry, so it is refused instead
+            raise Unservable(f'{pattern}: probing a source line needs the kernel\'s DWARF line table, '
+                             'which ftstap does not read (kallsyms and BTF have no line numbers): '
+                             f'probe the function (kernel.function("{base}")) or a byte offset in it '
+                             f'(kernel.statement("{base}+0x10"))')
         wild = has_wildcard(base)
         if where and wild:
             raise Unservable(f"{pattern}: choosing functions by source file needs the kernel's DWARF "

@@ -101,3 +101,14 @@ def test_wildcard_takes_text_symbols_without_clones(kfeatures):
     p = elaborate('probe kernel.function("vfs_*") { }', kfeatures)
     assert sorted(i.source.target.symbol for i in p.probes) == ["vfs_open", "vfs_read"]
 
+
+
+def test_source_line_probes_are_refused_not_approximated(kfeatures):
+    # f@file:LINE used to bind f's entry silently; without a line table it is refused
+    for pp in ('kernel.statement("do_sys_openat2@fs/open.c:1200")', 'kernel.statement("vfs_read@*:*")',
+               'kernel.function("vfs_read@fs/read_write.c:450")'):
+        with pytest.raises(FtstapError) as e:
+            elaborate(f'probe {pp} {{ println(1) }}', kfeatures)
+        text = e.value.render()
+        assert "probing a source line needs the kernel's DWARF line table" in text, text
+        assert "<input>:1:7" in text, text
