@@ -10,6 +10,7 @@ import sys
 
 from .errors import FtstapError, PassFailed
 from .options import Options
+from .passlog import PassClock, plural
 
 FAILED = {1: "Pass 1: parse failed.", 2: "Pass 2: analysis failed.", 3: "Pass 3: translation failed."}
 
@@ -98,10 +99,18 @@ def _other_modes(opts: Options) -> int | None:
     return None
 
 
+def _analyzed(program) -> str:
+    """stap's pass-2 summary: what the checked program holds."""
+    user_globals = [g for g in program.globals.values() if not g.tapset and (g.read or g.written)]
+    return (f"Pass 2: analyzed script: {plural(len(program.probes), 'probe')}, "
+            f"{plural(len(program.functions), 'function')}, 0 embeds, {plural(len(user_globals), 'global')}")
+
+
 def run(opts: Options) -> int:
     done = _other_modes(opts)
     if done is not None:
         return done
+    clock = PassClock(opts.verbose)
     source = _in_pass(1, _source, opts)
     slot = None
     from . import imagecache
@@ -117,14 +126,14 @@ def run(opts: Options) -> int:
             return run_image(image, {}, opts)
     parsed = _in_pass(1, parse, source, opts)
     _warn(opts, parsed.warnings)
-    if opts.verbose:
-        print(f"Pass 1: parsed user script and {len(parsed.tapsets)} library scripts.", file=sys.stderr)
+    clock.say(f"Pass 1: parsed user script and {len(parsed.tapsets)} library scripts")
     if opts.last_pass == 1:
         from .lang import printer
         sys.stdout.write(printer.script(parsed.script))
         return 0
     program = _in_pass(2, elaborate, parsed, opts)
     _warn(opts, program.warnings)
+    clock.say(_analyzed(program))
     if slot is not None:
         slot.warnings = list(parsed.warnings) + list(program.warnings)
     if opts.warnings_fatal and program.warnings:
@@ -135,11 +144,18 @@ def run(opts: Options) -> int:
         return 0
     from . import backend            # passes 3-5: not imported for -p1/-p2
     tr, cg = _in_pass(3, backend.translate, program, opts)
+    clock.say(f"Pass 3: translated to bytecode ({len(tr.image)} bytes) and "
+              f"{plural(len(tr.specs), 'kernel event')}")
     if opts.last_pass == 3:
         return 0
-    backend.compile_image(tr.image, opts)
+    path = backend.compile_image(tr.image, opts)
+    clock.say(f'Pass 4: wrote program image "{path}"' if path else "Pass 4: program image kept in memory",
+              memory=False)
     if opts.last_pass == 4:
         return 0
     if slot is not None:
         slot.store(tr.image)
-    return backend.run(tr.image, backend.global_values(program, cg, opts), opts)
+    clock.note("Pass 5: starting run.")
+    rc = backend.run(tr.image, backend.global_values(program, cg, opts), opts)
+    clock.say("Pass 5: run completed", memory=False)
+    return rc

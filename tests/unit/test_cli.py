@@ -165,7 +165,20 @@ def test_warnings_as_errors():
 def test_vp1_reports_pass_1():
     r = ftstap("-vp1", "-e", HELLO)
     assert r.returncode == 0
-    assert re.search(r"^Pass 1: parsed user script and \d+ library scripts\.$", r.stderr, re.M)
+    assert re.search(r"^Pass 1: parsed user script and \d+ library scripts using \d+virt/\d+res/\d+shr/\d+data kb, "
+                     r"in \d+usr/\d+sys/\d+real ms\.$", r.stderr, re.M), r.stderr
+
+
+def test_v_reports_every_pass_with_its_cost_as_stap():
+    r = ftstap("-v", "-e", 'global g, h; function f() { return 1 } probe begin { g = f(); h = 2; exit() } probe end { }')
+    assert r.returncode == 0, r.stderr
+    passes = [l for l in r.stderr.splitlines() if l.startswith("Pass ")]
+    assert [l.split(":")[0] for l in passes] == ["Pass 1", "Pass 2", "Pass 3", "Pass 4", "Pass 5", "Pass 5"], passes
+    # what the program holds, counted as stap counts it (the end probe does nothing: elided)
+    assert re.match(r"Pass 2: analyzed script: 1 probe, 1 function, 0 embeds, 2 globals using .* kb, "
+                    r"in \d+usr/\d+sys/\d+real ms\.$", passes[1]), passes
+    assert passes[4] == "Pass 5: starting run."
+    assert re.match(r"Pass 5: run completed in \d+usr/\d+sys/\d+real ms\.$", passes[5]), passes
 
 
 # ---- -D -I -G -----------------------------------------------------------------------------
