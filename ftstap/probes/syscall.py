@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 
 from ..lang import ast as A
+from ..lang.rewrite import rewrite
 from .base import EventSource, Provider, Unservable, has_wildcard, match
 from .grammar import Grammar
 from .sysdefs import expr, parse_table
@@ -101,6 +102,20 @@ def entry_prologue(name: str, fields, d=None, rename=None) -> A.Block:
     body.append(_assign("argstr", A.Print("sprintf", ", ".join(convs), tuple(args))
                         if args else A.String("")))
     return A.Block(tuple(body))
+
+
+def strings_at_event(body: A.Block) -> A.Block:
+    """user_string_quoted($param) read by the kernel at the event: a
+    kprobe's ustring fetch-arg (compile/kread.py, sema/syscall_strings.py),
+    quoted here; the address when the kernel could not read it."""
+    def visit(n):
+        if isinstance(n, A.Call) and n.name == "user_string_quoted" and len(n.args) == 1 \
+                and isinstance(n.args[0], A.Target) and isinstance(n.args[0].base, str) \
+                and not n.args[0].members:
+            t = n.args[0]
+            return A.Call("__user_string_quoted_at_event", (A.Call("user_string", (t,), n.loc), t), n.loc)
+        return None
+    return rewrite(body, visit)
 
 
 def return_prologue(name: str, retval: A.Expr | None = None, d=None, rename=None) -> A.Block:

@@ -166,7 +166,9 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
     from .argfuncs import lower_arg_functions   # int_arg(n)...: registers or syscall fields
     from .entry import lower_entry              # @entry: twins on the entry events
     from .rawtp import lower_raw_arguments      # kernel.trace()'s $args: a kprobe on its iterator
-    insts = lower_arg_functions(lower_entry(lower_raw_arguments(insts, features), globals_, features))
+    from .syscall_strings import lower_syscall_strings   # filename read at the event by a kprobe
+    insts = lower_arg_functions(lower_entry(lower_syscall_strings(lower_raw_arguments(insts, features), features),
+                                            globals_, features))
     user_funcs = [f for f in functions.values() if not f.tapset]
     checker = Checker(globals_, functions, guru=guru, features=features)
     contexts: list = list(insts) + (user_funcs if unoptimized else [])
@@ -190,6 +192,8 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
             raise ErrorList([SemanticError("no probes found (every probe's handler does nothing; "
                                            "-u keeps them)", probes[0].loc)], "semantic")
     used = [c for c in contexts if isinstance(c, Func)]
+    from .fieldstrings import late_string_warnings
+    warnings.extend(late_string_warnings(insts, features))
     warnings.extend(unused_warnings(globals_, contexts, getattr(user.loc, "source", None)))
     return Program(insts, globals_, used, warnings, dict(limits or {}))
 

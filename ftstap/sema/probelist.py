@@ -28,23 +28,30 @@ def _tname(t) -> str:
     return {"stat": "stats"}.get(t, t or "unknown")
 
 
-def list_probes(pattern: str, features, with_vars: bool) -> list[str]:
+def list_probes(pattern: str, features, with_vars: bool, notes: list[str] | None = None) -> list[str]:
+    """The lines of -l/-L; notes (when given) gets -L's warnings, as pass 2
+    gives them: strings these variables read after the event."""
     tapsets, script, probe = _points(pattern)
     # The pattern may define its own aliases (stap wraps it as `probe PATTERN {}`).
     globals_, functions, aliases, _ = _collect(tapsets + [script], [True] * len(tapsets) + [False])
     binder = Binder(aliases, features)
     lines: dict[str, str] = {}
+    insts: list[ProbeInst] = []
     for point in probe.points:
         opt = A.ProbePoint(point.components, True, point.sufficient, None, point.loc)
         for b in binder.bind(opt):
             name = b.alias or b.source.pp
             if name in lines:
                 continue
-            lines[name] = _vars(b, globals_, functions, features) if with_vars else ""
+            lines[name] = _vars(b, globals_, functions, features, insts) if with_vars else ""
+    if notes is not None:
+        from .fieldstrings import late_string_warnings
+        from .syscall_strings import lower_syscall_strings
+        notes.extend(late_string_warnings(lower_syscall_strings(insts, features), features))
     return sorted((f"{k} {v}".rstrip() for k, v in lines.items()))
 
 
-def _vars(binding, globals_, functions, features) -> str:
+def _vars(binding, globals_, functions, features, insts: list) -> str:
     parts = []
     generated = binding.source.prologue
     body = ([generated] if generated is not None else []) + list(binding.prologues) + list(binding.epilogues)
@@ -55,6 +62,7 @@ def _vars(binding, globals_, functions, features) -> str:
             gl = dict(globals_)
             lower_entry([inst], gl, features)
             Checker(gl, functions, guru=True, features=features).check([inst])
+            insts.append(inst)
             parts.extend(f"{v.name}:{_tname(v.type)}" for v in inst.locals.values()
                          if not v.name.startswith("__entry_"))
         except FtstapError:

@@ -142,3 +142,25 @@ def test_teardown_on_every_exit_path(kp, how):
     assert p.returncode == 0, err
     assert out.startswith("n="), out
     assert leftovers(kp, p.pid) == []
+
+
+def test_syscall_strings_are_read_by_the_kernel_at_the_event(kp, tmp_path):
+    """syscall.openat's filename (and argstr) are fetched by a kprobe on
+    __x64_sys_openat with a ustring fetch-arg (sema/syscall_strings.py):
+    right when the process reuses its buffer at once (Python) or has exited
+    before ftstap reads the record (cat), as stap reads them at the event."""
+    names = [str(tmp_path / f"f{i:03d}") for i in range(40)]
+    for n in names:
+        open(n, "w").close()
+    script = tmp_path / "opens.py"
+    script.write_text(f"import os\nfor i in range(40):\n    os.close(os.open('{tmp_path}/f%03d' % i, os.O_RDONLY))\n")
+    rc, out, err = ftstap(kp, "-e", 'probe syscall.openat { if (pid() == target()) '
+                          'printf("%s#%s#%s\\n", name, filename, argstr) }', "-c", f"{sys.executable} {script}")
+    assert rc == 0 and "WARNING" not in err, err
+    got = [line.split("#") for line in out.splitlines() if str(tmp_path) + "/f" in line]
+    assert [g[1] for g in got] == [f'"{n}"' for n in names], out
+    assert all(g[2] == f'AT_FDCWD, {g[1]}, O_RDONLY|O_CLOEXEC' for g in got), got
+    rc, out, err = ftstap(kp, "-e", 'probe syscall.openat { if (pid() == target()) printf("%s %s\\n", name, argstr) }',
+                          "-c", f"cat {names[7]}")
+    assert rc == 0, err
+    assert f'openat AT_FDCWD, "{names[7]}", O_RDONLY' in out.splitlines(), out

@@ -77,3 +77,22 @@ def test_syscall_variables_match_what_the_program_passed(tfs, cc):
     assert rows["connect"][:3] == ["AF_INET", "127.0.0.1", port.group(1)], out
     assert rows["pipe"] == [pipe.group(1), pipe.group(2), "O_CLOEXEC", "0"], out
     assert rows["wait4"][0] == "WEXITSTATUS=3" and int(rows["wait4"][1]) > 0, out
+
+
+def test_strings_read_after_the_event_are_announced(tfs):
+    """Without kprobes the kernel cannot read filename at the event: pass 2
+    and -L say so, naming the probes and fields; with them (the QEMU guest,
+    tests/kernel/test_live_kprobes.py) they say nothing."""
+    from ftstap.kernel.features import KernelFeatures
+    late = not KernelFeatures.detect().has_kprobes
+    script = 'probe syscall.openat, syscall.getpid { printf("%s %s\\n", name, argstr) }'
+    p2 = subprocess.run([sys.executable, "-m", "ftstap", "-p2", "-e", script], capture_output=True, text=True)
+    assert p2.returncode == 0, p2.stderr
+    warned = [line for line in p2.stderr.splitlines() if line.startswith("WARNING: syscall.openat: ")]
+    assert bool(warned) == late and (not late or "$filename" in warned[0] and "getpid" not in warned[0]), p2.stderr
+    quiet = subprocess.run([sys.executable, "-m", "ftstap", "-p2", "-e", 'probe syscall.openat { println(flags) }'],
+                           capture_output=True, text=True)
+    assert quiet.returncode == 0 and "WARNING" not in quiet.stderr, quiet.stderr     # no string read
+    listing = subprocess.run([sys.executable, "-m", "ftstap", "-L", "syscall.openat"], capture_output=True, text=True)
+    assert listing.stdout.startswith("syscall.openat name:string") and "filename:string" in listing.stdout
+    assert ("$filename" in listing.stderr) == late, listing.stderr
