@@ -44,7 +44,9 @@ def _listings(opts: Options) -> int:
         lines = probelist.dump_functions(run_pass1(Source("<none>", "probe never {}"), []).tapsets)
     else:
         pattern = opts.list_probes or opts.list_probes_vars
-        lines = probelist.list_probes(pattern, KernelFeatures.current(), bool(opts.list_probes_vars))
+        notes: list[str] = []
+        lines = probelist.list_probes(pattern, KernelFeatures.current(), bool(opts.list_probes_vars), notes)
+        _warn(opts, notes)
     for line in lines:
         print(line)
     return 0
