@@ -13,7 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-BENCHMARKS = ["startup", "pass2", "vm", "events", "frontend"]
+BENCHMARKS = ["startup", "pass2", "vm", "events", "frontend", "runner"]
 
 
 @dataclass
