@@ -87,6 +87,12 @@ OPTIONS = [
         kind="flag"),
     Opt(("--poison-cache",), "poison_cache", "Compile again and replace the cached program.", kind="flag"),
     Opt(("--clean-cache",), "clean_cache", "Empty the cache of compiled programs, then exit.", kind="flag"),
+    Opt(("--skip-badvars",), "skip_badvars", "Read context variables the probe point does not have as 0 "
+        "instead of failing.", kind="flag"),
+    Opt(("-d",), "symtabs", "Accepted for stap compatibility: symbols of every file a process maps are read "
+        "when needed (backtraces, usymname), so naming FILE adds nothing.", "FILE", "multi"),
+    Opt(("--ldd",), "ldd", "Accepted for stap compatibility (libraries' symbols are read as for -d).",
+        kind="flag"),
     Opt(("--prologue-searching",), "prologue_searching", "Accepted for stap compatibility (always/never/auto).",
         "WHEN", optional_value="auto", check=_prologue),
     Opt(("--suppress-time-limits",), "suppress_time_limits", "Accepted for stap compatibility.", kind="flag"),

@@ -72,7 +72,7 @@ def elaborate(parsed, opts: Options):
     from .kernel.features import KernelFeatures
     from .sema.elaborate import run_pass2
     return run_pass2(parsed.script, parsed.tapsets, KernelFeatures.current(), unoptimized=opts.unoptimized,
-                     guru=opts.guru,
+                     guru=opts.guru, skip_badvars=opts.skip_badvars,
                      limits={k: opts.limit(k) for k in ("MAXACTION", "MAXMAPENTRIES", "MAXSTRINGLEN")})
 
 

@@ -62,6 +62,9 @@ class Options:
     disable_cache: bool = False
     poison_cache: bool = False
     clean_cache: bool = False
+    skip_badvars: bool = False          # unknown $vars read as 0 (sema/badvars.py)
+    symtabs: list[str] = []             # -d FILE: accepted; every mapped file's symbols are read anyway
+    ldd: bool = False                   # --ldd: likewise
 
     @property
     def systemtap_version(self) -> str:

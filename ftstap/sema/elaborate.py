@@ -125,7 +125,7 @@ def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_, library=f
 
 
 def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized: bool = False,
-              limits: dict | None = None, guru: bool = False) -> Program:
+              limits: dict | None = None, guru: bool = False, skip_badvars: bool = False) -> Program:
     scripts = list(tapsets) + [user]
     globals_, functions, aliases, probes = _collect(scripts, [True] * len(tapsets) + [False])
     binder = Binder(aliases, features)
@@ -169,6 +169,9 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
     from .syscall_strings import lower_syscall_strings   # filename read at the event by a kprobe
     insts = lower_arg_functions(lower_entry(lower_syscall_strings(lower_raw_arguments(insts, features), features),
                                             globals_, features))
+    if skip_badvars:                            # --skip-badvars: unknown $vars read as 0
+        from .badvars import skip_bad_variables
+        insts = skip_bad_variables(insts)
     user_funcs = [f for f in functions.values() if not f.tapset]
     checker = Checker(globals_, functions, guru=guru, features=features)
     contexts: list = list(insts) + (user_funcs if unoptimized else [])

@@ -170,7 +170,7 @@ def test_vp1_reports_pass_1():
 
 
 def test_v_reports_every_pass_with_its_cost_as_stap():
-    r = ftstap("-v", "-e", 'global g, h; function f() { return 1 } probe begin { g = f(); h = 2; exit() } probe end { }')
+    r = ftstap("-v", "--disable-cache", "-e", 'global g, h; function f() { return 1 } probe begin { g = f(); h = 2; exit() } probe end { }')
     assert r.returncode == 0, r.stderr
     passes = [l for l in r.stderr.splitlines() if l.startswith("Pass ")]
     assert [l.split(":")[0] for l in passes] == ["Pass 1", "Pass 2", "Pass 3", "Pass 4", "Pass 5", "Pass 5"], passes
@@ -335,3 +335,19 @@ def test_w_suppresses_the_warnings_that_W_would_make_errors():
     for flags in (["-wW"], ["-w", "-W"], ["-Ww"]):
         r = ftstap(*flags, "-p2", "-e", script)
         assert r.returncode == 0 and r.stderr == "", (flags, r.stderr)
+
+
+def test_skip_badvars_reads_unknown_context_variables_as_zero():
+    script = 'probe begin { println($nosuch, "|", $x$, "|", @defined($y), "|", $z->f); exit() }'
+    r = ftstap("-e", script)
+    assert r.returncode == 1 and "'$nosuch' cannot be resolved" in r.stderr
+    r = ftstap("--skip-badvars", "-e", script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "0||0|0\n"          # @defined still says it does not exist
+
+
+def test_d_and_ldd_are_accepted():
+    r = ftstap("-d", "/bin/ls", "--ldd", "-d", "kernel", "-e", 'probe begin { println("ok"); exit() }')
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+    r = ftstap("-d", "-e", "x")            # -d takes a value, as in stap: the script is missing
+    assert r.returncode == 1
