@@ -20,8 +20,8 @@ TFB(mem_page_size);
 TFB(task_current); TFB(pid2task); TFB(task_parent); TFB(task_pid); TFB(task_tid); TFB(task_uid);
 TFB(task_euid); TFB(task_gid); TFB(task_egid); TFB(task_max_file_handles); TFB(task_prio);
 TFB(task_nice); TFB(task_cpu); TFB(task_execname); TFB(task_state); TFB(task_open_file_handles);
-/* rlimits.c, blkfuncs.c */
-TFB(_task_rlimit); TFB(_blk_elevator);
+/* rlimits.c, blkfuncs.c, loadavg.c, tracemarker.c, kmsg.c */
+TFB(_task_rlimit); TFB(_blk_elevator); TFB(_loadavg_centi); TFB(ftrace); TFB(printk);
 /* spawn.c */
 TFB(system);
 
@@ -66,6 +66,9 @@ int ft_task_handle_tid(ft_vm *vm, const char *fn, ft_i64 task, ft_i64 *tid);
     {"task_open_file_handles", "i", 'i', ft_b_task_open_file_handles}, \
     {"_task_rlimit", "ii", 'i', ft_b__task_rlimit}, \
     {"_blk_elevator", "i", 's', ft_b__blk_elevator}, \
+    {"_loadavg_centi", "i", 'i', ft_b__loadavg_centi}, \
+    {"ftrace", "s", 'v', ft_b_ftrace}, \
+    {"printk", "is", 'v', ft_b_printk}, \
     {"system", "s", 'v', ft_b_system},
 
 
