@@ -1,0 +1,28 @@
+"""ftstap-run with real kprobes (tests/kernel/test_live_runner_kprobes.py)
+inside the QEMU guest.  The static ftstap-run is built here, on the host,
+into native/build/ (the guest sees the repository read-only), and the
+guest compiles the image against its own kernel."""
+import os
+import subprocess
+
+import pytest
+
+from qemutier import ROOT, boot_pytest, guest_test_names
+
+GUEST_TEST = "tests/kernel/test_live_runner_kprobes.py"
+
+
+@pytest.fixture(scope="module")
+def guest():
+    r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "native"), "ftstap-run-static"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return boot_pytest(GUEST_TEST, env={"FTSTAP_EXPECT_KPROBES": "1"}, timeout=900)
+
+
+@pytest.mark.parametrize("name", guest_test_names(GUEST_TEST))
+def test_in_guest(guest, name):
+    got = guest.outcomes(name)
+    assert got, f"{name} did not run in the guest:\n{guest.tail()}"
+    bad = {k: v for k, v in got.items() if v[0] != "PASSED"}
+    assert not bad, f"{bad}\n{guest.tail(120)}"
