@@ -71,8 +71,10 @@ def elaborate(parsed, opts: Options):
     """Pass 2: the checked Program, every probe point bound on this kernel (sema/elaborate.py)."""
     from .kernel.features import KernelFeatures
     from .sema.elaborate import run_pass2
+    from .sema.probes import target_program
     return run_pass2(parsed.script, parsed.tapsets, KernelFeatures.current(), unoptimized=opts.unoptimized,
                      guru=opts.guru, skip_badvars=opts.skip_badvars,
+                     program=target_program(opts.command, opts.target_pid),
                      limits={k: opts.limit(k) for k in ("MAXACTION", "MAXMAPENTRIES", "MAXSTRINGLEN")})
 
 

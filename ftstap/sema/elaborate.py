@@ -125,10 +125,11 @@ def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_, library=f
 
 
 def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized: bool = False,
-              limits: dict | None = None, guru: bool = False, skip_badvars: bool = False) -> Program:
+              limits: dict | None = None, guru: bool = False, skip_badvars: bool = False,
+              program: str | None = None) -> Program:
     scripts = list(tapsets) + [user]
     globals_, functions, aliases, probes = _collect(scripts, [True] * len(tapsets) + [False])
-    binder = Binder(aliases, features)
+    binder = Binder(aliases, features, program)       # program: -c/-x's, for process.function(...)
     library_bodies = {id(al.body) for t in tapsets for al in t.items if isinstance(al, A.ProbeAlias)}
     # Names the user's code uses as arrays are (auto-)globals: prologue
     # locals sharing the name are dropped, as for declared globals.

@@ -53,9 +53,36 @@ def _alias_match(alias_name: tuple, comps: tuple):
     return comps[len(alias_name):]
 
 
+# process.function(...) & co. without a program name mean -c's command or -x's process
+_PROGRAM_PARTS = frozenset({"function", "statement", "mark", "plt", "library", "provider"})
+
+
+def target_program(command: str | None, pid: int | None) -> str | None:
+    """The executable of -c CMD (its first word, found as exec would) or of -x PID."""
+    import os
+    import shlex
+    import shutil
+    if command:
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            return None
+        if not words:
+            return None
+        found = words[0] if "/" in words[0] else shutil.which(words[0])
+        return os.path.realpath(found) if found else None
+    if pid:
+        try:
+            return os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            return None
+    return None
+
+
 class Binder:
-    def __init__(self, aliases: list[A.ProbeAlias], features):
+    def __init__(self, aliases: list[A.ProbeAlias], features, program: str | None = None):
         self.features = features
+        self.program = program            # -c's / -x's executable, for process.function(...)
         self.by_first: dict[str, list[tuple[tuple, A.ProbeAlias]]] = {}
         for al in aliases:
             for name in al.names:
@@ -108,6 +135,11 @@ class Binder:
                 out.extend(self._through_alias(al, suffix, point, depth, name))
         if matched_alias:
             return out
+        if first == "process" and comps[0].arg is None and len(comps) > 1 and comps[1].name in _PROGRAM_PARTS:
+            if self.program is None:
+                raise SemanticError(f"{pp_text(point)} names no program: give it one (process(\"PATH\")) "
+                                    "or run with -c CMD or -x PID, whose executable it then means", point.loc)
+            comps = (A.Component("process", A.String(self.program), loc=comps[0].loc),) + tuple(comps[1:])
         for provider in REGISTRY:
             if first not in provider.families:
                 continue
