@@ -59,9 +59,19 @@ def runner(tmp_path_factory):
     """The dynamic and the static ftstap-run, built by native/Makefile."""
     out = tmp_path_factory.mktemp("runner")
     r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "native"), f"BIN={out}", "ftstap-run",
-                        "ftstap-run-static"], capture_output=True, text=True)
+                        "ftstap-run-static", "ftstap-run-asan"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return {"dynamic": str(out / "ftstap-run"), "static": str(out / "ftstap-run-static")}
+
+
+@pytest.fixture(scope="module")
+def asan(runner):
+    """The ASan/UBSan build (leak checks on): the live path as it runs."""
+    return os.path.join(os.path.dirname(runner["dynamic"]), "ftstap-run-asan")
+
+
+ASAN_ENV = dict(os.environ, ASAN_OPTIONS="abort_on_error=0:detect_leaks=1",
+                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
 
 
 @pytest.fixture(scope="module")
@@ -79,21 +89,41 @@ def compile_image(tmp_path, name: str, script: str) -> str:
     return r.stdout.strip()
 
 
-def run(argv: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+def run(argv: list[str], env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
 
 
 @pytest.mark.parametrize("kind", sorted(SCRIPTS))
-def test_prints_what_ftstap_run_prints(tmp_path, tfs, runner, workload, kind):
+def test_prints_what_ftstap_run_prints(tmp_path, tfs, runner, asan, workload, kind):
     script, expected = SCRIPTS[kind]
     image = compile_image(tmp_path, kind, script.replace("PROG", workload))
     cmd = [] if kind == "timer" else ["-c", f"{workload} {N}"]      # -c's end would end it first
     python = run([sys.executable, "-m", "ftstap", "--run", image, *cmd])
     assert (python.returncode, python.stdout) == (0, expected), python.stderr
-    for build, exe in runner.items():
-        got = run([exe, *cmd, image])
+    for build, exe in [*runner.items(), ("asan", asan)]:
+        got = run([exe, *cmd, image], env=ASAN_ENV)
         assert (got.returncode, got.stdout, got.stderr) == (0, expected, ""), build
         assert leftovers(tfs) == []
+
+
+def test_limits_and_hit_report_as_ftstap(tmp_path, tfs, runner, workload):
+    """-D limits and -t's report (its ns vary: compared without them)."""
+    image = compile_image(tmp_path, "lim", 'global a probe begin { for (i = 0; i < 100; i++) a[i] = i; exit() }')
+    want = run([sys.executable, "-m", "ftstap", "--run", image, "-D", "MAXMAPENTRIES=10"])
+    got = run([runner["static"], "-D", "MAXMAPENTRIES=10", image])
+    assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr) and \
+        "Array overflow, check MAXMAPENTRIES" in got.stderr
+    image = compile_image(tmp_path, "hits", SCRIPTS["tracepoint"][0])
+    cmd = ["-t", "-c", f"{workload} 7"]
+    want = run([sys.executable, "-m", "ftstap", "--run", image, *cmd])
+    got = run([runner["static"], *cmd, image])
+
+    def shape(text: str) -> list[str]:
+        return [line.split(", ns: ")[0] for line in text.splitlines()]
+    assert got.returncode == want.returncode == 0
+    assert shape(got.stdout) == shape(want.stdout) == ["getppid 7", "----- probe hit report: ",
+                                                       "kernel.trace(\"syscalls:sys_enter_getppid\"), hits: 7",
+                                                       "end, hits: 1"]
 
 
 def test_output_file_and_timeout(tmp_path, tfs, runner, workload):
