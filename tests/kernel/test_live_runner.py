@@ -241,3 +241,16 @@ def test_fuzzed_images_under_asan(tmp_path, tfs, seeds):
         elif F.check(img) != "ok":
             pytest.fail(f"{kind}: ftstap-run accepts what ftstap refuses: {F.check(img)}")
     assert refused > len(mutants) // 2
+
+
+def test_list_active_shows_its_session(tmp_path, tfs, runner, workload):
+    image = compile_image(tmp_path, "waiting", WAITING.replace("PROG", workload))
+    p = _start_waiting(runner, image)
+    try:
+        rows = run([sys.executable, "-m", "ftstap", "--list-active"]).stdout.splitlines()
+        mine = sorted(r.split()[1] + " " + r.split()[2] for r in rows if r.split()[-1] == str(p.pid))
+        assert mine[0] == "t sched:sched_process_exec" and mine[1].startswith(f"u {workload}:0x"), rows
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=30)
+    assert leftovers(tfs, p.pid) == []
