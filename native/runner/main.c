@@ -49,13 +49,27 @@ static int die(const char *fmt, const char *a, const char *b)
     return 1;
 }
 
-/* The image, as backend.run_image_file reads it: one another user owns or may change is refused. */
+static int others_can_write(const struct stat *st)
+{
+    return (st->st_uid != 0 && st->st_uid != geteuid()) || (st->st_mode & 022);
+}
+
+/* The image, as backend.run_image_file reads it: one another user owns or may
+   change is refused, and so is a symlink in a directory others can write
+   (safefs.py walks every component; here the image's own directory). */
 static char *read_image(const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
+    char dir[4096];
+    struct stat st, dst;
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    int shared = stat(dir, &dst) == 0 && others_can_write(&dst);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (shared ? O_NOFOLLOW : 0));
     if (fd < 0) {
-        die("cannot read program image '%s': %s", path, strerror(errno));
+        if (errno == ELOOP)
+            die("refusing program image '%s': %s", path, "a symbolic link in a directory others can write");
+        else
+            die("cannot read program image '%s': %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {

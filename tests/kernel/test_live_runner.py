@@ -215,6 +215,14 @@ def test_bad_images_are_refused_with_one_line(tmp_path, runner, seeds):
     shared.write_bytes(seeds["plain0"])
     shared.chmod(0o666)
     _refused(runner, str(shared), "refusing program image")
+    good = tmp_path / "good.ftsimg"
+    good.write_bytes(seeds["plain0"])
+    link = f"/tmp/ftstap-runner-test-{os.getpid()}.ftsimg"      # /tmp: a directory others can write
+    os.symlink(good, link)
+    try:
+        _refused(runner, link, "a symbolic link in a directory others can write")
+    finally:
+        os.unlink(link)
 
 
 def test_fuzzed_images_under_asan(tmp_path, tfs, seeds):
