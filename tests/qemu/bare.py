@@ -1,0 +1,84 @@
+"""A QEMU guest with no Python: Debian's stock kernel (the one
+../shared/tools/vmrun.sh downloads and caches) booted with an initramfs
+of our own holding only busybox, the static ftstap-run and program
+images.  vmrun.sh's guests see the host's / (Python included); this one
+sees nothing of the host: what it prints on its console is all it reports.
+
+    out = boot_bare(runner, {"name.ftsimg": data}, shell_script)
+
+runs shell_script (busybox sh) as the guest's init after mounting proc,
+sysfs, devtmpfs and tracefs, with the images in /images and ftstap-run in
+/bin, then powers off; returns the console output."""
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import os
+import shutil
+import stat
+import subprocess
+
+VMDIR = os.environ.get("FTSTAP_VM_DIR", "/tmp/ftstap-vm")
+
+INIT = """#!/bin/sh
+export PATH=/bin
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mount -t tracefs tracefs /sys/kernel/tracing
+mkdir -p /tmp /run; mount -t tmpfs tmp /tmp; mount -t tmpfs run /run
+echo "== bare: up, kernel $(uname -r)"
+/bin/sh /test.sh 2>&1
+echo "== bare: done"
+echo 0 > /proc/sys/kernel/printk
+poweroff -f
+"""
+
+
+def kernel() -> str | None:
+    found = sorted(glob.glob(os.path.join(VMDIR, "kernel", "boot", "vmlinuz-*")))
+    return found[0] if found else None
+
+
+def _cpio(files: dict[str, tuple[bytes, int]]) -> bytes:
+    """A newc cpio archive of {path: (data, mode)} (directories: data None)."""
+    out = io.BytesIO()
+
+    def entry(name: str, data: bytes, mode: int, ino: int) -> None:
+        nb = name.encode() + b"\0"
+        hdr = "070701" + "".join(f"{v:08x}" for v in (ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
+        out.write(hdr.encode() + nb)
+        out.write(b"\0" * ((4 - (110 + len(nb)) % 4) % 4))
+        out.write(data)
+        out.write(b"\0" * ((4 - len(data) % 4) % 4))
+    for i, (name, (data, mode)) in enumerate(sorted(files.items()), 1):
+        entry(name, data if data is not None else b"", mode, i)
+    entry("TRAILER!!!", b"", 0, 0)
+    return out.getvalue()
+
+
+def boot_bare(runner: str, images: dict[str, bytes], script: str, workdir: str, timeout: float = 600) -> str:
+    busybox = shutil.which("busybox")
+    vmlinuz = kernel()
+    if not busybox or not vmlinuz or not shutil.which("qemu-system-x86_64"):
+        raise FileNotFoundError("busybox, qemu-system-x86_64 and vmrun.sh's cached kernel are needed")
+    d, x, f = stat.S_IFDIR | 0o755, stat.S_IFREG | 0o755, stat.S_IFREG | 0o644
+    files = {n: (None, d) for n in ("bin", "dev", "proc", "sys", "images", "tmp", "run")}
+    with open(busybox, "rb") as b:
+        files["bin/busybox"] = (b.read(), x)
+    with open(runner, "rb") as r:
+        files["bin/ftstap-run"] = (r.read(), x)
+    files["bin/sh"] = (b"busybox", stat.S_IFLNK | 0o777)      # init's #! needs it before --install
+    files["init"] = (INIT.encode(), x)
+    files["test.sh"] = (script.encode(), f)
+    for name, data in images.items():
+        files[f"images/{name}"] = (data, f)
+    initrd = os.path.join(workdir, "bare.cpio.gz")
+    with open(initrd, "wb") as out:
+        out.write(gzip.compress(_cpio(files), 1))
+    r = subprocess.run(["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-m", "512", "-smp", "2",
+                        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                        "-serial", "stdio", "-kernel", vmlinuz, "-initrd", initrd,
+                        "-append", "console=ttyS0 quiet loglevel=1 panic=-1 nokaslr tsc=reliable mitigations=off"],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    return r.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
