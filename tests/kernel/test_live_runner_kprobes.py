@@ -13,22 +13,13 @@ import sys
 import pytest
 
 from leftovers import leftovers
+from test_live_kprobes import kp                          # noqa: F401  (the fixture: skip, or fail under QEMU)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SYNC = ('global count = 0, r = 0 probe begin { println("ready") } '
         'probe kernel.function("ksys_sync") { count++; printf("sys_sync called %d times\\n", count) } '
         'probe kernel.function("ksys_sync").return { r++ } probe end { printf("returns %d\\n", r) }')
 EXPECTED = "ready\n" + "".join(f"sys_sync called {n} times\n" for n in (1, 2, 3)) + "returns 3\n"
-
-
-@pytest.fixture(scope="module")
-def kp(tfs):
-    if not os.path.exists(os.path.join(tfs, "kprobe_events")):
-        msg = "kprobe_events is missing (CONFIG_KPROBE_EVENTS); tests/qemu runs these under QEMU"
-        if os.environ.get("FTSTAP_EXPECT_KPROBES") == "1":
-            pytest.fail(msg + ", and FTSTAP_EXPECT_KPROBES=1 says this kernel must have it")
-        pytest.skip(msg)
-    return tfs
 
 
 @pytest.fixture(scope="module")
