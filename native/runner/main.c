@@ -2,6 +2,7 @@
  * Python, as `ftstap --run IMAGE` does (ftstap/backend.py run(),
  * runtime/session.py run_live()).
  *
+ *   ftstap-run --list-active
  *   ftstap-run [--check] [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE
  *
  * Signals: every signal that would end ftstap ends the session
@@ -36,9 +37,10 @@ static const char *image_path = "";
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ftstap-run [--check] [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
+    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run [--check] [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
                "Run a program image made by `ftstap -p4` (as `ftstap --run IMAGE` does), without Python.\n"
-               "--check: only check the image (exit 0 if it would run, else 1 with the reason).\n");
+               "--check: only check the image (exit 0 if it would run, else 1 with the reason).\n"
+               "--list-active: the kernel events live ftstap sessions hold, as ftstap --list-active.\n");
 }
 
 static int die(const char *fmt, const char *a, const char *b)
@@ -239,8 +241,9 @@ int main(int argc, char **argv)
     ft_limits lim;
     ft_limits_default(&lim);
     int check_only = 0;
+    int list_active = 0;
     static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {"check", no_argument, NULL, 'C'},
-                                          {NULL, 0, NULL, 0}};
+                                          {"list-active", no_argument, NULL, 'L'}, {NULL, 0, NULL, 0}};
     while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:tWh", longs, NULL)) != -1) {
         char *end = NULL;
         switch (opt) {
@@ -257,10 +260,18 @@ int main(int argc, char **argv)
         case 'W': warnings_fatal = 1; break;
         case 'h': usage(stdout); return 0;
         case 'C': check_only = 1; break;
+        case 'L': list_active = 1; break;
         default: usage(stderr); return 1;
         }
         if (end && (end == optarg || *end))
             return die("-%s: '%s' is not a number", (char[]){(char)opt, 0}, optarg);
+    }
+    if (list_active && optind == argc) {
+        char err[RT_ERR];
+        const char *root = rt_tracefs(err, sizeof err);
+        if (!root)
+            return die("%s%s", err, "");
+        return rt_list_active(root);
     }
     if (optind != argc - 1) {
         usage(stderr);

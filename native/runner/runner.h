@@ -9,6 +9,7 @@
  *              rolled back on a rejection), stale groups of dead sessions,
  *              event ids and formats, the --list-active registry
  *   evcheck.c  every event text checked before it reaches tracefs as root
+ *   active.c   --list-active
  *
  * It links the C core (the .c files of native/) and libc only. */
 #ifndef FT_RUNNER_H
@@ -49,6 +50,13 @@ int rt_group_add(rt_group *g, const int *kinds, char *const *defs, int n, char *
 void rt_group_note_tracepoints(rt_group *g, char *const *names, int n);
 /* Remove every event of the group and its note.  0, or -1 with a message naming the ones left. */
 int rt_group_close(rt_group *g, char *err, int errlen);
+/* "p:ftstap_123/e0 ...", "r16:...", "e:...": its group and event; the pid of an ftstap group (0: not one). */
+long rt_parse_head(const char *line, char *group, size_t gn, char *event, size_t en);
+/* --list-active's registry directory into out; 0, or -1 when there is none safe to use. */
+int rt_registry_dir(char *out, size_t n);
+/* -- active.c: --list-active's rows on stdout -- */
+int rt_list_active(const char *root);
+
 /* The id of tracefs event system/event (events/SYSTEM/EVENT/id), or -errno. */
 long long rt_event_id(const char *root, const char *system, const char *event);
 /* The offset of field name in the record of system/event (its format file), or -1. */

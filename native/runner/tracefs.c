@@ -160,7 +160,7 @@ static int pid_alive(long pid)
 
 /* "p:ftstap_123/e0 ...", "r16:...", "e:..." -> group and event; the pid of
    an ftstap group (0: not one). */
-static long parse_head(const char *line, char *group, size_t gn, char *event, size_t en)
+long rt_parse_head(const char *line, char *group, size_t gn, char *event, size_t en)
 {
     const char *colon = strchr(line, ':'), *slash, *end;
     if (!colon || !strchr("pre", line[0]) || !(slash = strchr(colon, '/')))
@@ -179,7 +179,7 @@ static long parse_head(const char *line, char *group, size_t gn, char *event, si
 
 /* --list-active's registry (kernel/dynevents.py registry_dir): /run/ftstap,
    else /tmp/ftstap-run-UID; never a directory others may write. */
-static int registry_dir(char *out, size_t n)
+int rt_registry_dir(char *out, size_t n)
 {
     char tmp[64];
     snprintf(tmp, sizeof tmp, "/tmp/ftstap-run-%u", (unsigned)geteuid());
@@ -213,7 +213,7 @@ int rt_remove_stale(const char *root, char *err, int errlen)
             else
                 next = line + strlen(line);
             char group[64], event[128];
-            long pid = parse_head(line, group, sizeof group, event, sizeof event);
+            long pid = rt_parse_head(line, group, sizeof group, event, sizeof event);
             if (f == 2 && line[0] != 'e')      /* dynamic_events lists every kind: only its eprobes */
                 continue;
             if (!pid || pid_alive(pid))
@@ -226,7 +226,7 @@ int rt_remove_stale(const char *root, char *err, int errlen)
         free(text);
     }
     char reg[256];
-    if (registry_dir(reg, sizeof reg) == 0) {
+    if (rt_registry_dir(reg, sizeof reg) == 0) {
         /* notes of dead sessions: ftstap_PID.json */
         DIR *d = opendir(reg);
         for (struct dirent *de; d && (de = readdir(d));) {
@@ -284,7 +284,7 @@ int rt_group_add(rt_group *g, const int *kinds, char *const *defs, int n, char *
             rt_fail(err, errlen, "this kernel has no %s: cannot create its events", fname ? fname : "events file");
             goto rollback;
         }
-        if (!parse_head(defs[i], group, sizeof group, event, sizeof event) || strcmp(group, g->name) != 0) {
+        if (!rt_parse_head(defs[i], group, sizeof group, event, sizeof event) || strcmp(group, g->name) != 0) {
             rt_fail(err, errlen, "definition '%s' is not in this session's group %s", defs[i], g->name);
             goto rollback;
         }
@@ -330,7 +330,7 @@ rollback:
 void rt_group_note_tracepoints(rt_group *g, char *const *names, int n)
 {
     char reg[256];
-    if (n <= 0 || registry_dir(reg, sizeof reg) != 0)
+    if (n <= 0 || rt_registry_dir(reg, sizeof reg) != 0)
         return;
     char tmp[600];
     snprintf(g->registry, sizeof g->registry, "%s/%s.json", reg, g->name);

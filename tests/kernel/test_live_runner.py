@@ -255,9 +255,12 @@ def test_list_active_shows_its_session(tmp_path, tfs, runner, workload):
     image = compile_image(tmp_path, "waiting", WAITING.replace("PROG", workload))
     p = _start_waiting(runner, image)
     try:
-        rows = run([sys.executable, "-m", "ftstap", "--list-active"]).stdout.splitlines()
+        text = run([sys.executable, "-m", "ftstap", "--list-active"]).stdout
+        rows = text.splitlines()
         mine = sorted(r.split()[1] + " " + r.split()[2] for r in rows if r.split()[-1] == str(p.pid))
         assert mine[0] == "t sched:sched_process_exec" and mine[1].startswith(f"u {workload}:0x"), rows
+        # and ftstap-run --list-active prints the same table
+        assert run([runner["static"], "--list-active"]).stdout == text
     finally:
         p.send_signal(signal.SIGINT)
         p.communicate(timeout=30)

@@ -63,7 +63,7 @@ def bare(reference):
         lines.append(f"echo '== out {name}'; ftstap-run {shlex.join(ARGS[name])} /images/{name}.ftsimg; "
                      f"echo \"rc=$? left=$({LEFT})\"; echo '== end'")
     lines += ["echo '== out sigterm'; ftstap-run /images/sync.ftsimg > /tmp/o & p=$!; sleep 3; "
-              f"echo \"made=$({LEFT})\"; kill -TERM $p; wait $p; echo \"rc=$? left=$({LEFT})\"; cat /tmp/o; "
+              f"echo \"made=$({LEFT})\"; ftstap-run --list-active | sed \"s/ *$p\\$/ PID/\"; kill -TERM $p; wait $p; echo \"rc=$? left=$({LEFT})\"; cat /tmp/o; "
               "echo '== end'",
               "echo '== out sigkill'; ftstap-run /images/sync.ftsimg > /tmp/o & p=$!; sleep 3; kill -KILL $p; "
               f"wait $p; echo \"killed left=$({LEFT})\"; ftstap-run -T 0.1 /images/sync.ftsimg >/dev/null; "
@@ -89,6 +89,11 @@ def test_prints_what_ftstap_prints(bare, name):
 
 def test_signals_remove_the_kprobes(bare):
     _, outs, out = bare
-    assert outs["sigterm"] == "made=2\nrc=0 left=0\nready\nreturns 0\n", out[-3000:]
+    made, *active, left, ready, returns = outs["sigterm"].splitlines()
+    assert (made, left, ready, returns) == ("made=2", "rc=0 left=0", "ready", "returns 0"), out[-3000:]
+    # --list-active: both kprobes, at ksys_sync's address (the same for entry and return)
+    assert [(r.split()[1], r.split()[2], r.split()[3]) for r in active] == [("k", "ksys_sync", "PID"),
+                                                                          ("r", "ksys_sync", "PID")], active
+    assert active[0].split()[0] == active[1].split()[0] and re.fullmatch(r"[0-9a-f]{16}", active[0].split()[0])
     killed = outs["sigkill"].replace("Killed\n", "", 1)          # busybox sh's job report
     assert killed == "killed left=2\nnext rc=0 left=0\n", out[-3000:]
