@@ -20,10 +20,11 @@ Examples:
   ftstap script.stp arg1 arg2           # $1/@1 in the script are arg1
   echo 'probe begin { exit() }' | ftstap -
   ftstap -b -o trace -T 5 script.stp    # trace_0, trace_1, ...: stap-merge trace_*
+  ftstap-run --describe > box.kinfo     # on the target (or ftstap --describe there)
+  ftstap -r box.kinfo -p4 -m top s.stp  # here: top.ftsimg for it; there: ftstap-run top.ftsimg
 """
 
 _NOT_FOR_FTSTAP = {
-    "-r": "ftstap always targets the running kernel: there is no module to cross-compile",
     "-R": "ftstap has no runtime directory: its runtime is built into the package",
     "--runtime": "ftstap has one runtime (tracefs + perf_event + its own VM); stap's module/dyninst/bpf runtimes do not apply",
 }
@@ -83,6 +84,11 @@ OPTIONS = [
     Opt(("--list-active",), "list_active", "Show the kernel events ftstap sessions hold: address, type "
         "(k kprobe, r return probe, u uprobe, t tracepoint, e eprobe), place, owning pid.", kind="flag"),
     Opt(("--run",), "run_image", "Run a program image made by -p4.", "IMAGE"),
+    Opt(("-r",), "kernel", "Compile for the kernel FILE describes (written there by `ftstap-run --describe` "
+        "or `ftstap --describe`); stop at -p4 and run the image there. A release name must be the "
+        "running kernel's.", "FILE"),
+    Opt(("--describe",), "describe", "Write this kernel's description, for -r on another machine, to "
+        "standard output.", kind="flag"),
     Opt(("--disable-cache",), "disable_cache", "Neither use nor fill the cache of compiled programs.",
         kind="flag"),
     Opt(("--poison-cache",), "poison_cache", "Compile again and replace the cached program.", kind="flag"),
@@ -134,9 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     for arg in argv:
         key = arg.split("=", 1)[0]
-        if key in _NOT_FOR_FTSTAP or (key.startswith("-r") and not key.startswith("--") and key != "-"):
-            if key not in _NOT_FOR_FTSTAP:
-                key = "-r"  # -rRELEASE
+        if key in _NOT_FOR_FTSTAP:
             _err(f"ftstap: option '{key}' is not supported: {_NOT_FOR_FTSTAP[key]}")
             sys.exit(1)
         if arg == "--":

@@ -6,9 +6,10 @@ its error followed by stap's "Pass N: ... failed." line; cli.py prints it
 (errors.py: nothing else prints errors)."""
 from __future__ import annotations
 
+import os
 import sys
 
-from .errors import FtstapError, PassFailed
+from .errors import FtstapError, PassFailed, UsageError
 from .options import Options
 from .passlog import PassClock, plural
 
@@ -79,7 +80,12 @@ def elaborate(parsed, opts: Options):
 
 
 def _other_modes(opts: Options) -> int | None:
-    """What runs no script: --probe-support, --list-active, --run, listings, --clean-cache."""
+    """What runs no script: --describe, --probe-support, --list-active, --run, listings, --clean-cache."""
+    if opts.describe:
+        from .kernel.kinfo import describe
+        sys.stdout.flush()
+        describe(sys.stdout.fileno())
+        return 0
     if opts.probe_support:
         from .kernel.support import probe_support_table
         print(probe_support_table())
@@ -110,7 +116,29 @@ def _analyzed(program) -> str:
             f"{plural(len(program.functions), 'function')}, 0 embeds, {plural(len(user_globals), 'global')}")
 
 
+def _target_kernel(opts: Options) -> None:
+    """-r: compile for a described kernel (kernel/kinfo.py) instead of this one."""
+    if not opts.kernel:
+        return
+    from .kernel.features import KernelFeatures
+    here = os.uname()
+    if not os.path.exists(opts.kernel):
+        if opts.kernel == here.release:
+            return
+        raise UsageError(f"-r {opts.kernel}: not the running kernel ({here.release}) and no such file: "
+                         "ftstap compiles for another kernel from its description: run `ftstap-run "
+                         "--describe > FILE` (or `ftstap --describe`) on it, then -r FILE")
+    from .kernel.kinfo import load
+    features = load(opts.kernel)
+    if (features.release, features.arch) != (here.release, here.machine) and opts.last_pass == 5:
+        raise UsageError(f"-r {opts.kernel} describes {features.release} ({features.arch}), not this kernel "
+                         f"({here.release}, {here.machine}): stop at -p4 (-p4 -m NAME) and run the image "
+                         "there with ftstap-run")
+    KernelFeatures._current = features
+
+
 def run(opts: Options) -> int:
+    _target_kernel(opts)
     done = _other_modes(opts)
     if done is not None:
         return done

@@ -59,6 +59,8 @@ class Options:
     probe_support: bool = False
     list_active: bool = False
     run_image: str | None = None
+    kernel: str | None = None             # -r: a kernel description (kernel/kinfo.py) or release
+    describe: bool = False
     disable_cache: bool = False
     poison_cache: bool = False
     clean_cache: bool = False
@@ -106,7 +108,7 @@ class Options:
 
     def wants_script(self) -> bool:
         return not (self.show_version or self.dump_probe_types or self.dump_functions
-                    or self.probe_support or self.list_active or self.run_image
+                    or self.probe_support or self.list_active or self.run_image or self.describe
                     or self.list_probes or self.list_probes_vars or self.clean_cache)
 
     def check(self) -> None:

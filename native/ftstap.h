@@ -367,6 +367,9 @@ int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, int count, char *
 /* This machine's system call number of name ("openat", or a tracepoint's "newfstat"), -1 if unknown
    (abinames.c; x86_64 only). */
 int ft_syscall_nr(const char *name);
+/* Write this kernel's description ("kinfo": describe.c, ftstap/kernel/kinfo.py)
+   to fd, for compiling on another machine.  0, or -1 with a message. */
+int ft_describe(int fd, char *err, int errlen);
 /* Events that reach only the ftrace ring buffer (eprobes, native/ftrace.c):
    hand over one O_NONBLOCK per_cpu/cpuN/trace_pipe_raw fd per CPU (closed
    with the events), and map each event's type id (its format's ID) to the

@@ -81,6 +81,15 @@ def syscall_nr(name: str) -> int:
     return lib.ft_syscall_nr(name.encode())
 
 
+def describe_kernel(fd: int) -> None:
+    """Write the running kernel's description to fd (native/describe.c,
+    ftstap/kernel/kinfo.py); KernelError if it cannot be written."""
+    from ..errors import KernelError
+    err = ffi.new("char[]", 256)
+    if lib.ft_describe(fd, err, 256) != 0:
+        raise KernelError(ffi.string(err).decode("utf-8", "replace"))
+
+
 # native/ftstap.h's enums, as the image format and the event flags use them
 PROBE_KINDS = {"begin": lib.FT_PROBE_BEGIN, "end": lib.FT_PROBE_END, "error": lib.FT_PROBE_ERROR,
                "timer": lib.FT_PROBE_TIMER, "never": lib.FT_PROBE_NEVER, "event": lib.FT_PROBE_EVENT,

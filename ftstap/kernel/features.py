@@ -104,34 +104,34 @@ class KernelFeatures:
 
     # -- detection ----------------------------------------------------------
     @classmethod
-    def detect(cls, mount: bool = True) -> "KernelFeatures":
-        """Probe the running system (mounting tracefs when root and needed)."""
-        u = os.uname()
+    def detect(cls, mount: bool = True, files=None) -> "KernelFeatures":
+        """Probe the running system (mounting tracefs when root and needed),
+        or, given files (kernel/kinfo.py KinfoFiles), the kernel a
+        description describes: the same reads either way."""
+        from .kinfo import LiveFiles
+        files = files or LiveFiles()
+        release, machine = files.uname()
         try:
-            root, err = _tfs.find_tracefs(mount=mount), None
+            root, err = files.tracefs(mount), None
         except KernelError as e:
             root, err = None, str(e)
         pmus = {}
-        try:
-            with os.scandir(PMU_DIR) as it:
-                for e in it:
-                    t = _read(os.path.join(e.path, "type"))
-                    if t and t.strip().isdigit():
-                        pmus[e.name] = int(t)
-        except OSError:
-            pass
-        head = _read(KALLSYMS, 64) or ""
+        for name in files.listdir(PMU_DIR):
+            t = files.read(os.path.join(PMU_DIR, name, "type"))
+            if t and t.strip().isdigit():
+                pmus[name] = int(t)
+        head = files.read(KALLSYMS, 64) or ""
         addr = head.split(" ", 1)[0]
-        cpus = parse_cpu_list(_read("/sys/devices/system/cpu/online") or "") \
+        cpus = parse_cpu_list(files.read("/sys/devices/system/cpu/online") or "") \
             or tuple(range(os.cpu_count() or 1))
+        has = lambda name: bool(root) and files.exists(os.path.join(root, name))     # noqa: E731
         return cls(
-            release=u.release, version=_version_tuple(u.release), arch=u.machine,
+            release=release, version=_version_tuple(release), arch=machine,
             tracefs=root, tracefs_error=err,
-            kprobe_events=bool(root) and os.path.exists(os.path.join(root, "kprobe_events")),
-            uprobe_events=bool(root) and os.path.exists(os.path.join(root, "uprobe_events")),
-            dynamic_events=bool(root) and os.path.exists(os.path.join(root, "dynamic_events")),
-            eprobe_events=bool(root) and "e[:[<group>/][<event>]]" in (_read(os.path.join(root, "README")) or ""),
-            pmus=pmus, btf=os.path.exists(BTF_VMLINUX),
+            kprobe_events=has("kprobe_events"), uprobe_events=has("uprobe_events"),
+            dynamic_events=has("dynamic_events"),
+            eprobe_events=bool(root) and "e[:[<group>/][<event>]]" in (files.read(os.path.join(root, "README")) or ""),
+            pmus=pmus, btf=files.exists(BTF_VMLINUX),
             kallsyms_addresses=bool(addr) and addr.strip("0") != "", cpus=cpus)
 
     _current: ClassVar["KernelFeatures | None"] = None
@@ -266,9 +266,8 @@ class KernelFeatures:
         value = self.config("CONFIG_HZ")
         if value and value.isdigit():
             return int(value)
-        if self.snapshot:
-            return None
-        return hz_from_timer_list(_read("/proc/timer_list", 16384) or "")
+        path = os.path.join(self.snapshot, "timer_list") if self.snapshot else "/proc/timer_list"
+        return hz_from_timer_list(_read(path, 16384) or "")
 
     # -- big readers (lazy) -----------------------------------------------------
     def btf_reader(self):
