@@ -282,9 +282,15 @@ def test_timeout_must_be_positive():
     assert usage_error(ftstap("-T", "0", "-e", HELLO)) == "usage error: -T expects a positive number of seconds"
 
 
+@pytest.mark.parametrize("argv", [["-r", "5.14.0-elsewhere"], ["-r5.14.0-elsewhere"]])
+def test_another_release_needs_its_description(argv):
+    """-r RELEASE: only the running kernel; another is compiled for from the
+    description written there (kernel/kinfo.py)."""
+    line = usage_error(ftstap(*argv, "-p2", "-e", HELLO))
+    assert line.startswith("usage error: -r 5.14.0-elsewhere: not the running kernel") and "--describe" in line
+
+
 @pytest.mark.parametrize("argv, opt", [
-    (["-r", "5.14.0"], "-r"),
-    (["-r5.14.0"], "-r"),
     (["-R", "/usr/share/systemtap/runtime"], "-R"),
     (["--runtime=bpf"], "--runtime"),
     (["--runtime", "dyninst"], "--runtime"),
