@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct row { char addr[20]; char type; char target[400]; long pid; } row;
+typedef struct row { char addr[20]; char type; char target[440]; long pid; } row;
 
 static int alive(long pid) { return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM); }
 
@@ -39,7 +39,7 @@ static void kaddr(const char *place, char *out, size_t n)
         off = strtoll(plus + 1, NULL, 0);
     snprintf(out, n, "-");
     if (strncmp(place, "0x", 2) == 0) {
-        snprintf(out, n, "%s", place);
+        snprintf(out, n, "%.18s", place);
         return;
     }
     const char *name = strrchr(sym, ':') ? strrchr(sym, ':') + 1 : sym;

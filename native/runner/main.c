@@ -3,7 +3,7 @@
  * runtime/session.py run_live()).
  *
  *   ftstap-run --list-active
- *   ftstap-run [--check] [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE
+ *   ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE
  *
  * Signals: every signal that would end ftstap ends the session
  * (ft_stop_signal_kind); they are blocked from the start, so the setup in
@@ -37,7 +37,7 @@ static const char *image_path = "";
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run [--check] [-o FILE] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
+    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
                "Run a program image made by `ftstap -p4` (as `ftstap --run IMAGE` does), without Python.\n"
                "--check: only check the image (exit 0 if it would run, else 1 with the reason).\n"
                "--list-active: the kernel events live ftstap sessions hold, as ftstap --list-active.\n");
@@ -97,6 +97,73 @@ static char *read_image(const char *path, size_t *len)
     }
     *len = n;
     return buf;
+}
+
+/* -o FILE and -b's files, as runtime/outputs.py and safefs.open_output open
+   them: FILE after strftime(3); in a directory others can write, no symlink
+   followed and no file of another user; truncated when it is a regular file.
+   The fd, or -1 after a message. */
+static int open_output(const char *name, int expand)
+{
+    char path[4096], dir[4096];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (expand && strchr(name, '%')) {
+        if (!strftime(path, sizeof path, name, localtime_r(&now, &tm)))
+            return die("-o '%s': invalid FILE name format%s", name, ""), -1;
+    } else
+        snprintf(path, sizeof path, "%s", name);
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    struct stat dst, st;
+    int shared = stat(dir, &dst) == 0 && others_can_write(&dst);
+    int fd = shared && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? (errno = ELOOP, -1)
+             : open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (shared ? O_NOFOLLOW : 0), 0644);
+    if (fd < 0)
+        return die("cannot open output file '%s': %s", path,
+                   errno == ELOOP ? "a symbolic link in a directory others can write" : strerror(errno)), -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (shared && st.st_uid != geteuid()) {
+            char why[96];
+            snprintf(why, sizeof why, "it belongs to uid %u, in a directory others can write", (unsigned)st.st_uid);
+            close(fd);
+            return die("cannot open output file '%s': %s", path, why), -1;
+        }
+        if (ftruncate(fd, 0) != 0) { /* a file we may write but not truncate: written over */ }
+    }
+    return fd;
+}
+
+/* -b: one file per online CPU, fds[cpu] (-1 where none): FILE_N with -o
+   FILE, stpd_cpuN without, /dev/null for every CPU with -o /dev/null. */
+static int open_bulk(const char *out, const int *cpus, int ncpus, int **fds, int *n)
+{
+    int max = 0;
+    for (int i = 0; i < ncpus; i++)
+        max = cpus[i] > max ? cpus[i] : max;
+    *n = max + 1;
+    *fds = malloc((size_t)*n * sizeof **fds);
+    if (!*fds)
+        return -1;
+    for (int i = 0; i < *n; i++)
+        (*fds)[i] = -1;
+    char base[4096] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (out && strcmp(out, "/dev/null") != 0 && !strftime(base, sizeof base, out, localtime_r(&now, &tm)) && out[0])
+        return die("-o '%s': invalid FILE name format%s", out, ""), -1;
+    for (int i = 0; i < ncpus; i++) {
+        char name[4200];
+        if (out && strcmp(out, "/dev/null") == 0)
+            snprintf(name, sizeof name, "/dev/null");
+        else if (out)
+            snprintf(name, sizeof name, "%s_%d", base, cpus[i]);
+        else
+            snprintf(name, sizeof name, "stpd_cpu%d", cpus[i]);
+        if (((*fds)[cpus[i]] = open_output(name, 0)) < 0)       /* expanded once, above */
+            return -1;
+    }
+    return 0;
 }
 
 /* stap's -D names of ft_limits (runtime/native.py LIMIT_FIELDS) */
@@ -237,14 +304,14 @@ int main(int argc, char **argv)
     const char *out = NULL, *cmd = NULL;
     double timeout = 0;
     long long buffer_mb = 0;
-    int timing = 0, warnings_fatal = 0, opt;
+    int timing = 0, warnings_fatal = 0, bulk = 0, opt;
     ft_limits lim;
     ft_limits_default(&lim);
     int check_only = 0;
     int list_active = 0;
     static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {"check", no_argument, NULL, 'C'},
                                           {"list-active", no_argument, NULL, 'L'}, {NULL, 0, NULL, 0}};
-    while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:tWh", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:tWbh", longs, NULL)) != -1) {
         char *end = NULL;
         switch (opt) {
         case 'o': out = optarg; break;
@@ -258,6 +325,7 @@ int main(int argc, char **argv)
             break;
         case 't': timing = 1; break;
         case 'W': warnings_fatal = 1; break;
+        case 'b': bulk = 1; break;
         case 'h': usage(stdout); return 0;
         case 'C': check_only = 1; break;
         case 'L': list_active = 1; break;
@@ -307,20 +375,22 @@ int main(int argc, char **argv)
         ft_prog_free(prog);
         return 0;
     }
-    int out_fd = 1;
-    if (out && (out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
-        return die("cannot write '%s': %s", out, strerror(errno));
-    ft_vm *vm = ft_vm_new(prog, &lim, out_fd, 2, err, sizeof err);
-    if (!vm)
-        return die("%s: %s", image_path, err);
-    if (timing)
-        ft_vm_set_timing(vm, 1);
-
-    rt_live L = {.vm = vm, .prog = prog, .task_pid = -1};
-    command c = {cmd, vm, &stops};
+    rt_live L = {.prog = prog, .task_pid = -1};
     L.ncpus = rt_online_cpus(&L.cpus);
     if (L.ncpus <= 0)
         return die("cannot read the online CPUs%s%s", "", "");
+    int out_fd = 1, *bulk_fds = NULL, nbulk = 0;
+    if (bulk ? open_bulk(out, L.cpus, L.ncpus, &bulk_fds, &nbulk) : out && (out_fd = open_output(out, 1)) < 0)
+        return 1;
+    ft_vm *vm = ft_vm_new(prog, &lim, out_fd, 2, err, sizeof err);
+    if (!vm)
+        return die("%s: %s", image_path, err);
+    if (bulk && ft_vm_set_bulk(vm, bulk_fds, nbulk) != FT_OK)
+        return die("-b: no per-CPU output file to write to%s%s", "", "");
+    if (timing)
+        ft_vm_set_timing(vm, 1);
+    L.vm = vm;
+    command c = {cmd, vm, &stops};
     ft_i64 ring = RING_BUDGET / L.ncpus;
     L.ring_bytes = buffer_mb > 0 ? buffer_mb << 20 : ring < RING_MIN ? RING_MIN : ring > RING_MAX ? RING_MAX : ring;
 
@@ -361,5 +431,9 @@ int main(int argc, char **argv)
     free(L.cpus);
     if (out_fd != 1)
         close(out_fd);
+    for (int i = 0; bulk_fds && i < nbulk; i++)
+        if (bulk_fds[i] >= 0)
+            close(bulk_fds[i]);
+    free(bulk_fds);
     return status;
 }

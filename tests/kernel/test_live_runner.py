@@ -265,3 +265,18 @@ def test_list_active_shows_its_session(tmp_path, tfs, runner, workload):
         p.send_signal(signal.SIGINT)
         p.communicate(timeout=30)
     assert leftovers(tfs, p.pid) == []
+
+
+def test_bulk_files_and_named_output_as_ftstap(tmp_path, runner):
+    """-b: per-CPU files that stap-merge's order puts back together; -o with strftime."""
+    from ftstap.runtime.outputs import merge
+    image = compile_image(tmp_path, "bulk", 'global n probe begin { println("a") } '
+                          'probe timer.ms(10) { n++; printf("t%d\\n", n); if (n == 3) exit() } probe end { println("z") }')
+    for name, argv in [("py", [sys.executable, "-m", "ftstap", "--run", image, "-b", "-o", str(tmp_path / "py")]),
+                       ("c", [runner["static"], "-b", "-o", str(tmp_path / "c"), image])]:
+        got = run(argv)
+        assert (got.returncode, got.stdout, got.stderr) == (0, "", ""), name
+        files = sorted(tmp_path.glob(f"{name}_*"))
+        assert files and merge([f.read_bytes() for f in files]) == b"a\nt1\nt2\nt3\nz\n", name
+    got = run([runner["static"], "-o", str(tmp_path / "out-%Y.txt"), image])
+    assert got.returncode == 0 and (tmp_path / time.strftime("out-%Y.txt")).read_text() == "a\nt1\nt2\nt3\nz\n"
