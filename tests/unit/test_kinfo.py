@@ -74,3 +74,13 @@ def test_mutated_descriptions_never_fail_otherwise(tmp_path):
             kinfo.load(str(path))
         except KernelError:
             pass
+
+
+def test_another_architecture_is_refused_by_name(tmp_path):
+    path = tmp_path / "arm.kinfo"
+    path.write_bytes(described())          # an aarch64 kernel
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-r", str(path), "-p2", "-e", "probe begin {}"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "describes a kernel for aarch64: ftstap compiles for x86_64 only" in r.stderr, r.stderr
