@@ -104,6 +104,8 @@ def probe_support(f: KernelFeatures) -> list[Support]:
     rows.append(_tracepoints(f, "process.begin, process.end, process.exec",
                              ["sched:sched_process_fork", "sched:sched_process_exit",
                               "sched:sched_process_exec"]))
+    rows.append(_tracepoints(f, "process.syscall, process.syscall.return",
+                             ["raw_syscalls:sys_enter", "raw_syscalls:sys_exit"]))
     rows.append(_tracepoints(f, "scheduler.*",
                              ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_migrate_task",
                               "sched:sched_process_fork", "sched:sched_kthread_stop", "sched:sched_wait_task"]))

@@ -133,3 +133,25 @@ def test_process_syscall_sees_a_programs_writes(cc, tracepoints):
                  "probe process.syscall.return { if (pid() == target() && $syscall == 1) "
                  'printf("= %d\\n", $return) }')
     assert out == ["write(3, 3)", "= 3", "write(3, 5)", "= 5", "write(3, 0)", "= 0"]
+
+
+def test_loadavg_and_ftrace_and_binary_output(tfs):
+    with open("/proc/loadavg") as f:
+        before = f.read().split()[:3]
+    mark = f"ftstap-ftrace-{os.getpid()}"
+    p = subprocess.run([sys.executable, "-m", "ftstap", "-g", "-e",
+                        'probe begin { printf("%d|%s", get_loadavg_index(0), sprint_loadavg()); '
+                        f'ftrace("{mark}"); stp_print_binary(2, 0x41, -1, 7, 7); exit() }}'],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    with open("/proc/loadavg") as f:
+        after = f.read().split()[:3]
+    text, _, binary = p.stdout.partition(b"\n")
+    whole, _, avgs = text.decode().partition("|")
+    assert avgs.split() in (before, after), (avgs, before, after)
+    assert int(whole) == int(float(avgs.split()[0]))
+    assert binary == (0x41).to_bytes(8, "little") + b"\xff" * 8     # two values, this machine's order
+    with open(os.path.join(tfs, "tracing_on")) as f:
+        if f.read().strip() == "1":
+            with open(os.path.join(tfs, "trace"), errors="replace") as t:
+                assert f"tracing_mark_write: {mark}" in t.read()
