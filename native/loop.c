@@ -7,8 +7,8 @@
  *      session (ft_stop_signal_kind), the output fd (its reader went away:
  *      `| head -1`), a timerfd for -T, and the fds registered with ft_loop_watch_fd (the
  *      hook for the perf ring buffers of part 4).  A script with nothing
- *      that can fire after begin (no timer, event or watched fd) ends here,
- *      like stap;
+ *      that can fire after begin still waits there, like stap, until exit(),
+ *      a signal or -T;
  *   3. end probes in priority order, with the autoprinted globals where
  *      stap puts its synthetic end probes (after the end probes of
  *      priority <= 0) -- or, when errors ended the session (more than
@@ -296,7 +296,8 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
             } else if (tag == TAG_TIMEOUT) {
                 stop = 1;
             } else if (tag == TAG_WATCH) {
-                S->watch[idx].fn(vm, S->watch[idx].fd, S->watch[idx].arg);
+                if (S->watch[idx].fn(vm, S->watch[idx].fd, S->watch[idx].arg) == FT_WATCH_DONE)
+                    epoll_ctl(ep, EPOLL_CTL_DEL, S->watch[idx].fd, NULL);   /* its end of file */
             }
         }
         if (ft_out_flush(vm->out) != FT_OK)
@@ -328,6 +329,7 @@ out:
 int ft_run(ft_vm *vm, ft_i64 timeout_ns)
 {
     const ft_prog *p = vm->prog;
+    ft_stdin_start(vm);              /* input.char/input.line: read in the loop, after begin */
     int *list = calloc(p->nprobes ? p->nprobes : 1, sizeof *list);
     if (!list)
         return 1;
@@ -336,11 +338,10 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
     ft_out_flush(vm->out);           /* begin's output before the command's, and not at the end */
     release_child(vm, !vm->exit_requested && !vm->error_state);
 
-    const ft_session *S = vm->session;
-    int live = S && (S->nwatch > 0 || S->child_pid > 0);   /* -c: wait for the command */
-    for (uint32_t i = 0; i < p->nprobes; i++)
-        live |= p->probes[i].kind == FT_PROBE_TIMER || p->probes[i].kind == FT_PROBE_EVENT;
-    if (live && !vm->exit_requested && !vm->error_state)
+    /* As stap: the session runs until exit(), an error, a stop signal, -T or
+       the end of -c's command, even when nothing can fire after begin
+       (`probe begin { println("hi") }` waits for Ctrl-C). */
+    if (!vm->exit_requested && !vm->error_state)
         wait_for_events(vm, timeout_ns);
     ft_session_stop(vm);               /* live events: disable, run what is left, report losses */
     ft_out_flush(vm->out);

@@ -31,6 +31,16 @@ static int serves(const ft_vm *vm, uint32_t i, const char *name, size_t n)
     return strlen(f) == n && memcmp(f, name, n) == 0 ? k : 0;
 }
 
+int ft_procfs_next(const ft_vm *vm, const char *name, size_t n, int write, int after)
+{
+    for (uint32_t i = after < 0 ? 0 : (uint32_t)after + 1; i < vm->prog->nprobes; i++) {
+        int k = serves(vm, i, name, n);
+        if (k && (k == FT_PROBE_PROCFS_WRITE) == !!write)
+            return (int)i;
+    }
+    return -1;
+}
+
 int ft_procfs_find(const ft_vm *vm, const char *name, size_t n, int write, int *exists)
 {
     int found = -1;

@@ -20,6 +20,8 @@ typedef struct ft_procfs_io {
 /* The probe of file name[0..n) (write: its write probe, else its read
    probe), or -1; *exists is set when some probe serves that file. */
 int ft_procfs_find(const ft_vm *vm, const char *name, size_t n, int write, int *exists);
+/* The next such probe after probe `after` (-1: the first), or -1. */
+int ft_procfs_next(const ft_vm *vm, const char *name, size_t n, int write, int after);
 /* stap's mode of the file: read 0400 / write 0200 by default, 0444 / 0222
    less the umask given with .umask(M). */
 int ft_procfs_mode(const ft_vm *vm, const char *name, size_t n);

@@ -499,6 +499,7 @@ void ft_events_close(ft_vm *vm)
 
 void ft_session_free(ft_vm *vm)
 {
+    ft_stdin_restore();              /* a terminal input.char put in non-canonical mode */
     ft_session *R = vm->session;
     if (!R)
         return;

@@ -56,6 +56,7 @@ typedef struct ft_try {
 /* A fd watched by the event loop besides timers and signals (part 4: perf
    ring buffers).  on_ready runs probes through ft_vm_run_probe. */
 typedef int (*ft_fd_handler)(ft_vm *vm, int fd, void *arg);
+#define FT_WATCH_DONE 2        /* an on_ready's return: stop watching this fd (end of file) */
 
 struct ft_vm {
     const ft_prog *prog;
@@ -115,6 +116,10 @@ void ft_vm_diag(ft_vm *vm, const char *kind, const char *msg);
 const ft_limits *ft_vm_limits(const ft_vm *vm);
 /* Watch fd in the event loop; on_ready is called when it is readable. */
 int ft_loop_watch_fd(ft_vm *vm, int fd, ft_fd_handler on_ready, void *arg);
+/* input.char/input.line: watch stdin when the program has procfs("__stdin").write
+   (stdin.c); ft_stdin_restore puts a terminal back as it was. */
+int ft_stdin_start(ft_vm *vm);
+void ft_stdin_restore(void);
 /* CLOCK_MONOTONIC ns of the running probe: its event's time, or now (builtins.c). */
 ft_i64 ft_vm_mono_ns(const ft_vm *vm);
 /* Print the autoprinted globals (loop.c). */

@@ -86,11 +86,13 @@ def _array_names(node) -> set[str]:
 def _prune_prologue(prologue: A.Block, reads: set[str], globals_) -> A.Block:
     """Drop `x = pure-expr` statements of a generated prologue whose x is never
     read, or is one of the user's globals (a generated local never overwrites
-    a global that merely shares its name, e.g. select()'s `n`)."""
+    a global that merely shares its name, e.g. select()'s `n`).  A tapset's
+    own global (input.line's `__input_line = ""`) is the global: kept."""
     keep = []
     for s in prologue.body:
         if isinstance(s, A.ExprStmt) and isinstance(s.expr, A.Assign) and s.expr.op == "=" \
-                and isinstance(s.expr.target, A.Symbol) and (
+                and isinstance(s.expr.target, A.Symbol) and not getattr(globals_.get(s.expr.target.name),
+                                                                        "tapset", False) and (
                     s.expr.target.name not in reads or s.expr.target.name in globals_):
             continue
         keep.append(s)
