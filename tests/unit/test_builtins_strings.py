@@ -88,7 +88,7 @@ def test_sprint_of_histograms():
 
 def test_prints_macros():
     out = lines("global a, b, h; probe begin { a <<< 1; b[1] <<< 2; b[1] <<< 3; b[2] <<< 4; "
-                "h[1,1,1,1,1,1,1] <<< 2 } probe end { @prints(a); @prints1(b); @prints7(h) }")
+                "h[1,1,1,1,1,1,1] <<< 2; exit() } probe end { @prints(a); @prints1(b); @prints7(h) }")
     assert out == ["@count=1 @min=1 @max=1 @sum=1 @avg=1",
                    "[1] @count=2 @min=2 @max=3 @sum=5 @avg=2",
                    "[2] @count=1 @min=4 @max=4 @sum=4 @avg=4",
