@@ -55,6 +55,8 @@ def _alias_match(alias_name: tuple, comps: tuple):
 
 # process.function(...) & co. without a program name mean -c's command or -x's process
 _PROGRAM_PARTS = frozenset({"function", "statement", "mark", "plt", "library", "provider"})
+# process(PID).X: process.X for that process alone (_one_process)
+_ONE_PROCESS = frozenset({"syscall", "end", "begin"})
 
 
 def target_program(command: str | None, pid: int | None) -> str | None:
@@ -140,6 +142,9 @@ class Binder:
                 raise SemanticError(f"{pp_text(point)} names no program: give it one (process(\"PATH\")) "
                                     "or run with -c CMD or -x PID, whose executable it then means", point.loc)
             comps = (A.Component("process", A.String(self.program), loc=comps[0].loc),) + tuple(comps[1:])
+        if first == "process" and isinstance(comps[0].arg, A.Number) and len(comps) > 1 \
+                and comps[1].name in _ONE_PROCESS:
+            return self._one_process(comps, point, depth)
         for provider in REGISTRY:
             if first not in provider.families:
                 continue
@@ -147,6 +152,26 @@ class Binder:
             if sources is not None:
                 return [Binding(s, [], []) for s in sources]
         return out
+
+    def _one_process(self, comps: tuple, point: A.ProbePoint, depth: int) -> list[Binding]:
+        """process(PID).syscall[.return] and process(PID).end: the probe point
+        for every process, its handler run only for that process's events
+        (`if (pid() != PID) next`, which pass 3 pushes down as a kernel filter)."""
+        pid = comps[0].arg.value
+        if comps[1].name == "begin":
+            raise SemanticError(f"{pp_text(point)}: stap fires it for a process already running when the "
+                                "session starts, which ftstap cannot (it sees processes begin through the "
+                                "sched_process_exec tracepoint): use process.begin with a condition, or "
+                                "begin for what runs at the start", point.loc)
+        found = self._expand((A.Component("process", None, loc=comps[0].loc),) + tuple(comps[1:]), point,
+                             depth + 1)
+        loc = comps[0].loc
+        gate = A.Block((A.If(A.Binary("!=", A.Call("pid", (), loc=loc), A.Number(pid, loc=loc), loc=loc),
+                             A.Next(loc=loc), None, loc=loc),), loc=loc)
+        for b in found:
+            b.source.pp = b.source.pp.replace("process.", f"process({pid}).", 1)
+            b.prologues.insert(0, gate)
+        return found
 
     def _through_alias(self, al: A.ProbeAlias, suffix: tuple, point, depth, name=()) -> list[Binding]:
         out: list[Binding] = []
