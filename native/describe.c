@@ -166,7 +166,7 @@ static void formats(kout *o, const char *root)
     while ((s = readdir(d)) != NULL) {
         if (s->d_name[0] == '.')
             continue;
-        char sys[4096];
+        char sys[sizeof events + 300];
         snprintf(sys, sizeof sys, "%s/%s", events, s->d_name);
         DIR *sd = opendir(sys);
         if (!sd)
@@ -175,7 +175,7 @@ static void formats(kout *o, const char *root)
         while ((e = readdir(sd)) != NULL) {
             if (e->d_name[0] == '.')
                 continue;
-            char fmt[4096 + 512];
+            char fmt[sizeof sys + 300];
             snprintf(fmt, sizeof fmt, "%s/%s/format", sys, e->d_name);
             file_entry(o, fmt);
         }

@@ -3,6 +3,7 @@
  * runtime/session.py run_live()).
  *
  *   ftstap-run --list-active
+ *   ftstap-run --describe > target.kinfo    (for `ftstap -r target.kinfo` elsewhere: native/describe.c)
  *   ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE
  *
  * Signals: every signal that would end ftstap ends the session
@@ -37,10 +38,11 @@ static const char *image_path = "";
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
+    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run --describe > FILE\n       ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
                "Run a program image made by `ftstap -p4` (as `ftstap --run IMAGE` does), without Python.\n"
                "--check: only check the image (exit 0 if it would run, else 1 with the reason).\n"
-               "--list-active: the kernel events live ftstap sessions hold, as ftstap --list-active.\n");
+               "--list-active: the kernel events live ftstap sessions hold, as ftstap --list-active.\n"
+               "--describe: write this kernel's description, for `ftstap -r FILE -p4` on another machine.\n");
 }
 
 static int die(const char *fmt, const char *a, const char *b)
@@ -308,9 +310,10 @@ int main(int argc, char **argv)
     ft_limits lim;
     ft_limits_default(&lim);
     int check_only = 0;
-    int list_active = 0;
+    int list_active = 0, describe = 0;
     static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {"check", no_argument, NULL, 'C'},
-                                          {"list-active", no_argument, NULL, 'L'}, {NULL, 0, NULL, 0}};
+                                          {"list-active", no_argument, NULL, 'L'},
+                                          {"describe", no_argument, NULL, 'K'}, {NULL, 0, NULL, 0}};
     while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:tWbh", longs, NULL)) != -1) {
         char *end = NULL;
         switch (opt) {
@@ -329,10 +332,17 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case 'C': check_only = 1; break;
         case 'L': list_active = 1; break;
+        case 'K': describe = 1; break;
         default: usage(stderr); return 1;
         }
         if (end && (end == optarg || *end))
             return die("-%s: '%s' is not a number", (char[]){(char)opt, 0}, optarg);
+    }
+    if (describe && optind == argc) {
+        char err[256];
+        if (ft_describe(1, err, (int)sizeof err) != 0)
+            return die("%s%s", err, "");
+        return 0;
     }
     if (list_active && optind == argc) {
         char err[RT_ERR];

@@ -46,3 +46,18 @@ def test_another_kernel_is_compiled_for_but_not_run_here(tmp_path):
     assert p4.returncode == 0 and os.path.exists(tmp_path / "other.ftsimg"), p4.stderr
     release = ftstap("-r", "5.10.0-nowhere", "-p2", "-e", SCRIPT, text=True)
     assert release.returncode != 0 and "run `ftstap-run --describe > FILE`" in release.stderr
+
+
+def test_ftstap_run_describes_the_kernel_as_ftstap_does(tfs, tmp_path):
+    """ftstap-run --describe (no Python on the target) writes what ftstap
+    --describe writes: both are native/describe.c."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    r = subprocess.run(["make", "-s", "-C", os.path.join(root, "native"), f"BIN={tmp_path}", "ftstap-run"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    described = subprocess.run([str(tmp_path / "ftstap-run"), "--describe"], capture_output=True, timeout=120)
+    assert described.returncode == 0, described.stderr
+    path = tmp_path / "run.kinfo"
+    path.write_bytes(described.stdout)
+    assert kinfo.load(str(path)).to_dict() == KernelFeatures.detect().to_dict()
+    assert set(kinfo.parse(described.stdout)) == set(kinfo.parse(ftstap("--describe").stdout))
