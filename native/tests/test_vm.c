@@ -18,17 +18,17 @@ static void u32(buf *o, uint32_t v) { put(o, &v, 4); }
 static void i64(buf *o, ft_i64 v) { put(o, &v, 8); }
 static void str(buf *o, const char *s) { u32(o, (uint32_t)strlen(s)); put(o, s, strlen(s)); }
 
-/* the header's CRC-32 of the body (bytes 16..n), as zlib.crc32 computes it */
+/* the header's CRC-32 of the body (bytes 20..n), as zlib.crc32 computes it */
 static void seal(uint8_t *img, size_t n)
 {
     uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 16; i < n; i++) {
+    for (size_t i = 20; i < n; i++) {
         c ^= img[i];
         for (int k = 0; k < 8; k++)
             c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
     }
     c ^= 0xFFFFFFFFu;
-    memcpy(img + 12, &c, 4);
+    memcpy(img + 16, &c, 4);
 }
 
 /* strings: 0 "begin", 1 "%d:%s\n", 2 "x", 3 "f.stp", 4 "operator '/'", 5 "g" */
@@ -37,6 +37,7 @@ static size_t image(uint8_t *out, const buf *code, int with_div)
     buf o = {{0}, 0};
     put(&o, "FTSTAPIM", 8);
     u32(&o, FT_IMAGE_VERSION);
+    u16(&o, FT_HOST_MACHINE); u8(&o, FT_HOST_BYTEORDER); u8(&o, FT_HOST_WORDSIZE);   /* made for this machine */
     u32(&o, 0);                                              /* the checksum, below */
     const char *strs[] = {"begin", "%d:%s\n", "x", "f.stp", "operator '/'", "g"};
     u32(&o, 6);
