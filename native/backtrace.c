@@ -317,6 +317,25 @@ EB(symdata) { UNUSED; name_of(vm, (uint64_t)ia[0], 0, 1, sret); return 0; }
 EB(usymname) { UNUSED; name_of(vm, (uint64_t)ia[0], 1, 0, sret); return 0; }
 EB(usymdata) { UNUSED; name_of(vm, (uint64_t)ia[0], 1, 1, sret); return 0; }
 
+/* uaddr(): the user-space address the current task was at when the event
+   fired: the top user frame of the event's callchain (0 in a task with no
+   user part, such as a kernel thread, and in begin/end/timer probes) */
+EB(uaddr) { UNUSED; frames f; chain_part(vm, 1, &f); *iret = f.n ? (ft_i64)f.a[0] : 0; return 0; }
+
+/* umodname(addr): the short name (basename) of the file mapped at user
+   address addr in the current process; an error when nothing is */
+EB(umodname)
+{
+    UNUSED;
+    ft_sym s;
+    if (usym(vm, (uint64_t)ia[0], &s) < 0 || !s.module)
+        return ft_vm_fail(vm, "umodname: no module mapped at 0x%llx", (unsigned long long)ia[0]);
+    const char *base = strrchr(s.module, '/');
+    base = base ? base + 1 : s.module;
+    ft_str_set(vm, sret, base, (ft_i64)strlen(base));
+    return 0;
+}
+
 /* ---- tests: one address as print_backtrace / print_ubacktrace writes it ---- */
 
 ft_i64 ft_bt_kernel_line(ft_vm *vm, ft_i64 addr, char *buf, ft_i64 cap)

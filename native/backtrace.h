@@ -86,7 +86,7 @@ BTB(print_stack); BTB(sprint_stack);
 BTB(print_ustack); BTB(sprint_ustack);
 BTB(stack); BTB(ustack);
 BTB(caller); BTB(caller_addr);
-BTB(symname); BTB(symdata); BTB(usymname); BTB(usymdata);
+BTB(symname); BTB(symdata); BTB(usymname); BTB(usymdata); BTB(umodname); BTB(uaddr);
 #undef BTB
 
 #define FT_BT_BUILTINS \
@@ -107,7 +107,9 @@ BTB(symname); BTB(symdata); BTB(usymname); BTB(usymdata);
     {"symname", "i", 's', ft_b_symname}, \
     {"symdata", "i", 's', ft_b_symdata}, \
     {"usymname", "i", 's', ft_b_usymname}, \
-    {"usymdata", "i", 's', ft_b_usymdata},
+    {"usymdata", "i", 's', ft_b_usymdata}, \
+    {"umodname", "i", 's', ft_b_umodname}, \
+    {"uaddr", "", 'i', ft_b_uaddr},
 #endif
 
 #endif

@@ -13,7 +13,7 @@ from ..lang import ast as A
 
 # builtins that read the event's callchain
 CHAIN = frozenset("""backtrace ubacktrace print_backtrace sprint_backtrace print_ubacktrace
-sprint_ubacktrace stack ustack caller caller_addr""".split())
+sprint_ubacktrace stack ustack caller caller_addr uaddr""".split())
 # builtins that name kernel addresses
 KSYMS = frozenset("""print_backtrace sprint_backtrace print_stack sprint_stack caller symname
 symdata""".split())

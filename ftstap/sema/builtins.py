@@ -26,7 +26,7 @@ toupper:ss tolower:ss isdigit:sl strpos:ssl print_char:lv
 exit:v error:sv warn:sv log:sv abort:v printk:lsv
 randint:ll ctime:ls env_var:ss kernel_v:s num_online_cpus:l stp_pid:l
 tz_gmtoff:l tz_name:s HZ:l pgrp:l sid:l _proc_statm:lll _proc_cputime:lll mem_page_size:l
-usymname:ls symname:ls usymdata:ls symdata:ls addr:l uaddr:l
+usymname:ls symname:ls usymdata:ls symdata:ls umodname:ls addr:l uaddr:l
 cmdline_args:llss syscall_name:ls pid2execname:ls pid2task:ll
 task_current:l task_parent:ll task_pid:ll task_tid:ll task_uid:ll task_euid:ll task_gid:ll task_egid:ll
 task_max_file_handles:ll task_prio:ll task_nice:ll task_cpu:ll task_execname:ls task_state:ll

@@ -155,3 +155,17 @@ def test_loadavg_and_ftrace_and_binary_output(tfs):
         if f.read().strip() == "1":
             with open(os.path.join(tfs, "trace"), errors="replace") as t:
                 assert f"tracing_mark_write: {mark}" in t.read()
+
+
+MAIN = r"""
+#include <unistd.h>
+int main(void) { return getppid() == 0; }
+"""
+
+
+def test_umodname_names_the_file_mapped_at_an_address(cc):
+    prog = cc(MAIN, "modprog")
+    out = ftstap("-c", prog, "-e", f'probe process("{prog}").function("main") {{ println(umodname(uaddr())) }} '
+                                   'probe syscall.getppid { if (pid() == target()) println(umodname(uaddr())) }')
+    # main runs in the program; getppid's user address is in libc
+    assert out[0] == "modprog" and out[1].startswith("libc"), out
