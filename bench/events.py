@@ -13,6 +13,8 @@ round-robin so machine noise hits all of them alike, medians of RUNS:
                                   (IDENTIFIER|TID|TIME|RAW) and ring size, watermark wake-ups, only counts the
                                   records it drains: the floor of sampling
   ftstap n[execname()]++          probe syscall.getppid { n[execname()]++ }
+  ftstap-run n[execname()]++      the same script's -p4 image run by the static
+                                  ftstap-run (native/runner/, no Python)
   ftstap n++                      probe syscall.getppid { n++ }
   ftstap c[probefunc()]++         probe syscall.getppid { calls[probefunc()]++ }
                                   (counting mode, key from the probe point)
@@ -80,6 +82,13 @@ def build(tmp: str) -> dict:
         exe = os.path.join(tmp, name)
         subprocess.run([cc, "-O2", "-Wall", "-o", exe, os.path.join(HERE, "c", name + ".c")], check=True)
         out[name] = exe
+    # ftstap-run (native/runner/) and the n[execname()]++ image, for its row
+    made = subprocess.run(["make", "-s", "-C", os.path.join(os.path.dirname(HERE), "native"), f"BIN={tmp}",
+                           "ftstap-run-static"], capture_output=True)
+    image = subprocess.run([sys.executable, "-m", "ftstap", "-p4", "-m", "comm", "-e", FT_COMM], cwd=tmp,
+                           capture_output=True, text=True)
+    if made.returncode == 0 and image.returncode == 0:
+        out["ftstap-run"], out["comm_image"] = os.path.join(tmp, "ftstap-run-static"), image.stdout.strip()
     return out
 
 
@@ -143,6 +152,8 @@ def overhead_rows(exe: dict, tp_id: int) -> list[Row]:
         Row("C ring reader", lambda g: [exe["ring_reader"], str(tp_id), str(RING_BYTES), *g]),
         Row("ftstap n[execname()]++", lambda g: ftstap("-e", FT_COMM, "-c", shlex.join(g)),
             r'n\["getppid_loop"\]=(\d+)', True),
+        *([Row("ftstap-run n[execname()]++", lambda g: [exe["ftstap-run"], "-c", shlex.join(g), exe["comm_image"]],
+               r'n\["getppid_loop"\]=(\d+)', True)] if "ftstap-run" in exe else []),
         Row("ftstap n++", lambda g: ftstap("-e", FT_COUNT, "-c", shlex.join(g)), r"n=(\d+)", True),
         Row("ftstap c[probefunc()]++", lambda g: ftstap("-e", FT_PROBEFUNC, "-c", shlex.join(g)),
             r'calls\[[^\]]*\]=(\d+)', True),
