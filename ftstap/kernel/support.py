@@ -153,6 +153,9 @@ def probe_support(f: KernelFeatures) -> list[Support]:
     rows.append(_tracepoints(f, "ioscheduler.*, ioscheduler_trace.*",
                              ["block:block_rq_insert", "block:block_rq_issue", "block:block_rq_complete",
                               "block:block_rq_requeue", "block:block_plug", "block:block_unplug"]))
+    rows.append(_tracepoints(f, "workqueue.insert, workqueue.execute",
+                             ["workqueue:workqueue_queue_work", "workqueue:workqueue_execute_start"]))
+    rows.append(_kprobe(f, "workqueue.create, workqueue.destroy", "with BTF-typed arguments"))
     rows.append(_kprobe(f, "tty.*", "with BTF-typed arguments"))
     rows.append(_tracepoints(f, "tcpmib.* but InSegs, OutSegs",
                              ["sock:inet_sock_set_state", "tcp:tcp_send_reset", "tcp:tcp_retransmit_skb"]))

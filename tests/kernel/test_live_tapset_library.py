@@ -169,3 +169,35 @@ def test_umodname_names_the_file_mapped_at_an_address(cc):
                                    'probe syscall.getppid { if (pid() == target()) println(umodname(uaddr())) }')
     # main runs in the program; getppid's user address is in libc
     assert out[0] == "modprog" and out[1].startswith("libc"), out
+
+
+PTY_WRITES = """
+import os, pty, time
+m, s = pty.openpty()
+for i in range(4):
+    os.write(s, b"x")       # the pty queues flush_to_ldisc to hand it to the master
+    time.sleep(0.05)        # ... and has run it before the next write
+"""
+
+
+def kallsyms_address(name):
+    with open("/proc/kallsyms") as f:
+        for line in f:
+            addr, _, sym = line.split()[:3]
+            if sym == name:
+                return int(addr, 16)
+    pytest.skip(f"no {name} in /proc/kallsyms")
+
+
+def test_workqueue_insert_and_execute_follow_a_ptys_work(tracepoints, tmp_path):
+    tracepoints("workqueue:workqueue_queue_work", "workqueue:workqueue_execute_start")
+    flush = kallsyms_address("flush_to_ldisc")
+    prog = tmp_path / "ptyw.py"
+    prog.write_text(PTY_WRITES)
+    out = ftstap("-c", f"{sys.executable} {prog}", "-e",
+                 f"global w; probe workqueue.insert {{ if (pid() == target() && work_func == {flush}) "
+                 '{ w[work] = 1; printf("insert %s\\n", wq_name) } } '
+                 f"probe workqueue.execute {{ if (work in w && work_func == {flush}) "
+                 'printf("execute %d\\n", wq_thread != target()) }')
+    # each write queued the work once, and a kworker ran it
+    assert out == ["insert events_unbound", "execute 1"] * 4
