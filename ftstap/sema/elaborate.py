@@ -172,6 +172,10 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
     from .syscall_strings import lower_syscall_strings   # filename read at the event by a kprobe
     insts = lower_arg_functions(lower_entry(lower_syscall_strings(lower_raw_arguments(insts, features), features),
                                             globals_, features))
+    if not unoptimized:                         # stap's optimizer: statements with no effect go first
+        from .deadcode import drop_no_effect
+        for inst in insts:
+            inst.body = drop_no_effect(inst.body)
     if skip_badvars:                            # --skip-badvars: unknown $vars read as 0
         from .badvars import skip_bad_variables
         insts = skip_bad_variables(insts)

@@ -70,3 +70,18 @@ def test_this_variables_are_per_thread_scratch():
     out = lines('probe begin { @this1 = 3; @this2 = "x"; println(@this1, @this2); delete @this1; '
                 'println(@this1); @this8 = 8; println(@this8); exit() }')
     assert out == ["3x", "0", "8"]          # never autoprinted: they are the tapset's globals
+
+
+def test_statements_with_no_effect_are_dropped_before_checking():
+    # stap's optimizer: an unused value that changes nothing never needs to resolve
+    rc, out, err = ftstap('probe begin { foo->has->no->type; - @entry(get_cycles()); no . $such + $var; '
+                          'for (2 < $i; 0; bar) ; if (baz) {} println("kept"); exit() }')
+    assert rc == 0 and out == "kept\n", err
+    # -u keeps them, as stap's -u does: then they must resolve
+    rc, out, err = ftstap('probe begin { foo->has->no->type; exit() }', "-u", "-p2")
+    assert rc == 1 and "foo" in err, err
+    # an array test is not dropped: a scalar used as an array is still an error
+    rc, out, err = ftstap('global g; probe begin { g = 1 } probe end { if (4 in g) { } }', "-p2")
+    assert rc == 1, out
+    # a call may do anything: it stays
+    assert lines('function f() { println("called"); return 1 } probe begin { f(); exit() }') == ["called"]
