@@ -99,6 +99,11 @@ OPTIONS = [
         "when needed (backtraces, usymname), so naming FILE adds nothing.", "FILE", "multi"),
     Opt(("--ldd",), "ldd", "Accepted for stap compatibility (libraries' symbols are read as for -d).",
         kind="flag"),
+    Opt(("--check-version",), "check_version", "Accepted for stap compatibility: ftstap keeps no table of "
+        "constructs that changed between SystemTap versions, so it reports none (--compatible still applies).",
+        kind="flag"),
+    Opt(("--all-modules",), "all_modules", "Accepted for stap compatibility: there are no kernel modules to "
+        "add symbols for (kernel symbols come from /proc/kallsyms).", kind="flag"),
     Opt(("--prologue-searching",), "prologue_searching", "Accepted for stap compatibility (always/never/auto).",
         "WHEN", optional_value="auto", check=_prologue),
     Opt(("--suppress-time-limits",), "suppress_time_limits", "Accepted for stap compatibility.", kind="flag"),

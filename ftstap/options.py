@@ -86,7 +86,7 @@ class Options:
         o = cls()
         scripts = kw.pop("scripts")
         words = list(kw.pop("words"))
-        for key in ("prologue_searching", "suppress_time_limits", "rlimit_as", "rlimit_cpu", "rlimit_nproc",
+        for key in ("prologue_searching", "suppress_time_limits", "check_version", "all_modules", "rlimit_as", "rlimit_cpu", "rlimit_nproc",
                     "rlimit_stack", "rlimit_fsize"):
             kw.pop(key, None)
         for key, value in kw.items():

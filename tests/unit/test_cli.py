@@ -357,3 +357,11 @@ def test_d_and_ldd_are_accepted():
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
     r = ftstap("-d", "-e", "x")            # -d takes a value, as in stap: the script is missing
     assert r.returncode == 1
+
+
+def test_check_version_and_all_modules_are_accepted():
+    r = ftstap("--check-version", "--all-modules", "--compatible=1.5", "-p2", "-e",
+               'probe begin { println("x") }')
+    assert r.returncode == 0 and "begin" in r.stdout, r.stderr
+    r = ftstap("--check-version=1", "-p2", "-e", 'probe begin { println("x") }')
+    assert r.returncode == 1 and "does not take a value" in r.stderr
