@@ -22,6 +22,7 @@ _TABLE = {
         atomic_read atomic_long_read""",
     "a task_struct's kernel stack": "task_backtrace",
     "this module's layout": "module_size",
+    "a struct pt_regs (the registers saved at a kernel entry)": "__is_user_regs",
 }
 
 REASONS: dict[str, str] = {}
@@ -32,6 +33,8 @@ for _name in "returnval returnstr print_regs".split():
     REASONS[_name] = _REGISTERS
 for _name in "stack_size stack_used stack_unused".split():
     REASONS[_name] = _KSTACK
+REASONS["_stp_syscall_nr"] = ("it reads the syscall number from the current task's saved registers, which "
+                              "ftstap's events do not carry; syscall_any probes set syscall_nr")
 
 
 def reason(name: str) -> str | None:
