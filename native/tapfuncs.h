@@ -22,6 +22,9 @@ TFB(task_euid); TFB(task_gid); TFB(task_egid); TFB(task_max_file_handles); TFB(t
 TFB(task_nice); TFB(task_cpu); TFB(task_execname); TFB(task_state); TFB(task_open_file_handles);
 /* rlimits.c, blkfuncs.c, loadavg.c, tracemarker.c, kmsg.c */
 TFB(_task_rlimit); TFB(_blk_elevator); TFB(_loadavg_centi); TFB(ftrace); TFB(printk);
+/* fpfuncs.c */
+TFB(fp_add); TFB(fp_sub); TFB(fp_mul); TFB(fp_div); TFB(fp_rem); TFB(fp_sqrt); TFB(fp_eq); TFB(fp_lt);
+TFB(fp_le); TFB(long_to_fp); TFB(fp32_to_fp64); TFB(fp_to_long); TFB(fp_to_string); TFB(string_to_fp);
 /* spawn.c */
 TFB(system);
 
@@ -69,6 +72,20 @@ int ft_task_handle_tid(ft_vm *vm, const char *fn, ft_i64 task, ft_i64 *tid);
     {"_loadavg_centi", "i", 'i', ft_b__loadavg_centi}, \
     {"ftrace", "s", 'v', ft_b_ftrace}, \
     {"printk", "is", 'v', ft_b_printk}, \
+    {"fp_add", "ii", 'i', ft_b_fp_add}, \
+    {"fp_sub", "ii", 'i', ft_b_fp_sub}, \
+    {"fp_mul", "ii", 'i', ft_b_fp_mul}, \
+    {"fp_div", "ii", 'i', ft_b_fp_div}, \
+    {"fp_rem", "ii", 'i', ft_b_fp_rem}, \
+    {"fp_sqrt", "i", 'i', ft_b_fp_sqrt}, \
+    {"fp_eq", "ii", 'i', ft_b_fp_eq}, \
+    {"fp_lt", "ii", 'i', ft_b_fp_lt}, \
+    {"fp_le", "ii", 'i', ft_b_fp_le}, \
+    {"long_to_fp", "i", 'i', ft_b_long_to_fp}, \
+    {"fp32_to_fp64", "i", 'i', ft_b_fp32_to_fp64}, \
+    {"fp_to_long", "iii", 'i', ft_b_fp_to_long}, \
+    {"fp_to_string", "ii", 's', ft_b_fp_to_string}, \
+    {"string_to_fp", "s", 'i', ft_b_string_to_fp}, \
     {"system", "s", 'v', ft_b_system},
 
 
