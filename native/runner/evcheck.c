@@ -33,6 +33,18 @@ static int utf8_printable(const char *s, size_t limit)
     return 1;
 }
 
+/* s for a message: printable ASCII as it is, every other byte as \xNN, at most 60 bytes
+   of it (a hostile image's text must not reach the terminal raw) */
+static const char *show(const char *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 5 < n && p - (const unsigned char *)s < 60; p++)
+        k += (size_t)(*p >= 0x20 && *p < 0x7F && *p != '\\' ? snprintf(buf + k, n - k, "%c", *p)
+                                                             : snprintf(buf + k, n - k, "\\x%02x", *p));
+    buf[k] = '\0';
+    return buf;
+}
+
 /* A string constant of the image as a text: printable, and no NUL inside
    (C would see only what comes before it) */
 static int text_ok(const ft_prog *p, uint32_t id, size_t limit)
@@ -148,6 +160,7 @@ int rt_check_event(const ft_prog *p, const ft_pevent *e, char *err, int errlen)
 {
     static const char *const kinds[] = {"", "tracepoint", "eprobe", "uprobe", "kprobe", "perf"};
     const char *kind = kinds[e->kind];
+    char b1[320], b2[320];
     const char *a_kind = e->kind == FT_EVK_EPROBE || e->kind == FT_EVK_UPROBE ? "an" : "a";
     int named = e->kind == FT_EVK_TRACEPOINT || e->kind == FT_EVK_EPROBE;
     /* fields for another kind (BY_KIND of eventcheck.py), and the required ones */
@@ -166,7 +179,8 @@ int rt_check_event(const ft_prog *p, const ft_pevent *e, char *err, int errlen)
         return rt_fail(err, errlen, "pp or filter is too long, not UTF-8 or has control characters");
     if (named && (!text_ok(p, e->system, 128) || !text_ok(p, e->event, 128) ||
                   !trace_name(ft_prog_str(p, e->system)) || !trace_name(ft_prog_str(p, e->event))))
-        return rt_fail(err, errlen, "bad tracepoint name '%s:%s'", ft_prog_str(p, e->system), ft_prog_str(p, e->event));
+        return rt_fail(err, errlen, "bad tracepoint name '%s:%s'", show(ft_prog_str(p, e->system), b1, sizeof b1),
+                       show(ft_prog_str(p, e->event), b2, sizeof b2));
     if (e->kind == FT_EVK_KPROBE && (!text_ok(p, e->symbol, 512) || !ksymbol(ft_prog_str(p, e->symbol))))
         return rt_fail(err, errlen, "bad kernel symbol");
     if (e->kind == FT_EVK_UPROBE) {
@@ -180,7 +194,7 @@ int rt_check_event(const ft_prog *p, const ft_pevent *e, char *err, int errlen)
         return rt_fail(err, errlen, "more than %d fetch-args", MAX_ARGS);
     for (int i = 0; i < e->nargs; i++)
         if (!text_ok(p, e->args[i], MAX_TEXT) || !fetch_arg(ft_prog_str(p, e->args[i])))
-            return rt_fail(err, errlen, "bad fetch-arg '%s'", ft_prog_str(p, e->args[i]));
+            return rt_fail(err, errlen, "bad fetch-arg '%s'", show(ft_prog_str(p, e->args[i]), b1, sizeof b1));
     for (int f = 0; f < e->nfields; f++) {
         const char *name = ft_prog_str(p, e->field_names[f]);
         int found = 0;
@@ -192,7 +206,7 @@ int rt_check_event(const ft_prog *p, const ft_pevent *e, char *err, int errlen)
             found = n == strlen(name) && memcmp(a, name, n) == 0;
         }
         if (!found)
-            return rt_fail(err, errlen, "bad field '%s'", name);
+            return rt_fail(err, errlen, "bad field '%s'", show(name, b1, sizeof b1));
     }
     return 0;
 }
