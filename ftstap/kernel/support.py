@@ -148,7 +148,7 @@ def probe_support(f: KernelFeatures) -> list[Support]:
     rows.append(_kprobe(f, "generic.fop.llseek/open/mmap/read_iter/write_iter/splice_read/splice_write",
                         "with BTF-typed arguments"))
     rows.append(Support("netfilter.*", None, "a kernel module's nf_register_net_hook (ftstap loads none)"))
-    rows.append(_tracepoints(f, "ioblock.request, ioblock.end",
+    rows.append(_tracepoints(f, "ioblock.request/end, ioblock_trace.request/end",
                              ["block:block_bio_queue", "block:block_bio_complete"]))
     rows.append(_tracepoints(f, "ioscheduler.*, ioscheduler_trace.*",
                              ["block:block_rq_insert", "block:block_rq_issue", "block:block_rq_complete",

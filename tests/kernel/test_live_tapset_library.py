@@ -201,3 +201,17 @@ def test_workqueue_insert_and_execute_follow_a_ptys_work(tracepoints, tmp_path):
                  'printf("execute %d\\n", wq_thread != target()) }')
     # each write queued the work once, and a kworker ran it
     assert out == ["insert events_unbound", "execute 1"] * 4
+
+
+def test_ioblock_trace_follows_direct_writes_to_a_loop_device(tracepoints, loop_device, tmp_path):
+    tracepoints("block:block_bio_queue", "block:block_bio_complete")
+    prog = tmp_path / "w.py"
+    prog.write_text(WRITES)
+    st = os.stat(loop_device).st_rdev
+    dev = f"{os.major(st)},{os.minor(st)}"
+    out = ftstap("-c", f"{sys.executable} {prog} {loop_device}", "-e",
+                 f'probe ioblock_trace.request {{ if (devname == "{dev}") '
+                 'printf("%s %d %s %d %d\\n", name, sector, bio_rw_str(rw), size, q) }')
+    # the writes were 4096 bytes at every 64 KiB: sector 128 * i (a blk-mq
+    # device completes requests, not bios: ioblock_trace.end stays silent)
+    assert out == [f"ioblock_trace.request {128 * i} WRITE 4096 0" for i in range(5)]
