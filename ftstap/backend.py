@@ -99,8 +99,9 @@ def global_values(program, cg, opts: Options) -> dict:
 def run(image: bytes, globals_: dict, opts: Options) -> int:
     from .runtime import native
     from .runtime.outputs import open_outputs
-    from .image.format import read_image
+    from .image.format import check_kernel, read_image
     info = read_image(image)               # once per run: the session takes it from here
+    check_kernel(info)                     # compiled with -r for another kernel: not here
     if info.event_probes():                # a kernel that cannot create them: refuse before anything exists
         from .kernel.dynevents import refuse_unservable
         native.check_image(image)          # (a bad image is reported as that first)

@@ -7,10 +7,13 @@
  *
  * Layout (little-endian; u8/u16/u32/i64; str = u32 length + bytes):
  *
- *   header   "FTSTAPIM" u32 version(=3), the machine the image is for (u16
+ *   header   "FTSTAPIM" u32 version(=4), the machine the image is for (u16
  *            ELF e_machine, u8 byte order 1 little/2 big, u8 pointer bytes;
  *            image/target.py), u32 CRC-32 of the body (every byte after
  *            these 20; zlib's crc32), checked before anything else
+ *   kernel   str (at most 64 bytes): the kernel release it was compiled for
+ *            (ftstap -r: another machine's); the runtimes refuse to run it on
+ *            another (ft_prog_kernel_mismatch); loading does not care
  *   strings  u32 n, n x str                         string constants, id = index
  *   formats  u32 n, n x u32 string id               printf formats, parsed at load
  *   locs     u32 n, n x (u32 file-string, u32 line, u32 col, u32 desc-string)
@@ -59,6 +62,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
 
 
 const char *const ft_op_kinds[] = {
@@ -420,6 +425,16 @@ static void read_events(rd *r, ft_prog *p)
     }
 }
 
+int ft_prog_kernel_mismatch(const ft_prog *p, char *msg, size_t n)
+{
+    struct utsname u;
+    if (!p->kernel[0] || uname(&u) != 0 || strcmp(p->kernel, u.release) == 0)
+        return 0;
+    snprintf(msg, n, "the program image is for kernel %s, this kernel is %s: compile the script for this "
+             "kernel (here, or with -r and this kernel's description)", p->kernel, u.release);
+    return 1;
+}
+
 const char *ft_machine_describe(unsigned machine, unsigned order, unsigned word, char *buf, size_t n)
 {
     const char *name = machine == 62 ? "x86_64" : machine == 183 ? "aarch64" : machine == 243 ? "riscv64"
@@ -465,6 +480,16 @@ ft_prog *ft_prog_load(const char *image, ft_i64 len, char *err, int errlen)
     }
     if (!r.failed && crc32_of(r.p, (size_t)(r.end - r.p)) != crc)
         fail(&r, "damaged program image (checksum mismatch)");
+    if (!r.failed) {
+        uint32_t n = u32(&r);
+        const uint8_t *k = n <= FT_KERNEL_MAX ? take(&r, n) : NULL;
+        if (!r.failed && !k)
+            fail(&r, "bad kernel release");
+        if (k) {
+            memcpy(p->kernel, k, n);
+            p->kernel[n] = '\0';
+        }
+    }
     if (!r.failed) read_strings(&r, p);
     if (!r.failed) read_formats(&r, p);
     if (!r.failed) read_locs(&r, p);

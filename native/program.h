@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FT_IMAGE_VERSION 3    /* the image layout of program.c (and ftstap/image/format.py) */
+#define FT_IMAGE_VERSION 4    /* the image layout of program.c (and ftstap/image/format.py) */
 
 /* The machine images are compiled for and this core runs on: the header's
    tag (ELF e_machine, byte order 1 little / 2 big, pointer bytes), as
@@ -99,7 +99,10 @@ typedef struct ft_pevent {    /* one kernel event of the events section (image/e
     uint16_t *field_offsets;
 } ft_pevent;
 
+#define FT_KERNEL_MAX 64       /* bytes of the kernel release an image names (format.py KERNEL_MAX) */
+
 struct ft_prog {
+    char kernel[FT_KERNEL_MAX + 1];   /* the kernel release it was compiled for ("": any) */
     uint32_t nstrs, nfmts, nlocs, nglobals, nfuncs, nprobes;
     ft_pstr *strs;
     ft_pfmt *fmts;
@@ -148,6 +151,8 @@ static inline ft_i64 ft_rd_i64(const uint8_t *p) { ft_i64 v; memcpy(&v, p, 8); r
 
 /* "x86_64 (64-bit, little-endian)": a header's machine tag, for messages */
 const char *ft_machine_describe(unsigned machine, unsigned order, unsigned word, char *buf, size_t n);
+/* 1 (with msg) when p was compiled for another kernel release than this one. */
+int ft_prog_kernel_mismatch(const ft_prog *p, char *msg, size_t n);
 
 /* verify.c: check one function of a loaded image; 0, or -1 with a message in err */
 int ft_verify_func(ft_prog *p, ft_func *f, char *err, int errlen);

@@ -272,7 +272,7 @@ class FunctionGen(ExprGen):
 class CodeGen:
     def __init__(self, program: Program, features=None):
         self.program = program
-        self.b = ImageBuilder()
+        self.b = ImageBuilder(kernel=getattr(features, "release", None))   # -r: the described kernel
         self.gids: dict[int, int] = {}
         self.fids: dict[int, int] = {}
         self.functions = {(f.name, len(f.params)): f for f in program.functions}

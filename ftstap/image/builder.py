@@ -5,13 +5,14 @@ probes and event specs, serialized into a program image
 C module (image/isa.py), never from a table here."""
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from ..record import mutable
 
 from . import isa
 from .eventcheck import EVENT_HEAD, INTS, TEXTS
-from .format import HEADER, MAGIC, NO_LOCATION, PACK, VERSION, Global, ImageError, Probe
+from .format import HEADER, KERNEL_MAX, MAGIC, NO_LOCATION, PACK, VERSION, Global, ImageError, Probe
 from .target import Target, host
 from .isa import AGG, FLAG_AUTOPRINT, FLAG_WRAP, HIST_LINEAR, HIST_LOG, HIST_NONE, PROBE_KINDS, VTYPES
 
@@ -147,8 +148,10 @@ class ImageBuilder:
 
     no_location = NO_LOCATION
 
-    def __init__(self, target: Target | None = None):
+    def __init__(self, target: Target | None = None, kernel: str | None = None):
         self.target = target or host()          # the machine the image is for
+        # the kernel release it was compiled for (-r: a described one); runs refuse another
+        self.kernel = os.uname().release if kernel is None else kernel
         self.strings: list[bytes] = []
         self._string_ids: dict[bytes, int] = {}
         self.formats: list[int] = []
@@ -279,6 +282,8 @@ class ImageBuilder:
         for fb in self.functions:
             fb.finish()
         out = bytearray()
+        kernel = self.kernel.encode("utf-8", "surrogateescape")[:KERNEL_MAX]
+        out += struct.pack("<I", len(kernel)) + kernel
         out += struct.pack("<I", len(self.strings))
         for s in self.strings:
             out += struct.pack("<I", len(s)) + s

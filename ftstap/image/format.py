@@ -5,7 +5,7 @@ image/builder.py, runtime/ runs them; neither imports the other.
 The layout is described once, in the comment at the top of
 native/program.c (the loader, which checks every field); the struct
 formats below follow it: header (magic, version, target machine tag,
-CRC-32 of the body), strings, formats, locations, globals, functions,
+CRC-32 of the body), the kernel release it was compiled for, strings, formats, locations, globals, functions,
 probes, and the optional events section (one binary record per event id:
 image/events.py's EventSpec, decoded and checked field by field by
 image/eventcheck.py; the standalone ftstap-run reads the same records).
@@ -34,7 +34,8 @@ from .isa import AGG, NO_LOCATION, PROBE_KINDS, VTYPES, opcode_by_number
 from .target import Target, host
 
 MAGIC = b"FTSTAPIM"
-VERSION = 3                # FT_IMAGE_VERSION in native/program.h
+VERSION = 4                # FT_IMAGE_VERSION in native/program.h
+KERNEL_MAX = 64            # bytes of the kernel release an image names (FT_KERNEL_MAX)
 HEADER = struct.Struct("<8sI4sI")     # magic, version, target tag (image/target.py), checksum
 HEADER_SIZE = HEADER.size
 
@@ -96,6 +97,7 @@ class FuncInfo:
 
 @mutable
 class ImageInfo:
+    kernel: str = ""            # the kernel release it was compiled for ("": any)
     strings: list[bytes] = []
     formats: list[int] = []
     locs: list[tuple[int, int, int, int]] = []
@@ -176,6 +178,15 @@ def check_header(data: bytes, target: Target | None = None) -> None:
         raise BadImage("damaged program image (checksum mismatch)")
 
 
+def check_kernel(info: ImageInfo, release: str | None = None) -> None:
+    """Refuse an image compiled for another kernel (-r) before it runs here."""
+    import os
+    here = release or os.uname().release
+    if info.kernel and info.kernel != here:
+        raise BadImage(f"the program image is for kernel {info.kernel}, this kernel is {here}: compile "
+                       "the script for this kernel (here, or with -r and this kernel's description)")
+
+
 def read_image(data: bytes) -> ImageInfo:
     """Parse an untrusted image: the header, the structure, what Python uses
     (names, probe kinds and handlers, event ids) and every event spec
@@ -184,6 +195,10 @@ def read_image(data: bytes) -> ImageInfo:
     r = _Reader(data)
     r.pos = HEADER_SIZE
     info = ImageInfo()
+    n = r.take("<I")
+    if n > KERNEL_MAX:
+        raise r.fail("bad kernel release")
+    info.kernel = r.raw(n).decode("utf-8", "surrogateescape")
     info.strings = [r.raw(r.take("<I")) for _ in range(r.count(4, "string"))]
 
     def name(sid: int, what: str) -> str:

@@ -106,9 +106,9 @@ class KernelFeatures:
     @classmethod
     def detect(cls, mount: bool = True, files=None) -> "KernelFeatures":
         """Probe the running system (mounting tracefs when root and needed),
-        or, given files (kernel/kinfo.py KinfoFiles), the kernel a
+        or, given files (kernel/files.py KinfoFiles), the kernel a
         description describes: the same reads either way."""
-        from .kinfo import LiveFiles
+        from .files import LiveFiles
         files = files or LiveFiles()
         release, machine = files.uname()
         try:

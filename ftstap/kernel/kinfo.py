@@ -6,8 +6,8 @@ On the target, `ftstap-run --describe > target.kinfo` (no Python there) or
 writer); on a development machine `ftstap -r target.kinfo -p4 -m NAME
 script.stp` compiles for it.  Pass 2 reads the same facts from it as from a
 live kernel: KernelFeatures.detect() takes them from a `files` object, the
-live file system (LiveFiles) or a description (KinfoFiles), so there is one
-way to describe a kernel.
+live file system or a description (kernel/files.py), so there is one way
+to describe a kernel.
 
 Format, version 1 (bytes):
 
@@ -89,69 +89,10 @@ def parse(data: bytes, where: str = "kernel description") -> dict[str, bytes]:
         i = end + 1
 
 
-class LiveFiles:
-    """The running machine's files, as KernelFeatures.detect() reads them."""
-
-    def read(self, path: str, limit: int = -1) -> str | None:
-        try:
-            with open(path) as f:
-                return f.read(limit)
-        except OSError:
-            return None
-
-    def exists(self, path: str) -> bool:
-        return os.path.exists(path)
-
-    def listdir(self, path: str) -> list[str]:
-        try:
-            return sorted(os.listdir(path))
-        except OSError:
-            return []
-
-    def uname(self) -> tuple[str, str]:
-        u = os.uname()
-        return u.release, u.machine
-
-    def tracefs(self, mount: bool) -> str:
-        from .tracefs import find_tracefs
-        return find_tracefs(mount=mount)
-
-
-class KinfoFiles:
-    """A kernel description's files, read the same way."""
-
-    def __init__(self, entries: dict[str, bytes]):
-        self.entries = entries
-
-    def read(self, path: str, limit: int = -1) -> str | None:
-        data = self.entries.get(path)
-        if data is None:
-            return None
-        return data.decode("utf-8", "replace")[:limit if limit >= 0 else None]
-
-    def exists(self, path: str) -> bool:
-        return path in self.entries
-
-    def listdir(self, path: str) -> list[str]:
-        prefix = path.rstrip("/") + "/"
-        return sorted({n[len(prefix):].split("/", 1)[0] for n in self.entries if n.startswith(prefix)})
-
-    def uname(self) -> tuple[str, str]:
-        lines = (self.read("uname") or "").splitlines()
-        if len(lines) < 2 or not lines[0] or not lines[1]:
-            raise KernelError("the kernel description names no kernel release and machine (its uname entry)")
-        return lines[0], lines[1]
-
-    def tracefs(self, mount: bool) -> str:
-        root = self.read("tracefs")
-        if not root:
-            raise KernelError("tracefs was not mounted on the described kernel")
-        return root
-
-
 def load(path: str):
     """KernelFeatures of the kernel described in file `path`."""
     from .features import KernelFeatures
+    from .files import KinfoFiles
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -164,7 +105,7 @@ def load(path: str):
     return features
 
 
-def _lay_out(files: KinfoFiles, features) -> str:
+def _lay_out(files, features) -> str:
     """A private snapshot directory (features.py's layout) of the big parts."""
     d = tempfile.mkdtemp(prefix="ftstap-kinfo-")
     atexit.register(shutil.rmtree, d, True)

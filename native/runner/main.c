@@ -385,6 +385,10 @@ int main(int argc, char **argv)
         ft_prog_free(prog);
         return 0;
     }
+    if (ft_prog_kernel_mismatch(prog, err, sizeof err)) {
+        ft_prog_free(prog);
+        return die("%s: %s", image_path, err);
+    }
     rt_live L = {.prog = prog, .task_pid = -1};
     L.ncpus = rt_online_cpus(&L.cpus);
     if (L.ncpus <= 0)

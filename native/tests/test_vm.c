@@ -39,6 +39,7 @@ static size_t image(uint8_t *out, const buf *code, int with_div)
     u32(&o, FT_IMAGE_VERSION);
     u16(&o, FT_HOST_MACHINE); u8(&o, FT_HOST_BYTEORDER); u8(&o, FT_HOST_WORDSIZE);   /* made for this machine */
     u32(&o, 0);                                              /* the checksum, below */
+    str(&o, "");                                             /* for any kernel */
     const char *strs[] = {"begin", "%d:%s\n", "x", "f.stp", "operator '/'", "g"};
     u32(&o, 6);
     for (int i = 0; i < 6; i++)

@@ -44,6 +44,9 @@ def test_another_kernel_is_compiled_for_but_not_run_here(tmp_path):
     assert "Traceback" not in run.stderr
     p4 = ftstap("-r", str(path), "-p4", "-m", "other", "-e", SCRIPT, cwd=tmp_path, text=True)
     assert p4.returncode == 0 and os.path.exists(tmp_path / "other.ftsimg"), p4.stderr
+    here = ftstap("--run", str(tmp_path / "other.ftsimg"), text=True)     # the image names its kernel
+    assert here.returncode == 1 and "the program image is for kernel 5.10.0-other, this kernel is " \
+        f"{os.uname().release}" in here.stderr, here.stderr
     release = ftstap("-r", "5.10.0-nowhere", "-p2", "-e", SCRIPT, text=True)
     assert release.returncode != 0 and "run `ftstap-run --describe > FILE`" in release.stderr
 

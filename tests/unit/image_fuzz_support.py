@@ -121,15 +121,16 @@ def reseal(img: bytes) -> bytes:
     return img[:HEADER - 4] + struct.pack("<I", zlib.crc32(img[HEADER:])) + img[HEADER:]
 
 
-def _split(img: bytes) -> tuple[int, int, list[bytes]]:
-    """(end of the string table, start of the events section, the strings)
-    of a well-formed image."""
+def _split(img: bytes) -> tuple[int, int, list[bytes], int]:
+    """(end of the string table, start of the events section, the strings,
+    start of the string table: after the kernel release) of a well-formed image."""
     from ftstap.image.format import read_image
     info = read_image(img)
-    strings_end = HEADER + 4 + sum(4 + len(s) for s in info.strings)
+    table = HEADER + 4 + len(info.kernel.encode("utf-8", "surrogateescape"))
+    strings_end = table + 4 + sum(4 + len(s) for s in info.strings)
     size = 4 + sum(len(_pack_event(e, {s: i for i, s in enumerate(info.strings)}, []))
                    for e in info.events) if info.events else 0
-    return strings_end, len(img) - size, list(info.strings)
+    return strings_end, len(img) - size, list(info.strings), table
 
 
 def _pack_event(e, ids: dict, new: list) -> bytes:
@@ -172,15 +173,15 @@ def _pack_event(e, ids: dict, new: list) -> bytes:
 def with_events(img: bytes, events: list) -> bytes:
     """A well-formed image with its events section replaced: dicts (see
     _pack_event; new strings are appended to the string table) or raw bytes."""
-    strings_end, start, strings = _split(img)
+    strings_end, start, strings, at = _split(img)
     ids: dict[bytes, int] = {}
     for i, b in enumerate(strings):
         ids.setdefault(b, i)
     new: list[bytes] = []
     section = struct.pack("<I", len(events)) + b"".join(_pack_event(e, ids, new) for e in events)
-    table = struct.pack("<I", len(strings) + len(new)) + img[HEADER + 4:strings_end]
+    table = struct.pack("<I", len(strings) + len(new)) + img[at + 4:strings_end]
     table += b"".join(struct.pack("<I", len(b)) + b for b in new)
-    return reseal(img[:HEADER] + table + img[strings_end:start] + section)
+    return reseal(img[:at] + table + img[strings_end:start] + section)
 
 
 def _damage(rng: random.Random, img: bytes) -> tuple[str, bytes]:

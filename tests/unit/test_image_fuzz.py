@@ -14,7 +14,7 @@ import zlib
 import pytest
 
 import image_fuzz_support as F
-from ftstap.image.format import MAGIC, BadImage, read_image
+from ftstap.image.format import MAGIC, VERSION, BadImage, read_image
 from ftstap.runtime import native
 
 MUTANTS = int(os.environ.get("FTSTAP_IMAGE_FUZZ", "1000"))
@@ -62,7 +62,8 @@ def test_header_errors_say_what_is_wrong(seeds):
     cases = {b"": "not an ftstap program image",
              b"#!/bin/sh\necho hi\n": "not an ftstap program image",
              img[:12]: "truncated image",
-             old: "unsupported program image version 1 (this ftstap reads version 3: compile the script again)",
+             old: f"unsupported program image version 1 (this ftstap reads version {VERSION}: compile the "
+                  "script again)",
              arm64: "the program image is for aarch64 (64-bit, little-endian), this machine is "
                     "x86_64 (64-bit, little-endian): compile the script for this machine",
              img[:-1]: "damaged program image (checksum mismatch)",
@@ -186,11 +187,13 @@ def test_cli_prints_one_error_line(seeds, tmp_path):
     info = read_image(img)
     events = info.events
     events[2] = dict(events[2], path="/tmp/../etc/shadow")
+    table = 24 + len(info.kernel.encode())           # the string table, after the kernel release
     bad_op = bytearray(img)
     bad_op[img.index(info.functions[0].code)] = 0xFF
     cases = {"damaged": (bytes(flipped), "damaged program image (checksum mismatch)"),
-             "hostile": (F.reseal(img[:20] + struct.pack("<I", 0xFFFFFFFF) + img[24:]),
+             "hostile": (F.reseal(img[:table] + struct.pack("<I", 0xFFFFFFFF) + img[table + 4:]),
                          "bad program image: bad string count 4294967295"),
+             "kernel": (F.reseal(img[:20] + struct.pack("<I", 65) + img[24:]), "bad program image: bad kernel release"),
              "event": (F.with_events(img, events), 'event 2: bad path "/tmp/../etc/shadow"'),
              "code": (F.reseal(bytes(bad_op)), "bad program image: function probe_0 at 0: bad opcode")}
     for name, (data, reason) in cases.items():
@@ -208,3 +211,20 @@ def test_cli_runs_a_good_image(seeds, tmp_path):
     r = _run_cli(str(path))
     assert (r.returncode, r.stdout, r.stderr) == (0, "hello\n", "")
     assert zlib.crc32(seeds["plain0"][20:]) == struct.unpack_from("<I", seeds["plain0"], 16)[0]
+
+
+def test_an_image_for_another_kernel_is_refused_by_both_names(tmp_path):
+    """-r compiles for a described kernel: the image names it, and a run on
+    another kernel is refused before anything touches tracefs."""
+    from ftstap.image.builder import ImageBuilder
+    b = ImageBuilder(kernel="5.4.0-elsewhere")
+    f = b.function("probe_0")
+    f.emit("RET")
+    b.probe("begin", "begin", f)
+    path = tmp_path / "other.ftsimg"
+    path.write_bytes(b.serialize())
+    assert read_image(path.read_bytes()).kernel == "5.4.0-elsewhere"
+    r = _run_cli(str(path))
+    assert r.returncode == 1 and r.stderr.splitlines() == [
+        f"error: {path}: the program image is for kernel 5.4.0-elsewhere, this kernel is {os.uname().release}: "
+        "compile the script for this kernel (here, or with -r and this kernel's description)"], r.stderr

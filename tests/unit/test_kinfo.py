@@ -38,7 +38,8 @@ def test_a_description_is_read_as_the_kernel_it_describes(tmp_path):
 
 
 def test_live_and_described_detection_are_one_code_path():
-    files = kinfo.KinfoFiles(kinfo.parse(described()))
+    from ftstap.kernel.files import KinfoFiles
+    files = KinfoFiles(kinfo.parse(described()))
     assert files.listdir("/sys/bus/event_source/devices") == ["kprobe", "tracepoint"]
     assert KernelFeatures.detect(files=files).to_dict() == KernelFeatures.detect(files=files).to_dict()
     assert isinstance(KernelFeatures.detect().release, str)        # the live files: same method
