@@ -168,10 +168,10 @@ def run(opts: Options) -> int:
         sys.stdout.write(printer.script(parsed.script))
         return 0
     program = _in_pass(2, elaborate, parsed, opts)
-    _warn(opts, program.warnings)
+    _warn(opts, program.notes + program.warnings)
     clock.say(_analyzed(program))
     if slot is not None:
-        slot.warnings = list(parsed.warnings) + list(program.warnings)
+        slot.warnings = list(parsed.warnings) + list(program.notes) + list(program.warnings)
     if opts.warnings_fatal and program.warnings:
         raise PassFailed(None, "Pass 2: warnings are errors (-W).")
     if opts.last_pass == 2:

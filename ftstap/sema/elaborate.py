@@ -202,10 +202,9 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
             raise ErrorList([SemanticError("no probes found (every probe's handler does nothing; "
                                            "-u keeps them)", probes[0].loc)], "semantic")
     used = [c for c in contexts if isinstance(c, Func)]
-    from .fieldstrings import late_string_warnings
-    warnings.extend(late_string_warnings(insts, features))
     warnings.extend(unused_warnings(globals_, contexts, getattr(user.loc, "source", None)))
-    return Program(insts, globals_, used, warnings, dict(limits or {}))
+    from .fieldstrings import late_string_warnings
+    return Program(insts, globals_, used, warnings, dict(limits or {}), late_string_warnings(insts, features))
 
 
 def _final_checks(globals_: dict[str, Var], contexts) -> None:

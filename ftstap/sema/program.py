@@ -76,3 +76,6 @@ class Program:
     functions: list[Func]
     warnings: list[str] = []
     limits: dict[str, int] = {}
+    # what ftstap (not stap) warns about the kernel serving the script: shown
+    # like warnings, suppressed by -w, never an error under -W (stap has none)
+    notes: list[str] = []
