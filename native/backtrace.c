@@ -187,9 +187,39 @@ static void parse_frames(const ft_vm *vm, const ft_str *s, frames *f)
 
 /* ---- symbolization ---- */
 
+/* The kernel's symbol table when no event's stacks made the session load
+   it (symname(addr) in a begin probe, on a value read from a record):
+   read from /proc/kallsyms the first time a kernel address is named. */
+static void load_on_first_use(ft_vm *vm)
+{
+    ft_bt *bt = bt_of(vm);
+    if (!bt || bt->k || bt->k_tried)
+        return;
+    bt->k_tried = 1;
+    FILE *f = fopen("/proc/kallsyms", "re");
+    if (!f)
+        return;
+    size_t cap = 1 << 20, n = 0, r;
+    char *text = malloc(cap);
+    while (text && (r = fread(text + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *t = realloc(text, cap *= 2);
+            if (!t)
+                free(text);
+            text = t;
+        }
+    }
+    fclose(f);
+    if (text)
+        ft_bt_load_kallsyms(vm, text, (ft_i64)n);
+    free(text);
+}
+
 static int ksym(ft_vm *vm, uint64_t a, ft_sym *s)
 {
     memset(s, 0, sizeof *s);
+    load_on_first_use(vm);
     return vm->bt && vm->bt->k ? ft_ksyms_find(vm->bt->k, a, s) : -1;
 }
 

@@ -67,7 +67,8 @@ int ft_usyms_nfiles(const ft_usyms *u);
 
 /* -- backtrace.c -- */
 typedef struct ft_bt {
-    ft_ksyms *k;                     /* set by ft_bt_load_kallsyms */
+    ft_ksyms *k;                     /* set by ft_bt_load_kallsyms, or on first use */
+    int k_tried;                     /* read /proc/kallsyms on first use once only */
     ft_usyms *u;                     /* made on first user symbolization */
     int track_maps;                  /* rings ask for MMAP2 records (ft_bt_track_maps) */
 } ft_bt;
