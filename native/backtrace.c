@@ -187,18 +187,11 @@ static void parse_frames(const ft_vm *vm, const ft_str *s, frames *f)
 
 /* ---- symbolization ---- */
 
-/* The kernel's symbol table when no event's stacks made the session load
-   it (symname(addr) in a begin probe, on a value read from a record):
-   read from /proc/kallsyms the first time a kernel address is named. */
-static void load_on_first_use(ft_vm *vm)
+int ft_bt_load_proc_kallsyms(ft_vm *vm)
 {
-    ft_bt *bt = bt_of(vm);
-    if (!bt || bt->k || bt->k_tried)
-        return;
-    bt->k_tried = 1;
     FILE *f = fopen("/proc/kallsyms", "re");
     if (!f)
-        return;
+        return -1;
     size_t cap = 1 << 20, n = 0, r;
     char *text = malloc(cap);
     while (text && (r = fread(text + n, 1, cap - n, f)) > 0) {
@@ -211,9 +204,21 @@ static void load_on_first_use(ft_vm *vm)
         }
     }
     fclose(f);
-    if (text)
-        ft_bt_load_kallsyms(vm, text, (ft_i64)n);
+    int rc = text ? ft_bt_load_kallsyms(vm, text, (ft_i64)n) : FT_ENOMEM;
     free(text);
+    return rc < 0 ? FT_ENOMEM : 0;
+}
+
+/* The kernel's symbol table when no event's stacks made the session load
+   it (symname(addr) in a begin probe, on a value read from a record):
+   read from /proc/kallsyms the first time a kernel address is named. */
+static void load_on_first_use(ft_vm *vm)
+{
+    ft_bt *bt = bt_of(vm);
+    if (!bt || bt->k || bt->k_tried)
+        return;
+    bt->k_tried = 1;
+    ft_bt_load_proc_kallsyms(vm);
 }
 
 static int ksym(ft_vm *vm, uint64_t a, ft_sym *s)

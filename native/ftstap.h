@@ -446,6 +446,9 @@ int ft_ns_target(int level, unsigned long long dev, unsigned long long ino, cons
    /proc/kallsyms (or a snapshot of it).  Returns the number of symbols, or
    < 0 (FT_ENOMEM). */
 int ft_bt_load_kallsyms(ft_vm *vm, const char *text, ft_i64 len);
+/* The same from /proc/kallsyms (ftstap-run, and symname() on first use):
+   0, or -1 (unreadable) / FT_ENOMEM. */
+int ft_bt_load_proc_kallsyms(ft_vm *vm);
 /* One address as print_backtrace / print_ubacktrace (of process pid) write
    it, into buf (NUL-terminated); returns the full length.  For tests. */
 ft_i64 ft_bt_kernel_line(ft_vm *vm, ft_i64 addr, char *buf, ft_i64 cap);

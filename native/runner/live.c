@@ -365,23 +365,9 @@ static int open_dispatched(rt_live *L, const member *m, int n, int g, char *err,
 
 static int load_kallsyms(rt_live *L, char *err, int errlen)
 {
-    FILE *f = fopen("/proc/kallsyms", "re");
-    if (!f)
+    int rc = ft_bt_load_proc_kallsyms(L->vm);
+    if (rc == -1)
         return rt_fail(err, errlen, "cannot read /proc/kallsyms: %s", strerror(errno));
-    size_t cap = 1 << 20, n = 0;
-    char *text = malloc(cap);
-    for (size_t r; text && (r = fread(text + n, 1, cap - n, f)) > 0;) {
-        n += r;
-        if (n == cap) {
-            char *t = realloc(text, cap *= 2);
-            if (!t)
-                free(text);
-            text = t;
-        }
-    }
-    fclose(f);
-    int rc = text ? ft_bt_load_kallsyms(L->vm, text, (ft_i64)n) : -1;
-    free(text);
     return rc < 0 ? rt_fail(err, errlen, "out of memory for the kernel symbol table") : 0;
 }
 
