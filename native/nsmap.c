@@ -183,36 +183,53 @@ static ft_i64 live_group(const ft_thread *t, int which)
     return t->ns_pid == 0 ? 0 : v;   /* a task the namespace cannot see */
 }
 
-FT_NSB(_ns_id)
+/* Id `which` of task t (pid, tid in ftstap's namespace; T the thread map
+   its parent is looked up in, NULL: /proc) in the target namespaces. */
+static ft_i64 ns_id(const ft_thread *t, ft_i64 pid, ft_i64 tid, int which, ft_threads *T)
 {
-    UNUSED;
-    ft_ctx *c = &vm->ctx;
-    int which = (int)ia[0];
-    const ft_thread *t = (c->flags & FT_CTX_EVENT) ? ft_threads_get(c->threads, (int)c->pid, (int)c->tid)
-                                                  : ft_threads_get(NULL, (int)c->pid, (int)c->pid);
     ft_i64 v = -1;
     if (!N.on) {                     /* ftstap's own namespaces */
-        ft_i64 host[] = {c->pid, c->tid ? c->tid : c->pid};
+        ft_i64 host[] = {pid, tid ? tid : pid};
         if (which < 2)
             v = host[which];
         else if (which == 3 || which == 4)
-            v = ft_proc_stat(c->pid, which);
+            v = ft_proc_stat(pid, which);
         else if (t)
             v = which == 2 ? t->ppid : which == 5 ? t->uid : which == 6 ? t->euid : which == 7 ? t->gid : t->egid;
-        *iret = v;
-        return 0;
+        return v;
     }
     if (which >= 5) {
         if (t)
             v = which <= 6 ? map_id(N.uid, N.nuid, which == 5 ? t->uid : t->euid)
                            : map_id(N.gid, N.ngid, which == 7 ? t->gid : t->egid);
     } else if (which == 2) {
-        const ft_thread *p = t && t->ppid > 0 ? with_ns(ft_threads_get(
-            (c->flags & FT_CTX_EVENT) ? c->threads : NULL, t->ppid, t->ppid)) : NULL;
+        const ft_thread *p = t && t->ppid > 0 ? with_ns(ft_threads_get(T, t->ppid, t->ppid)) : NULL;
         v = p ? p->ns_pid : (t && t->ppid == 0 ? 0 : -1);
     } else if ((t = with_ns(t)) != NULL) {
         v = which == 0 ? t->ns_pid : which == 1 ? t->ns_tid : live_group(t, which);
     }
-    *iret = v;
+    return v;
+}
+
+FT_NSB(_ns_id)
+{
+    UNUSED;
+    ft_ctx *c = &vm->ctx;
+    ft_threads *T = (c->flags & FT_CTX_EVENT) ? c->threads : NULL;
+    const ft_thread *t = ft_threads_get(T, (int)c->pid, (int)(T ? c->tid : c->pid));
+    *iret = ns_id(t, c->pid, c->tid, (int)ia[0], T);
+    return 0;
+}
+
+/* task_ns_pid(task) & co.: the same ids of the thread a task handle names */
+FT_NSB(_task_ns_id)
+{
+    UNUSED;
+    ft_i64 tid;
+    if (ft_task_handle_tid(vm, "task_ns_*", ia[0], &tid) != 0)
+        return -1;
+    ft_threads *T = (vm->ctx.flags & FT_CTX_EVENT) ? vm->ctx.threads : NULL;
+    const ft_thread *t = ft_threads_get(T, 0, (int)tid);
+    *iret = t ? ns_id(t, t->pid, tid, (int)ia[1], T) : -1;
     return 0;
 }

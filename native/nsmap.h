@@ -19,7 +19,10 @@ void ft_ns_from_status(ft_thread *t, int pid, int tid, const char *status);
 struct ft_str;
 #define FT_NSB(name) int ft_b_##name(ft_vm *vm, const ft_i64 *ia, struct ft_str *const *sa, ft_i64 *iret, struct ft_str *sret)
 FT_NSB(_ns_id);
-/* _ns_id(which): 0 pid, 1 tid, 2 ppid, 3 pgid, 4 sid, 5 uid, 6 euid, 7 gid, 8 egid */
+FT_NSB(_task_ns_id);
+/* _ns_id(which): 0 pid, 1 tid, 2 ppid, 3 pgid, 4 sid, 5 uid, 6 euid, 7 gid, 8 egid;
+   _task_ns_id(task, which): the same of the thread a task handle names */
 #define FT_NS_BUILTINS \
-    {"_ns_id", "i", 'i', ft_b__ns_id},
+    {"_ns_id", "i", 'i', ft_b__ns_id}, \
+    {"_task_ns_id", "ii", 'i', ft_b__task_ns_id},
 #endif

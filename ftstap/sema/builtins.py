@@ -35,7 +35,7 @@ fp_add:lll fp_sub:lll fp_mul:lll fp_div:lll fp_rem:lll fp_sqrt:ll fp_eq:lll fp_l
 long_to_fp:ll fp32_to_fp64:ll fp_to_long:llll fp_to_string:lls string_to_fp:sl
 set_kernel_long:llv set_kernel_int:llv set_kernel_short:llv set_kernel_char:llv
 set_kernel_pointer:llv set_kernel_string:lsv set_kernel_string_n:llsv
-_procfs_value:s _procfs_set_value:sv _procfs_append_value:sv _ns_id:ll
+_procfs_value:s _procfs_set_value:sv _procfs_append_value:sv _ns_id:ll _task_ns_id:lll
 """
 
 # Functions that write kernel memory or the kernel log: guru mode (-g) only.

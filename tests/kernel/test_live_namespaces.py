@@ -112,3 +112,18 @@ def test_unknown_target_is_refused():
     r = subprocess.run(FTSTAP + ["--target-namespaces=999999999", "-e", "probe begin { exit() }"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "no process 999999999" in r.stderr, r.stderr
+
+
+def test_task_ns_functions_answer_in_the_target_namespaces(contained):
+    """task_ns_pid(task) & co.: the ids of the thread a handle names (here
+    pid2task of the contained process, and task_current() in its probe), as
+    that process sees them."""
+    proc, (pid, ppid, pgid, sid, tid_main, tid_thread, uid, gid), host = contained
+    script = ('probe syscall.getppid { if (tid() == target()) { t = task_current(); '
+              'printf("%d %d %d %d\\n", task_ns_pid(t), task_ns_tid(t), task_ns_uid(t), task_ns_gid(t)); '
+              'p = pid2task(target()); printf("%d %d\\n", task_ns_pid(p), task_pid(p)); exit() } }')
+    cur, other = run("-g", f"--target-namespaces={host}", "-x", str(host), "-e", script)   # guru: as stap
+    assert [int(x) for x in cur.split()] == [pid, tid_main, uid, gid]
+    assert [int(x) for x in other.split()] == [pid, host]      # task_pid() stays the host's
+    plain = run("-g", "-x", str(host), "-e", script)            # no target: ftstap's own namespaces
+    assert [int(x) for x in plain[0].split()][:2] == [host, host]
