@@ -39,6 +39,19 @@ def tfs():
     return find_tracefs()
 
 
+@pytest.fixture(scope="module")
+def kp(tfs):
+    """The tracefs root, if this kernel has kprobe_events (tests/qemu runs
+    the kprobe tests in a guest that has them, with FTSTAP_EXPECT_KPROBES=1:
+    there a missing kprobe_events fails instead of skipping)."""
+    if not os.path.exists(os.path.join(tfs, "kprobe_events")):
+        msg = "kprobe_events is missing (CONFIG_KPROBE_EVENTS); tests/qemu runs these under QEMU"
+        if os.environ.get("FTSTAP_EXPECT_KPROBES") == "1":
+            pytest.fail(msg + ", and FTSTAP_EXPECT_KPROBES=1 says this kernel must have it")
+        pytest.skip(msg)
+    return tfs
+
+
 @pytest.fixture
 def tracepoints(tfs):
     """tracepoints("sys:event", ...): skip (fail under CI) unless each exists."""

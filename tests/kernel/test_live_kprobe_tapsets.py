@@ -4,23 +4,13 @@ queue overflows of a listener that never accepts, against the kernel's own
 /proc/net/netstat counters.
 
 This machine has no kprobe_events, so these skip here;
-tests/qemu/test_qemu_kprobe_tapsets.py runs this file inside a QEMU guest
+tests/qemu/test_qemu_kprobes.py runs this file inside a QEMU guest
 with FTSTAP_EXPECT_KPROBES=1, which turns the skip into a failure."""
-import os
 import subprocess
 import sys
 
 import pytest
 
-
-@pytest.fixture(scope="module")
-def kp(tfs):
-    if not os.path.exists(os.path.join(tfs, "kprobe_events")):
-        msg = "kprobe_events is missing (CONFIG_KPROBE_EVENTS); tests/qemu runs these under QEMU"
-        if os.environ.get("FTSTAP_EXPECT_KPROBES") == "1":
-            pytest.fail(msg + ", and FTSTAP_EXPECT_KPROBES=1 says this kernel must have it")
-        pytest.skip(msg)
-    return tfs
 
 
 def ftstap(*args, timeout=300):

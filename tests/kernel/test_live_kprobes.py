@@ -20,16 +20,6 @@ SYNC = ('global count=0  probe kernel.function("sys_sync") { count++; '
         'printf("sys_sync called %d times, currently by pid %d\\n", count, pid()) }')
 
 
-@pytest.fixture(scope="module")
-def kp(tfs):
-    """The tracefs root, if this kernel has kprobe_events."""
-    if not os.path.exists(os.path.join(tfs, "kprobe_events")):
-        msg = "kprobe_events is missing (CONFIG_KPROBE_EVENTS); tests/qemu runs these under QEMU"
-        if os.environ.get("FTSTAP_EXPECT_KPROBES") == "1":
-            pytest.fail(msg + ", and FTSTAP_EXPECT_KPROBES=1 says this kernel must have it")
-        pytest.skip(msg)
-    return tfs
-
 
 def ftstap(root, *args, timeout=180):
     """Run ftstap; (returncode, stdout, stderr).  Nothing of it may remain."""
