@@ -82,9 +82,9 @@ def elaborate(parsed, opts: Options):
 def _other_modes(opts: Options) -> int | None:
     """What runs no script: --describe, --probe-support, --list-active, --run, listings, --clean-cache."""
     if opts.describe:
-        from .kernel.kinfo import describe
+        from .image.isa import describe_kernel          # native/describe.c, as ftstap-run's
         sys.stdout.flush()
-        describe(sys.stdout.fileno())
+        describe_kernel(sys.stdout.fileno())
         return 0
     if opts.probe_support:
         from .kernel.support import probe_support_table

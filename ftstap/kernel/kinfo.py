@@ -142,9 +142,3 @@ def _write(path: str, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
-
-
-def describe(fd: int) -> None:
-    """Write the running kernel's description to fd (native/describe.c)."""
-    from ..image import isa
-    isa.describe_kernel(fd)

@@ -18,7 +18,7 @@ USER_STRING_READERS = frozenset({
     "kernel_string", "kernel_string_quoted"})
 
 
-def reads_field_strings(inst, names=frozenset({"user_string", "kernel_string"})) -> list[str]:
+def reads_field_strings(inst, names=USER_STRING_READERS) -> list[str]:
     """The record fields whose pointed-to strings this handler reads with
     one of names (`user_string($filename)`), in order, each once."""
     out: list[str] = []
@@ -41,11 +41,11 @@ def late_string_warnings(insts, features) -> list[str]:
     """One warning naming the probes whose strings are read after the event
     (the tracepoint probes still reading them once sema/syscall_strings.py
     has moved what it can to kprobes)."""
-    late = [inst for inst in insts if reads_field_strings(inst, USER_STRING_READERS)]
+    late = [inst for inst in insts if reads_field_strings(inst)]
     if features is None or not late:
         return []
     pps = sorted({str(inst.pp) for inst in late})
-    fields = sorted({"$" + f for inst in late for f in reads_field_strings(inst, USER_STRING_READERS)})
+    fields = sorted({"$" + f for inst in late for f in reads_field_strings(inst)})
     shown = ", ".join(pps[:3]) + (f" and {len(pps) - 3} more" if len(pps) > 3 else "")
     why = ("this kernel lacks kprobes, CONFIG_KPROBE_EVENTS, which read them at syscall entries"
            if not features.has_kprobes else "only syscall entry probes read them at the event, by kprobes")

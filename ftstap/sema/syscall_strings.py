@@ -21,7 +21,7 @@ from __future__ import annotations
 from ..errors import KernelError
 from ..probes.base import EventSource
 from ..probes.targets import KprobeTarget, TracepointTarget
-from .fieldstrings import USER_STRING_READERS, reads_field_strings
+from .fieldstrings import reads_field_strings
 from .program import ProbeInst
 
 ENTRY = "sys_enter_"
@@ -49,7 +49,7 @@ def lower_syscall_strings(insts: list[ProbeInst], features) -> list[ProbeInst]:
     for inst in insts:
         target = inst.source.target
         if type(target) is not TracepointTarget or target.system != "syscalls" or target.is_return \
-                or not target.event.startswith(ENTRY) or not reads_field_strings(inst, USER_STRING_READERS):
+                or not target.event.startswith(ENTRY) or not reads_field_strings(inst):
             continue
         name = target.event[len(ENTRY):]
         sym = _wrapper(features, name)
