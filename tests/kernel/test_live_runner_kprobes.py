@@ -13,7 +13,6 @@ import sys
 import pytest
 
 from leftovers import leftovers
-from test_live_kprobes import kp                          # noqa: F401  (the fixture: skip, or fail under QEMU)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SYNC = ('global count = 0, r = 0 probe begin { println("ready") } '
