@@ -130,10 +130,11 @@ def _target_kernel(opts: Options) -> None:
                          "--describe > FILE` (or `ftstap --describe`) on it, then -r FILE")
     from .kernel.kinfo import load
     features = load(opts.kernel)
-    if features.arch != here.machine:
+    from .kernel.arch import ARCHES
+    if features.arch not in ARCHES:
         raise UsageError(f"-r {opts.kernel} describes a kernel for {features.arch}: ftstap compiles for "
-                         f"{here.machine} only so far (fetch-arg registers and syscall numbers are "
-                         f"{here.machine}'s)")
+                         f"{' and '.join(ARCHES)} (fetch-arg registers, syscall numbers and the syscall "
+                         "wrapper are per architecture: ftstap/kernel/arch.py)")
     if (features.release, features.arch) != (here.release, here.machine) and opts.last_pass == 5:
         raise UsageError(f"-r {opts.kernel} describes {features.release} ({features.arch}), not this kernel "
                          f"({here.release}, {here.machine}): stop at -p4 (-p4 -m NAME) and run the image "

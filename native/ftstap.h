@@ -364,9 +364,12 @@ int ft_event_set_filter(ft_vm *vm, int ev, const char *filter, char *err, int er
    are only counted here, and it runs once at stop with the total, as for a
    counter (native/counters.c).  0, or < 0 with a message. */
 int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, int count, char *err, int errlen);
-/* This machine's system call number of name ("openat", or a tracepoint's "newfstat"), -1 if unknown
-   (abinames.c; x86_64 only). */
+/* This machine's system call number of name ("openat", or a tracepoint's "newfstat"), -1 if unknown;
+   the same for another machine (ELF e_machine: 62 x86_64, 183 aarch64), and a number's name or NULL
+   (syscall_tables.c). */
 int ft_syscall_nr(const char *name);
+int ft_syscall_nr_for(int machine, const char *name);
+const char *ft_syscall_name_for(int machine, long nr);
 /* Write this kernel's description ("kinfo": describe.c, ftstap/kernel/kinfo.py)
    to fd, for compiling on another machine.  0, or -1 with a message. */
 int ft_describe(int fd, char *err, int errlen);

@@ -9,6 +9,7 @@ from ..sema.program import LONG, STAT, STRING, Func, ProbeInst, Program
 from ..sema.elision import defined_truth
 from .exprgen import AGG, ExprGen
 from ..image.builder import ImageBuilder
+from ..image.target import target_of
 
 @mutable
 class Translation:
@@ -272,7 +273,8 @@ class FunctionGen(ExprGen):
 class CodeGen:
     def __init__(self, program: Program, features=None):
         self.program = program
-        self.b = ImageBuilder(kernel=getattr(features, "release", None))   # -r: the described kernel
+        # -r: the described kernel, and its machine (an arm64 description compiles arm64 images)
+        self.b = ImageBuilder(target_of(features), kernel=getattr(features, "release", None))
         self.gids: dict[int, int] = {}
         self.fids: dict[int, int] = {}
         self.functions = {(f.name, len(f.params)): f for f in program.functions}

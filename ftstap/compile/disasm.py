@@ -78,7 +78,13 @@ def _global_line(g) -> str:
 
 
 def listing(image: bytes | ImageInfo) -> str:
-    info = image if isinstance(image, ImageInfo) else read_image(image)
+    """Pass 3's listing, of an image for any machine (-r: compiled for another one)."""
+    if not isinstance(image, ImageInfo):
+        from ..image.target import Target
+        made_for = Target.unpack(image, 12) if len(image) >= 16 else None
+        info = read_image(image, made_for)
+    else:
+        info = image
     out: list[str] = []
     for g in info.globals:
         out.append(_global_line(g))

@@ -187,11 +187,12 @@ def check_kernel(info: ImageInfo, release: str | None = None) -> None:
                        "the script for this kernel (here, or with -r and this kernel's description)")
 
 
-def read_image(data: bytes) -> ImageInfo:
+def read_image(data: bytes, target: Target | None = None) -> ImageInfo:
     """Parse an untrusted image: the header, the structure, what Python uses
     (names, probe kinds and handlers, event ids) and every event spec
-    (image/eventcheck.py); the C loader verifies the code.  BadImage if bad."""
-    check_header(data)
+    (image/eventcheck.py); the C loader verifies the code.  BadImage if bad.
+    target: the machine it must be for (None: this one)."""
+    check_header(data, target)
     r = _Reader(data)
     r.pos = HEADER_SIZE
     info = ImageInfo()

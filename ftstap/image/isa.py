@@ -76,9 +76,12 @@ def builtin(name: str) -> BuiltinInfo | None:
     return None
 
 
-def syscall_nr(name: str) -> int:
-    """The number of syscall NAME on this architecture (the core's table), or -1."""
-    return lib.ft_syscall_nr(name.encode())
+def syscall_nr(name: str, machine: int | None = None) -> int:
+    """The number of syscall NAME on this architecture, or on the one of ELF
+    e_machine `machine` (the core's tables: native/syscall_tables.c), or -1."""
+    if machine is None:
+        return lib.ft_syscall_nr(name.encode())
+    return lib.ft_syscall_nr_for(machine, name.encode())
 
 
 def describe_kernel(fd: int) -> None:

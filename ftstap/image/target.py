@@ -44,3 +44,13 @@ def host() -> Target:
     """This machine, as images compiled here are tagged."""
     machine = MACHINES.get(platform.machine(), 0)
     return Target(machine, LITTLE if sys.byteorder == "little" else BIG, struct.calcsize("P"))
+
+
+def target_of(features) -> Target:
+    """The machine a kernel (KernelFeatures: the running one, or -r FILE's) runs on;
+    this one when features is None.  Every architecture ftstap compiles for is
+    64-bit little-endian."""
+    name = getattr(features, "arch", None)
+    if name is None or name == platform.machine():
+        return host()
+    return Target(MACHINES.get(name, 0), LITTLE, 8)

@@ -4,7 +4,8 @@ module("m").function("f"), kernel.statement("f+0x10"): kprobe_events.
 Function parameters become `$name` (BTF names and types; x86-64 argument
 registers); `$return` in .return probes; `.maxactive(N)` sets a return
 probe's instance count.  `sys_NAME` that is no kernel symbol (since 4.17
-x86-64 syscalls are entered through `__x64_sys_NAME(struct pt_regs *)`)
+x86-64 syscalls are entered through `__x64_sys_NAME(struct pt_regs *)`,
+arm64's through `__arm64_sys_NAME`: kernel/arch.py)
 binds to that wrapper, its `$params` read from the saved user registers
 with the names and types of `__do_sys_NAME` in BTF (or of the syscall
 tracepoint).  Wildcards skip what the kernel cannot probe: functions
@@ -20,24 +21,21 @@ import os
 import re
 
 from ..errors import KernelError
+from ..kernel import arch
 from ..kernel.dynevents import NEEDS
 from .base import ContextVar, EventSource, Provider, Unservable, has_wildcard
 from .grammar import Grammar
 from .targets import KprobeTarget
 from .tracepoint import tracepoint_source
 
-ARG_REGS = ("%di", "%si", "%dx", "%cx", "%r8", "%r9")
 _AT_OFFSET = re.compile(r"^([A-Za-z_.$][\w.$]*)\+(0[xX][0-9a-fA-F]+|[0-9]+)$")   # "f+0x10": inside f
-_SYSCALL_ENTRY = re.compile(r"^(?:__x64_sys_|__ia32_sys_|__se_sys_|__do_sys_|ksys_|sys_)(\w+)$")
+_SYSCALL_ENTRY = re.compile(r"^(?:__x64_sys_|__ia32_sys_|__arm64_sys_|__se_sys_|__do_sys_|ksys_|sys_)(\w+)$")
 RENAMED = {"do_fork": "kernel_clone (renamed in Linux 5.10)",
            "_do_fork": "kernel_clone (renamed in Linux 5.10)",
            "do_sys_open": "do_sys_openat2 (Linux 5.6)"}
-SYSCALL_WRAPPER = "__x64_sys_"
 MAXACTIVE_MAX = 65535                # stap's range for .maxactive(N)
 PADDING = ("__pfx_", "__cfi_")     # padding/CFI stubs the compiler puts before functions
 KPROBES_MISSING = NEEDS["kprobe"]
-# struct pt_regs offsets of the syscall argument registers (di si dx r10 r8 r9)
-PT_REGS_ARGS = ("+112(%di)", "+104(%di)", "+96(%di)", "+56(%di)", "+72(%di)", "+64(%di)")
 KPROBE_BLACKLIST = "/sys/kernel/debug/kprobes/blacklist"
 _probeable_cache: dict[str, frozenset | None] = {}
 
@@ -49,10 +47,11 @@ def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
         params = btf.func_params(func)
     except (KernelError, KeyError, LookupError):
         return ctx
-    for i, p in enumerate(params[:len(ARG_REGS)]):
+    regs = arch.of(features).arg_regs
+    for i, p in enumerate(params[:len(regs)]):
         ctype = btf.describe(p.type) if hasattr(p, "type") else "long"
         # a kretprobe sees the registers at return, not the entry values
-        fetch = ("entry", ARG_REGS[i]) if is_return else ("reg", ARG_REGS[i])
+        fetch = ("entry", regs[i]) if is_return else ("reg", regs[i])
         ctx[p.name] = ContextVar(p.name, "long", ctype, fetch, btf_type=p.type)
     if is_return:
         ctx["return"] = ContextVar("return", "long", "long", ("retval",))
@@ -60,7 +59,8 @@ def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
 
 
 def _syscall_context(features, name: str, is_return: bool) -> dict[str, ContextVar]:
-    """$params of `__x64_sys_NAME(const struct pt_regs *regs)`: the user's
+    """$params of `__x64_sys_NAME(const struct pt_regs *regs)` (or the
+    architecture's wrapper: kernel/arch.py): the user's
     argument registers saved in *regs, named and typed as `__do_sys_NAME`
     (BTF) or, failing that, as the syscalls:sys_enter_NAME fields."""
     ctx: dict[str, ContextVar] = {}
@@ -75,7 +75,7 @@ def _syscall_context(features, name: str, is_return: bool) -> dict[str, ContextV
             params = [(f.name, f.ctype, None) for f in fmt.fields if f.name != "__syscall_nr"]
         except (KernelError, OSError, LookupError):
             params = []
-    for (pname, ctype, tid), where in zip(params, PT_REGS_ARGS):
+    for (pname, ctype, tid), where in zip(params, arch.of(features).wrapper_args):
         fetch = ("entry", where) if is_return else ("reg", where)
         ctx[pname] = ContextVar(pname, "long", ctype, fetch, btf_type=tid)
     if is_return:
@@ -171,7 +171,7 @@ class KprobeProvider(Provider):
                              "name the functions instead")
         found = syms.glob(base, module) if wild else syms.lookup_all(base)
         if not found and base.startswith("sys_") and module is None:
-            found = (syms.glob if wild else syms.lookup_all)(SYSCALL_WRAPPER + base[4:])
+            found = (syms.glob if wild else syms.lookup_all)(arch.of(features).syscall_wrapper + base[4:])
         if wild:
             ok = _probeable(features, syms)
             found = [s for s in found if (ok is None or s.name in ok) and not s.name.startswith(PADDING)]
@@ -188,8 +188,9 @@ class KprobeProvider(Provider):
                 continue
             seen.add(s.name)
             pp = f'{family}.function("{s.name}")' + (".return" if is_return else "")
-            if s.name.startswith(SYSCALL_WRAPPER):
-                ctx = _syscall_context(features, s.name[len(SYSCALL_WRAPPER):], is_return)
+            wrapper = arch.of(features).syscall_wrapper
+            if s.name.startswith(wrapper):
+                ctx = _syscall_context(features, s.name[len(wrapper):], is_return)
             else:
                 ctx = _btf_context(features, s.name, is_return)
             out.append(EventSource(KprobeTarget(s.name, 0, maxactive, is_return), pp, ctx))

@@ -17,7 +17,6 @@ from the process's memory after the event (process_vm_readv): a process
 that has already exited reads as its address."""
 from __future__ import annotations
 
-import os
 
 from ..lang import ast as A
 from ..lang.rewrite import rewrite
@@ -28,8 +27,6 @@ from .targets import SpecialTarget
 from .tracepoint import tracepoint_source
 
 RESERVED = frozenset(["name", "argstr", "retval", "retstr"])
-# x86_64 numbers the kernel routes to sys_ni_syscall (syscall.ni_syscall)
-NI_SYSCALLS_X86_64 = (174, 177, 178, 180, 181, 182, 183, 184, 185, 214, 215, 236)
 # char * arguments stap's tapset shows as (quoted) strings under their own
 # name; other pointers keep the address (the table adds NAME_str where stap has one)
 STRING_ARGS = frozenset("filename pathname path uname u_name specialfile".split())
@@ -191,7 +188,7 @@ class SyscallProvider(Provider):
                 if d.absent:
                     names[n] = "never"
                 else:
-                    nrs = self._numbers(n)
+                    nrs = self._numbers(features, n)
                     if nrs:
                         names[n] = ("raw", nrs)
                 continue
@@ -201,12 +198,13 @@ class SyscallProvider(Provider):
         return names
 
     @staticmethod
-    def _numbers(name):
+    def _numbers(features, name):
+        from ..kernel import arch
+        a = arch.of(features)
         if name == "ni_syscall":
-            return NI_SYSCALLS_X86_64 if os.uname().machine == "x86_64" else ()
-        from ..image.isa import syscall_nr
+            return a.ni_syscalls
         d = defs().get(name)
-        nr = syscall_nr((d.kernel_name if d else "") or name)
+        nr = arch.syscall_nr(a, (d.kernel_name if d else "") or name)
         return (nr,) if nr >= 0 else ()
 
     def _source(self, features, name, how, pp, is_return):

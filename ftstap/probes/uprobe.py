@@ -10,13 +10,14 @@ import os
 from ..errors import KernelError
 from .base import ContextVar, EventSource, Provider, Unservable, has_wildcard
 from .grammar import Grammar
-from .kprobe import ARG_REGS
+from ..kernel import arch
 from .targets import UprobeTarget
 from .tracepoint import tracepoint_source
 
 
-def _args_context(is_return: bool) -> dict[str, ContextVar]:
-    ctx = {f"arg{i + 1}": ContextVar(f"arg{i + 1}", "long", "long", ("reg", r)) for i, r in enumerate(ARG_REGS)}
+def _args_context(features, is_return: bool) -> dict[str, ContextVar]:
+    regs = arch.of(features).arg_regs
+    ctx = {f"arg{i + 1}": ContextVar(f"arg{i + 1}", "long", "long", ("reg", r)) for i, r in enumerate(regs)}
     if is_return:
         ctx["return"] = ContextVar("return", "long", "long", ("retval",))
     return ctx
@@ -35,9 +36,10 @@ def _main_params(features) -> dict[str, ContextVar]:
         ids["char **"] = btf.pointer_to(btf.pointer_to(char)) if char else None
     except KernelError:        # no BTF: the parameters are plain numbers
         pass
+    regs = arch.of(features).arg_regs
     return {name: ContextVar(name, "long", ctype, ("reg", reg), btf_type=ids.get(ctype))
-            for name, ctype, reg in (("argc", "int", ARG_REGS[0]), ("argv", "char **", ARG_REGS[1]),
-                                     ("envp", "char **", ARG_REGS[2]))}
+            for name, ctype, reg in (("argc", "int", regs[0]), ("argv", "char **", regs[1]),
+                                     ("envp", "char **", regs[2]))}
 
 
 def entry_symbols(path: str, elf) -> dict:
@@ -123,7 +125,7 @@ class UprobeProvider(Provider):
             extra = int(off, 0) if off else 0
             pp = f'process("{path}").{what}("{s.name}{"+" + off if off else ""}")' + \
                  (".return" if is_return else "")
-            context = _args_context(is_return)
+            context = _args_context(features, is_return)
             if s.name == "main" and what == "function" and not is_return:
                 context.update(_main_params(features))
             out.append(EventSource(UprobeTarget(path, s.offset + extra, s.name, is_return=is_return), pp, context))

@@ -4,8 +4,8 @@ probed call's n-th argument, as stap's tapset reads it from the registers.
 
 They are lowered in pass 2 to what the event records of that argument:
 
-- kprobes and uprobes: the argument register (x86-64 %di %si %dx %cx %r8
-  %r9; a syscall's `__x64_sys_NAME` wrapper: the user's registers saved in
+- kprobes and uprobes: the argument register (kernel/arch.py: x86-64 %di %si %dx %cx %r8
+  %r9, arm64 %x0..; a syscall's `__x64_sys_NAME` wrapper: the user's registers saved in
   its pt_regs), fetched by the event like a `$param` (pass 3 plans it);
 - syscall entry tracepoints: the n-th syscall argument, a field of the
   record (raw_syscalls: `$args[n-1]`).
@@ -24,8 +24,6 @@ from ..lang.rewrite import rewrite
 WIDTH = {"int_arg": (32, True), "s32_arg": (32, True), "uint_arg": (32, False), "u32_arg": (32, False),
          "u_int_arg": (32, False), "long_arg": (64, True), "ulong_arg": (64, False), "s64_arg": (64, True),
          "u64_arg": (64, False), "pointer_arg": (64, False)}
-X86_64_REGS = ("%di", "%si", "%dx", "%cx", "%r8", "%r9")
-PT_REGS_ARGS = ("+112(%di)", "+104(%di)", "+96(%di)", "+56(%di)", "+72(%di)", "+64(%di)")
 
 
 def _narrow(e: A.Expr, bits: int, signed: bool) -> A.Expr:
@@ -41,8 +39,10 @@ def _argument(source, n: int, call: A.Call) -> A.Expr:
     from ..probes.base import ContextVar
     target = source.target
     if target.kind in ("kprobe", "uprobe"):
-        regs = PT_REGS_ARGS if target.kind == "kprobe" and target.symbol.startswith("__x64_sys_") \
-            else X86_64_REGS
+        from ..kernel import arch
+        a = arch.current()
+        regs = a.wrapper_args if target.kind == "kprobe" and target.symbol.startswith(a.syscall_wrapper) \
+            else a.arg_regs
         name = f"__reg_arg{n}"
         source.context.setdefault(name, ContextVar(name, "long", "long", ("reg", regs[n - 1])))
         return A.Target("$" + name, loc=call.loc)

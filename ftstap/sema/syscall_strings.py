@@ -28,8 +28,8 @@ ENTRY = "sys_enter_"
 
 
 def _wrapper(features, name: str) -> str | None:
-    from ..probes.kprobe import SYSCALL_WRAPPER
-    sym = SYSCALL_WRAPPER + name
+    from ..kernel import arch
+    sym = arch.of(features).syscall_wrapper + name
     try:
         return sym if features.kallsyms().lookup_all(sym) else None
     except KernelError:

@@ -1,10 +1,15 @@
-"""A QEMU guest with no Python: Debian's stock kernel (the one
-../shared/tools/vmrun.sh downloads and caches) booted with an initramfs
-of our own holding only busybox, the static ftstap-run and program
-images.  vmrun.sh's guests see the host's / (Python included); this one
-sees nothing of the host: what it prints on its console is all it reports.
+"""A QEMU guest with no Python: Debian's stock kernel booted with an
+initramfs of our own holding only busybox, the static ftstap-run and
+program images.  vmrun.sh's guests see the host's / (Python included); this
+one sees nothing of the host: what it prints on its console is all it reports.
 
-    out = boot_bare(runner, {"name.ftsimg": data}, shell_script)
+    out = boot_bare(runner, {"name.ftsimg": data}, shell_script, workdir)
+    out = boot_bare(runner, images, shell_script, workdir, arch="aarch64")
+
+x86_64 uses the kernel ../shared/tools/vmrun.sh downloads and caches and the
+host's busybox; aarch64 (an emulated arm64 machine, qemu-system-aarch64 -M
+virt) uses Debian's arm64 kernel and busybox-static:arm64, downloaded once
+by fetch_arm64() (needs `dpkg --add-architecture arm64` and apt's lists).
 
 runs shell_script (busybox sh) as the guest's init after mounting proc,
 sysfs, devtmpfs and tracefs, with the images in /images and ftstap-run in
@@ -20,6 +25,7 @@ import stat
 import subprocess
 
 VMDIR = os.environ.get("FTSTAP_VM_DIR", "/tmp/ftstap-vm")
+ARM64_DIR = os.environ.get("FTSTAP_VM_ARM64_DIR", "/tmp/ftstap-vm-arm64")
 
 INIT = """#!/bin/sh
 export PATH=/bin
@@ -35,9 +41,39 @@ poweroff -f
 """
 
 
-def kernel() -> str | None:
-    found = sorted(glob.glob(os.path.join(VMDIR, "kernel", "boot", "vmlinuz-*")))
+def kernel(arch: str = "x86_64") -> str | None:
+    found = sorted(glob.glob(os.path.join(VMDIR if arch == "x86_64" else ARM64_DIR, "kernel", "boot", "vmlinuz-*")))
     return found[0] if found else None
+
+
+def fetch_arm64() -> tuple[str, str]:
+    """(vmlinuz, busybox) for the arm64 guest: Debian's current arm64 kernel
+    and busybox-static, downloaded and unpacked once into ARM64_DIR."""
+    done = os.path.join(ARM64_DIR, ".done")
+    if not os.path.exists(done):
+        deb = os.path.join(ARM64_DIR, "deb")
+        shutil.rmtree(ARM64_DIR, ignore_errors=True)
+        os.makedirs(deb)
+        os.makedirs(os.path.join(ARM64_DIR, "kernel"))
+        dep = subprocess.run(["apt-cache", "depends", "linux-image-arm64:arm64"], capture_output=True, text=True)
+        pkg = next((w.split()[1] for w in dep.stdout.splitlines() if w.strip().startswith("Depends: linux-image-")),
+                   None)
+        if pkg is None:
+            raise FileNotFoundError("apt knows no linux-image-arm64:arm64 (dpkg --add-architecture arm64; apt-get update)")
+        subprocess.run(["apt-get", "-q", "-o", "APT::Sandbox::User=root", "download", pkg, "busybox-static:arm64"],
+                       cwd=deb, check=True, capture_output=True)
+        for name in os.listdir(deb):
+            tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", os.path.join(deb, name)], stdout=subprocess.PIPE)
+            subprocess.run(["tar", "-x", "-C", os.path.join(ARM64_DIR, "kernel"), "--wildcards", "./boot/vmlinuz-*", "./bin/busybox"],
+                           stdin=tar.stdout, capture_output=True)
+            tar.wait()
+        shutil.rmtree(deb)
+        open(done, "w").close()
+    vmlinuz = kernel("aarch64")
+    busybox = os.path.join(ARM64_DIR, "kernel", "bin", "busybox")
+    if vmlinuz is None or not os.path.exists(busybox):
+        raise FileNotFoundError(f"the arm64 kernel or busybox did not unpack into {ARM64_DIR}")
+    return vmlinuz, busybox
 
 
 def _cpio(files: dict[str, tuple[bytes, int]]) -> bytes:
@@ -57,11 +93,18 @@ def _cpio(files: dict[str, tuple[bytes, int]]) -> bytes:
     return out.getvalue()
 
 
-def boot_bare(runner: str, images: dict[str, bytes], script: str, workdir: str, timeout: float = 600) -> str:
-    busybox = shutil.which("busybox")
-    vmlinuz = kernel()
-    if not busybox or not vmlinuz or not shutil.which("qemu-system-x86_64"):
-        raise FileNotFoundError("busybox, qemu-system-x86_64 and vmrun.sh's cached kernel are needed")
+def boot_bare(runner: str, images: dict[str, bytes], script: str, workdir: str, timeout: float = 600,
+              arch: str = "x86_64") -> str:
+    if arch == "x86_64":
+        busybox, vmlinuz, qemu = shutil.which("busybox"), kernel(), "qemu-system-x86_64"
+        machine = ["-accel", "tcg,thread=multi", "-cpu", "max"]
+        console = "console=ttyS0 tsc=reliable"
+    else:
+        (vmlinuz, busybox), qemu = fetch_arm64(), "qemu-system-aarch64"
+        machine = ["-M", "virt", "-accel", "tcg,thread=multi", "-cpu", "cortex-a72"]
+        console = "console=ttyAMA0"
+    if not busybox or not vmlinuz or not shutil.which(qemu):
+        raise FileNotFoundError(f"busybox, {qemu} and the guest kernel are needed")
     d, x, f = stat.S_IFDIR | 0o755, stat.S_IFREG | 0o755, stat.S_IFREG | 0o644
     files = {n: (None, d) for n in ("bin", "dev", "proc", "sys", "images", "tmp", "run")}
     with open(busybox, "rb") as b:
@@ -76,9 +119,9 @@ def boot_bare(runner: str, images: dict[str, bytes], script: str, workdir: str, 
     initrd = os.path.join(workdir, "bare.cpio.gz")
     with open(initrd, "wb") as out:
         out.write(gzip.compress(_cpio(files), 1))
-    r = subprocess.run(["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-m", "512", "-smp", "2",
+    r = subprocess.run([qemu, *machine, "-m", "512", "-smp", "2",
                         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                         "-serial", "stdio", "-kernel", vmlinuz, "-initrd", initrd,
-                        "-append", "console=ttyS0 quiet loglevel=1 panic=-1 nokaslr tsc=reliable mitigations=off"],
+                        "-append", f"{console} quiet loglevel=1 panic=-1 nokaslr mitigations=off"],
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     return r.stdout.decode("utf-8", "replace").replace("\r\n", "\n")

@@ -1,5 +1,6 @@
 """kernel/kinfo.py: kernel descriptions are parsed as untrusted input and
 read by the same detection code as a live kernel."""
+import os
 import random
 
 import pytest
@@ -77,11 +78,33 @@ def test_mutated_descriptions_never_fail_otherwise(tmp_path):
             pass
 
 
-def test_another_architecture_is_refused_by_name(tmp_path):
-    path = tmp_path / "arm.kinfo"
-    path.write_bytes(described())          # an aarch64 kernel
+def test_an_architecture_ftstap_cannot_compile_for_is_refused_by_name(tmp_path):
+    path = tmp_path / "riscv.kinfo"
+    path.write_bytes(described(uname=b"6.1.0-test\nriscv64\n"))
     import subprocess
     import sys
     r = subprocess.run([sys.executable, "-m", "ftstap", "-r", str(path), "-p2", "-e", "probe begin {}"],
                        capture_output=True, text=True)
-    assert r.returncode == 1 and "describes a kernel for aarch64: ftstap compiles for x86_64 only" in r.stderr, r.stderr
+    assert r.returncode == 1 and "describes a kernel for riscv64: ftstap compiles for x86_64 and aarch64" \
+        in r.stderr, r.stderr
+
+
+def test_an_arm64_description_compiles_an_arm64_image_this_machine_refuses(tmp_path):
+    """-r arm64.kinfo: the kprobe's fetch-args are arm64's registers, and the
+    image is tagged aarch64, so --run here refuses it naming both machines."""
+    path = tmp_path / "arm.kinfo"
+    path.write_bytes(described(**{"/proc/kallsyms": b"ffffffc008000000 T _stext\nffffffc008001000 T do_thing\n"}))
+    import subprocess
+    import sys
+    script = 'probe kernel.function("do_thing") { printf("%d\\n", pointer_arg(2)) }'
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-r", str(path), "-p3", "-e", script],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and " do_thing " in r.stdout and "=%x1:" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-r", str(path), "-p4", "-m", "arm", "-e", script],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    if os.uname().machine == "x86_64":
+        r = subprocess.run([sys.executable, "-m", "ftstap", "--run", str(tmp_path / "arm.ftsimg")],
+                           capture_output=True, text=True)
+        assert r.returncode == 1 and "is for aarch64 (64-bit, little-endian), this machine is x86_64" in r.stderr, \
+            r.stderr
