@@ -2,6 +2,7 @@
 from .kprobe import KprobeProvider
 from .netfilter import NetfilterProvider
 from .perf import PerfProvider
+from .process_lifecycle import ProcessLifecycleProvider
 from .process_syscall import ProcessSyscallProvider
 from .procfs import ProcfsProvider
 from .special import SpecialProvider
@@ -11,5 +12,5 @@ from .tracepoint import TracepointProvider
 from .uprobe import UprobeProvider
 
 REGISTRY = (SpecialProvider(), TimerProvider(), SyscallProvider(), TracepointProvider(),
-            KprobeProvider(), ProcessSyscallProvider(), UprobeProvider(), PerfProvider(), ProcfsProvider(),
-            NetfilterProvider())
+            KprobeProvider(), ProcessSyscallProvider(), ProcessLifecycleProvider(), UprobeProvider(),
+            PerfProvider(), ProcfsProvider(), NetfilterProvider())

@@ -16,6 +16,22 @@ def _renamed(var: ContextVar, name: str) -> ContextVar:
     return ContextVar(name, var.type, var.ctype, var.fetch)
 
 
+def syscall_context(src: EventSource, is_return: bool) -> dict[str, ContextVar]:
+    """$syscall, and $arg1..$arg6 or $return, of a raw_syscalls source
+    (process("PATH").syscall shares them: probes/process_lifecycle.py)."""
+    ctx = {"syscall": _renamed(src.context["id"], "syscall")}
+    if is_return:
+        ctx["return"] = _renamed(src.context["ret"], "return")
+        return ctx
+    args = src.context["args"].fetch
+    width = args.size // args.dims[0]
+    for i in range(args.dims[0]):
+        slot = Field(f"arg{i + 1}", args.ctype, args.offset + i * width, width, args.signed,
+                     decl=f"unsigned long arg{i + 1}")
+        ctx[f"arg{i + 1}"] = ContextVar(f"arg{i + 1}", "long", "unsigned long", slot)
+    return ctx
+
+
 class ProcessSyscallProvider(Provider):
     grammar = Grammar(("process.syscall[.return]",))
 
@@ -30,17 +46,7 @@ class ProcessSyscallProvider(Provider):
                              "(CONFIG_FTRACE_SYSCALLS)")
         pp = "process.syscall" + (".return" if is_return else "")
         src = tracepoint_source(features, "raw_syscalls", event, pp)
-        ctx = {"syscall": _renamed(src.context["id"], "syscall")}
-        if is_return:
-            ctx["return"] = _renamed(src.context["ret"], "return")
-        else:
-            args = src.context["args"].fetch
-            width = args.size // args.dims[0]
-            for i in range(args.dims[0]):
-                slot = Field(f"arg{i + 1}", args.ctype, args.offset + i * width, width, args.signed,
-                             decl=f"unsigned long arg{i + 1}")
-                ctx[f"arg{i + 1}"] = ContextVar(f"arg{i + 1}", "long", "unsigned long", slot)
-        return [EventSource(src.target, pp, ctx)]
+        return [EventSource(src.target, pp, syscall_context(src, is_return))]
 
     def listing(self, features):
         return ["process.syscall", "process.syscall.return"]

@@ -1,5 +1,6 @@
 """process("path").function("f")[.call|.return], .statement("f+off"),
-.mark("name") (SDT notes), process(PID)..., and process.begin/end.
+.mark("name") (SDT notes) and process(PID)...  (process.begin/.end & co.:
+probes/process_lifecycle.py.)
 
 Symbols come from the ELF file (pyelftools); parameters, without DWARF,
 are $arg1..$arg6 (x86-64 argument registers)."""
@@ -12,7 +13,6 @@ from .base import ContextVar, EventSource, Provider, Unservable, has_wildcard
 from .grammar import Grammar
 from ..kernel import arch
 from .targets import UprobeTarget
-from .tracepoint import tracepoint_source
 
 
 def _args_context(features, is_return: bool) -> dict[str, ContextVar]:
@@ -89,7 +89,7 @@ def _program(arg) -> str:
 
 
 class UprobeProvider(Provider):
-    grammar = Grammar(("process.begin", "process.end", "process(string|number).function(string)[.call|.return]",
+    grammar = Grammar(("process(string|number).function(string)[.call|.return]",
                        "process(string|number).statement(string)", "process(string|number).mark(string)"))
 
     def resolve(self, comps, features):
@@ -97,9 +97,6 @@ class UprobeProvider(Provider):
         if m is None or m.wrong:
             return None
         what = comps[1].name
-        if what in ("begin", "end"):
-            event = "sched_process_exec" if what == "begin" else "sched_process_exit"
-            return [tracepoint_source(features, "sched", event, f"process.{what}")]
         arg, is_return = m[what], "return" in m
         if not features.uprobe_events:
             raise Unservable("process probes need uprobe_events (CONFIG_UPROBE_EVENTS)")

@@ -55,8 +55,9 @@ def _alias_match(alias_name: tuple, comps: tuple):
 
 # process.function(...) & co. without a program name mean -c's command or -x's process
 _PROGRAM_PARTS = frozenset({"function", "statement", "mark", "plt", "library", "provider"})
-# process(PID).X: process.X for that process alone (_one_process)
-_ONE_PROCESS = frozenset({"syscall", "end", "begin"})
+# process(PID).X: process.X for that process alone (_one_process); .begin,
+# .end and .thread.*: probes/process_lifecycle.py
+_ONE_PROCESS = frozenset({"syscall"})
 
 
 def target_program(command: str | None, pid: int | None) -> str | None:
@@ -154,15 +155,10 @@ class Binder:
         return out
 
     def _one_process(self, comps: tuple, point: A.ProbePoint, depth: int) -> list[Binding]:
-        """process(PID).syscall[.return] and process(PID).end: the probe point
-        for every process, its handler run only for that process's events
-        (`if (pid() != PID) next`, which pass 3 pushes down as a kernel filter)."""
+        """process(PID).syscall[.return]: the probe point for every process,
+        its handler run only for that process's events (`if (pid() != PID)
+        next`, which pass 3 pushes down as a kernel filter)."""
         pid = comps[0].arg.value
-        if comps[1].name == "begin":
-            raise SemanticError(f"{pp_text(point)}: stap fires it for a process already running when the "
-                                "session starts, which ftstap cannot (it sees processes begin through the "
-                                "sched_process_exec tracepoint): use process.begin with a condition, or "
-                                "begin for what runs at the start", point.loc)
         found = self._expand((A.Component("process", None, loc=comps[0].loc),) + tuple(comps[1:]), point,
                              depth + 1)
         loc = comps[0].loc

@@ -1,6 +1,6 @@
 """process(PID).syscall[.return] and process(PID).end: the probes of every
-process (raw_syscalls, sched_process_exit) run for that one process only;
-process(PID).begin is refused with the reason.  Ground truth: a child that
+process (raw_syscalls, sched_process_exit) run for that one process only
+(process(PID).begin & co.: test_live_process_lifecycle.py).  Ground truth: a child that
 makes exactly 25 getppid calls when told to, then exits (each returning this test's pid, its parent)."""
 import os
 import subprocess
@@ -32,8 +32,3 @@ def test_syscalls_and_end_of_one_process(tfs):
     assert p.returncode == 0, err
     assert out == f"25 25 process({child.pid}).end\n", (out, err)
 
-
-def test_begin_of_one_process_is_refused(tfs):
-    p = subprocess.run([sys.executable, "-m", "ftstap", "-p2", "-e", "probe process(1).begin { println(1) }"],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 1 and "process(1).begin: stap fires it for a process already running" in p.stderr
