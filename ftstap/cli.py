@@ -87,6 +87,9 @@ OPTIONS = [
     Opt(("-r",), "kernel", "Compile for the kernel FILE describes (written there by `ftstap-run --describe` "
         "or `ftstap --describe`); stop at -p4 and run the image there. A release name must be the "
         "running kernel's.", "FILE"),
+    Opt(("--sysroot",), "sysroot", "Read the programs process(\"PATH\") probes name from DIR (the target's "
+        "root file system, with -r): process(\"/bin/ls\") reads DIR/bin/ls, whose uprobes are /bin/ls there.",
+        "DIR"),
     Opt(("--describe",), "describe", "Write this kernel's description, for -r on another machine, to "
         "standard output.", kind="flag"),
     Opt(("--disable-cache",), "disable_cache", "Neither use nor fill the cache of compiled programs.",

@@ -117,7 +117,11 @@ def _analyzed(program) -> str:
 
 
 def _target_kernel(opts: Options) -> None:
-    """-r: compile for a described kernel (kernel/kinfo.py) instead of this one."""
+    """-r: compile for a described kernel (kernel/kinfo.py) instead of this one;
+    --sysroot: with the target's programs."""
+    if opts.sysroot:
+        from .kernel.symbols import set_sysroot
+        set_sysroot(opts.sysroot)
     if not opts.kernel:
         return
     from .kernel.features import KernelFeatures

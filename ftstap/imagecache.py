@@ -78,7 +78,7 @@ def applies(opts) -> bool:
     """A full run (pass 5) whose image is not kept or patched with -G, from a
     working directory that still exists (relative paths are part of the key)."""
     return (opts.last_pass == 5 and not opts.disable_cache and not opts.globals_ and not opts.keep
-            and not opts.run_image and not opts.kernel and _cwd() is not None)
+            and not opts.run_image and not opts.kernel and not opts.sysroot and _cwd() is not None)
 
 
 class Slot:

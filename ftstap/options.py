@@ -60,6 +60,7 @@ class Options:
     list_active: bool = False
     run_image: str | None = None
     kernel: str | None = None             # -r: a kernel description (kernel/kinfo.py) or release
+    sysroot: str | None = None            # --sysroot: the target's files (kernel/symbols.py)
     describe: bool = False
     disable_cache: bool = False
     poison_cache: bool = False

@@ -175,9 +175,63 @@ class Kallsyms:
 # ============================================================================
 # user binaries
 
+SYSROOT: str | None = None     # --sysroot DIR: the target's root file system (set_sysroot)
+TARGET_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def set_sysroot(path: str | None) -> None:
+    global SYSROOT
+    if path is not None and not os.path.isdir(path):
+        raise KernelError(f"--sysroot {path}: no such directory")
+    SYSROOT = os.path.realpath(path) if path else None
+
+
+def local_path(path: str) -> str:
+    """Where this machine reads the target's file `path` (under --sysroot)."""
+    return SYSROOT + path if SYSROOT else path
+
+
+def _in_sysroot(path: str) -> str:
+    """path (absolute, on the target) with its symlinks resolved as the
+    target resolves them: absolute links stay inside the sysroot."""
+    parts, out, hops = [p for p in path.split("/") if p], "", 0
+    while parts:
+        p = parts.pop(0)
+        if p in ("", "."):
+            continue
+        if p == "..":
+            out = out.rsplit("/", 1)[0]
+            continue
+        nxt = out + "/" + p
+        local = SYSROOT + nxt
+        if os.path.islink(local):
+            hops += 1
+            if hops > 40:
+                raise KernelError(f"too many symbolic links under --sysroot {SYSROOT}: {path}")
+            link = os.readlink(local)
+            parts = [q for q in link.split("/") if q] + parts
+            if link.startswith("/"):
+                out = ""
+            continue
+        out = nxt
+    return out or "/"
+
+
 def resolve_program(name: str) -> str:
     """Absolute, symlink-free path of a program: a path as given, else
-    through PATH (like stap's process("ls"))."""
+    through PATH (like stap's process("ls")).  Under --sysroot, the
+    target's path, found in the sysroot (the target's PATH: TARGET_PATH)."""
+    if SYSROOT:
+        if "/" in name and not name.startswith("/"):
+            raise KernelError(f"process(\"{name}\"): with --sysroot a program is an absolute path on the "
+                              "target or a name found in its PATH")
+        cands = [name] if "/" in name else [f"{d}/{name}" for d in TARGET_PATH.split(":")]
+        for c in cands:
+            path = _in_sysroot(c)
+            if os.path.isfile(SYSROOT + path):
+                return path
+        raise KernelError(f"cannot find program '{name}' under --sysroot {SYSROOT}"
+                          + ("" if "/" in name else f" (in {TARGET_PATH})"))
     if "/" in name:
         path = os.path.abspath(name)
     else:
@@ -260,11 +314,11 @@ class ElfFile:
     def __init__(self, path: str):
         from elftools.elf.elffile import ELFFile
         from elftools.common.exceptions import ELFError
-        self.path = path
+        self.path = path                         # the target's path (under --sysroot: local_path)
         from ..compilereads import note_file     # the program cache stamps it (imagecache.py)
-        note_file(path)
+        note_file(local_path(path))
         try:
-            with open(path, "rb") as f:
+            with open(local_path(path), "rb") as f:
                 elf = ELFFile(f)
                 self.is_pie = elf.header["e_type"] == "ET_DYN"
                 self.machine = elf.header["e_machine"]

@@ -200,10 +200,10 @@ class _Builder:
 def executable(name: str) -> str:
     """stap's find_executable: a path as given, else through $PATH; symlinks
     resolved; it must be an ELF file."""
-    from ..kernel.symbols import resolve_program
+    from ..kernel.symbols import local_path, resolve_program
     path = resolve_program(name)
     try:
-        with open(path, "rb") as f:
+        with open(local_path(path), "rb") as f:
             magic = f.read(4)
     except OSError as e:
         raise KernelError(f"cannot read {path}: {e.strerror}") from None
@@ -214,7 +214,8 @@ def executable(name: str) -> str:
 
 def entry_offset(path: str) -> int:
     """The file offset of the ELF entry point (e_entry in a PT_LOAD segment)."""
-    with open(path, "rb") as f:
+    from ..kernel.symbols import local_path
+    with open(local_path(path), "rb") as f:
         head = f.read(64)
         if len(head) < 52 or head[:4] != b"\x7fELF":
             raise KernelError(f"{path} is not an ELF file")
@@ -285,7 +286,7 @@ class ProcessLifecycleProvider(Provider):
         try:
             path = executable(arg)
         except KernelError as e:
-            raise Unservable(str(e)) from None
+            return [_nothing(_Builder(features, f'process("{arg}").{suffix}'), e, which, "return" in m)]
         if not features.uprobe_events:
             raise Unservable('process("PATH") probes need uprobe_events (CONFIG_UPROBE_EVENTS)')
         b = _Builder(features, f'process("{path}").{suffix}')
@@ -293,6 +294,20 @@ class ProcessLifecycleProvider(Provider):
 
     def listing(self, features):
         return [f"process.{t}{w}" for t in ("", "thread.") for w in ("begin", "end")]
+
+
+def _nothing(b: _Builder, why: Exception, which: str, is_return: bool) -> EventSource:
+    """A program that is not there (or no ELF file): no process runs it, so
+    the probe never fires; stap's find_executable falls back to the name
+    as given too.  A warning says so; $syscall & co. still type check."""
+    ctx = {}
+    if which == "syscall":
+        from .process_syscall import syscall_context
+        src = tracepoint_source(b.features, "raw_syscalls", "sys_exit" if is_return else "sys_enter", b.pp)
+        ctx = syscall_context(src, is_return)
+    why = str(why).split(" (")[0] if "in PATH" in str(why) else str(why)      # not the whole $PATH
+    return EventSource(SpecialTarget("never"), b.pp, ctx,
+                       warning=f"WARNING: {b.pp}: {why}: no process runs it, the probe never fires")
 
 
 # -- process.X: every process ---------------------------------------------------
@@ -340,7 +355,8 @@ def _program(b: _Builder, path: str, which: str, thread: bool, is_return: bool) 
         off = entry_offset(path)
     except (KernelError, OSError) as e:
         raise Unservable(str(e)) from None
-    now = running(path)
+    # the processes running it now, here (-r: another machine's, whose processes are not known here)
+    now = running(path) if b.features.snapshot is None else []
     enter = _call("__pl_enter", k)
     fires_on_entry = which == "begin" and not thread
     if fires_on_entry:

@@ -49,16 +49,16 @@ def entry_symbols(path: str, elf) -> dict:
     stripped binaries such as /bin/ls have none of them in their symbol
     table."""
     import struct
-    from ..kernel.symbols import ElfSymbol
+    from ..kernel.symbols import ElfSymbol, local_path
     out = {}
     for name, addr in elf.dynamic_functions.items():
         off = elf.vaddr_to_offset(addr, strict=False)
         if off is not None:
             out[name] = ElfSymbol(name, addr, 0, off, "STB_GLOBAL")
     try:
-        with open(path, "rb") as f:
+        with open(local_path(path), "rb") as f:
             head = f.read(64)
-            if head[:4] != b"\x7fELF" or head[4] != 2 or head[18] != 62:   # ELF64, x86-64
+            if head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:   # ELF64, little-endian
                 return out
             entry = struct.unpack_from("<Q", head, 24)[0]
             off = elf.vaddr_to_offset(entry, strict=False)
@@ -69,6 +69,8 @@ def entry_symbols(path: str, elf) -> dict:
     except OSError:
         return out
     out["_start"] = ElfSymbol("_start", entry, 0, off, "STB_GLOBAL")
+    if struct.unpack_from("<H", head, 18)[0] != 62:       # main's address is read from x86-64 code only
+        return out
     i = code.find(b"\x48\x8d\x3d")          # lea disp32(%rip),%rdi
     if i >= 0 and i + 7 <= len(code):
         main = entry + i + 7 + struct.unpack_from("<i", code, i + 3)[0]
@@ -106,6 +108,9 @@ class UprobeProvider(Provider):
             elf = ElfFile(path)
         except (KernelError, OSError) as e:
             raise Unservable(f"cannot read the program: {e}") from None
+        why = arch.wrong_program(features, path, elf.machine)
+        if why:
+            raise Unservable(why)
         out = []
         if what == "mark":
             for note in elf.sdt_notes():

@@ -94,7 +94,9 @@ def _cpio(files: dict[str, tuple[bytes, int]]) -> bytes:
 
 
 def boot_bare(runner: str, images: dict[str, bytes], script: str, workdir: str, timeout: float = 600,
-              arch: str = "x86_64") -> str:
+              arch: str = "x86_64", files: dict[str, tuple[bytes, int]] | None = None) -> str:
+    """files: more of the guest's files, {relative path: (data, mode)}
+    (a program the test traces, with its libraries)."""
     if arch == "x86_64":
         busybox, vmlinuz, qemu = shutil.which("busybox"), kernel(), "qemu-system-x86_64"
         machine = ["-accel", "tcg,thread=multi", "-cpu", "max"]
@@ -105,6 +107,7 @@ def boot_bare(runner: str, images: dict[str, bytes], script: str, workdir: str, 
         console = "console=ttyAMA0"
     if not busybox or not vmlinuz or not shutil.which(qemu):
         raise FileNotFoundError(f"busybox, {qemu} and the guest kernel are needed")
+    extra = files
     d, x, f = stat.S_IFDIR | 0o755, stat.S_IFREG | 0o755, stat.S_IFREG | 0o644
     files = {n: (None, d) for n in ("bin", "dev", "proc", "sys", "images", "tmp", "run")}
     with open(busybox, "rb") as b:
@@ -116,6 +119,11 @@ def boot_bare(runner: str, images: dict[str, bytes], script: str, workdir: str, 
     files["test.sh"] = (script.encode(), f)
     for name, data in images.items():
         files[f"images/{name}"] = (data, f)
+    for path, (data, mode) in (extra or {}).items():
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            files.setdefault("/".join(parts[:i]), (None, d))
+        files[path] = (data, mode)
     initrd = os.path.join(workdir, "bare.cpio.gz")
     with open(initrd, "wb") as out:
         out.write(gzip.compress(_cpio(files), 1))

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from qemutier import ROOT, boot
+from qemutier import boot
 
 SCRIPTS = {
     "sync": ('global count probe kernel.function("sys_sync") { count++; '

@@ -108,3 +108,18 @@ def test_an_arm64_description_compiles_an_arm64_image_this_machine_refuses(tmp_p
                            capture_output=True, text=True)
         assert r.returncode == 1 and "is for aarch64 (64-bit, little-endian), this machine is x86_64" in r.stderr, \
             r.stderr
+
+
+def test_a_gzipped_description_reads_the_same(tmp_path, monkeypatch):
+    import gzip
+    plain, packed = tmp_path / "box.kinfo", tmp_path / "box.kinfo.gz"
+    plain.write_bytes(described())
+    packed.write_bytes(gzip.compress(described()))
+    assert kinfo.load(str(packed)).to_dict() | {"snapshot": None} == kinfo.load(str(plain)).to_dict() | {"snapshot": None}
+    packed.write_bytes(gzip.compress(described())[:-20])
+    with pytest.raises(KernelError, match="cut off"):
+        kinfo.load(str(packed))
+    packed.write_bytes(gzip.compress(described() + b"\0" * 5000))
+    monkeypatch.setattr(kinfo, "MAX_INFLATED", 4096)
+    with pytest.raises(KernelError, match="inflates to more than"):
+        kinfo.load(str(packed))
