@@ -99,6 +99,7 @@ class KernelFeatures:
     cpus: tuple[int, ...]               # online CPU ids
     eprobe_events: bool = False         # tracefs README documents `e:` (see has_eprobes)
     snapshot: str | None = None         # set when loaded from a snapshot dir
+    described: bool = False             # from a description (-r FILE): maybe another machine's kernel
     _cache: dict = {}                    # derived facts, computed on first use
     _ignore = ("_cache",)
 

@@ -128,6 +128,7 @@ def load(path: str):
     files = KinfoFiles(entries)
     features = KernelFeatures.detect(files=files)
     features.snapshot = _lay_out(files, features)
+    features.described = True
     return features
 
 

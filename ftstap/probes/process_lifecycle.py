@@ -356,7 +356,7 @@ def _program(b: _Builder, path: str, which: str, thread: bool, is_return: bool) 
     except (KernelError, OSError) as e:
         raise Unservable(str(e)) from None
     # the processes running it now, here (-r: another machine's, whose processes are not known here)
-    now = running(path) if b.features.snapshot is None else []
+    now = [] if b.features.described else running(path)
     enter = _call("__pl_enter", k)
     fires_on_entry = which == "begin" and not thread
     if fires_on_entry:
