@@ -161,3 +161,16 @@ def test_entry_offset_is_the_entry_points_file_offset():
     if start is None:
         pytest.skip("not an x86-64 ELF")
     assert entry_offset(TRUE) == start.offset
+
+
+def test_a_program_that_is_not_there_never_fires(feats):
+    """stap's find_executable keeps a name it cannot find; no process runs it."""
+    p = elaborate('probe process("no-such-program-here").syscall { println($arg1) } '
+                  'probe process("/etc/passwd").begin { }', feats)
+    assert [(i.pp, i.source.target.kind) for i in p.probes] == [
+        ('process("no-such-program-here").syscall', "never"), ('process("/etc/passwd").begin', "never")]
+    assert p.warnings == [
+        "WARNING: process(\"no-such-program-here\").syscall: cannot find program 'no-such-program-here' in PATH: "
+        "no process runs it, the probe never fires",
+        'WARNING: process("/etc/passwd").begin: /etc/passwd is not an ELF executable: '
+        "no process runs it, the probe never fires"]
