@@ -66,6 +66,9 @@ class _Lifecycle:
     def rewrite_body(self, block: A.Block) -> A.Block:
         if self.only is not None:
             return self.only
+        gate = getattr(self, "gate", None)
+        if gate is not None:
+            block = A.Block(gate.body + (block,), loc=block.loc)
         if self.guard is None:
             return block
         return A.Block((A.If(self.guard, block, None, loc=block.loc),), loc=block.loc)
@@ -75,6 +78,7 @@ class _Lifecycle:
 class LifecycleTracepoint(_Lifecycle, TracepointTarget):
     guard: A.Expr | None = None
     only: A.Block | None = None
+    gate: A.Block | None = None      # the firing test, where -L must see no prologue (.syscall)
 
 
 @frozen
@@ -378,10 +382,11 @@ def _program(b: _Builder, path: str, which: str, thread: bool, is_return: bool) 
         if len(tids) <= MAX_GUARD_TIDS:
             guard = _or([_eq(_call("tid"), _n(t)) for t in tids] + [b.fork_return()])
         out.append(b.sys_exit(_fire_if(_call("__pl_first_in", k, _n(int(thread)))), guard))
-    elif which == "syscall":
+    elif which == "syscall":      # first: -l/-L show its variables (sema/probelist.py)
         from .process_syscall import syscall_context
         event = "sys_exit" if is_return else "sys_enter"
         src = tracepoint_source(b.features, "raw_syscalls", event, b.pp)
-        out.append(EventSource(src.target, b.pp, syscall_context(src, is_return),
-                               prologue=_fire_if(_call("__pl_in", k))))
+        t = src.target
+        target = LifecycleTracepoint(t.system, t.event, t.id, t.is_return, gate=_fire_if(_call("__pl_in", k)))
+        out.insert(0, EventSource(target, b.pp, syscall_context(src, is_return)))
     return out

@@ -13,7 +13,11 @@ from .tracepoint import tracepoint_source
 
 
 def _renamed(var: ContextVar, name: str) -> ContextVar:
-    return ContextVar(name, var.type, var.ctype, var.fetch)
+    """var as $name; its C type without the field's own name ("long id" -> "long")."""
+    ctype = var.ctype
+    if ctype.endswith(" " + var.name):
+        ctype = ctype[:-len(var.name)].rstrip()
+    return ContextVar(name, var.type, ctype, var.fetch)
 
 
 def syscall_context(src: EventSource, is_return: bool) -> dict[str, ContextVar]:
