@@ -1,7 +1,7 @@
 /* The kernel side of one ftstap-run session, as ftstap/runtime/session.py's
  * LiveSession does it:
  *
- *   1. removes the event groups of dead sessions (SIGKILL);
+ *   1. removes the instances, then the event groups, of dead sessions (SIGKILL);
  *   2. writes every uprobe/kprobe definition in ONE transaction (group
  *      ftstap_<pid>); notes the tracepoints for --list-active;
  *   3. forks the -c command (it execs once the begin probes have run);
@@ -9,9 +9,12 @@
  *      kernel made, opens every event on every online CPU with its kernel
  *      filter (an unfiltered event gives the same results, only slower;
  *      a counter cannot fall back), syscall probes grouped on raw_syscalls
- *      events as runtime/syscall_dispatch.py plans them; enables them all;
- *   5. rt_live_close: closes the perf fds, then removes the group.
- * Event probes (eprobes, read through an ftrace instance) are refused. */
+ *      events as runtime/syscall_dispatch.py plans them; event probes
+ *      (eprobes), which never reach perf, are enabled in a tracefs instance
+ *      of the session's own and read from its per-CPU buffers (instance.c);
+ *      enables them all;
+ *   5. rt_live_close: closes the perf fds and ftrace readers, then removes
+ *      the instance, then the group. */
 #define _GNU_SOURCE 1
 #include "runner.h"
 
@@ -410,7 +413,7 @@ int rt_live_start(rt_live *L, int (*start_command)(void *), void *arg, char *err
     int n = 0, rc = -1, ndefs = 0, ntps = 0;
     member *m = calloc(p->nprobes + 1u, sizeof *m);
     char *used = calloc(p->nevents + 1u, 1), **defs = NULL, **tps = NULL;
-    int *kinds = NULL;
+    int *kinds = NULL, *probes = NULL, *events = NULL;
     long long *ids = NULL;
     if (!m || !used)
         goto oom;
@@ -435,11 +438,6 @@ int rt_live_start(rt_live *L, int (*start_command)(void *), void *arg, char *err
         const ft_pevent *ev = &p->events[e];
         if (!used[e])
             continue;
-        if (ev->kind == FT_EVK_EPROBE) {
-            rt_fail(err, errlen, "%s: ftstap-run does not run event probes on tracepoint fields yet "
-                "(they are read through an ftrace instance): run it with ftstap --run", describe(L, ev));
-            goto out;
-        }
         char path[512];
         snprintf(path, sizeof path, "%s/%s", root, rt_events_file(ev->kind) ? rt_events_file(ev->kind) : "");
         if (is_dynamic(ev) && access(path, F_OK) != 0) {     /* refuse_unservable */
@@ -447,7 +445,8 @@ int rt_live_start(rt_live *L, int (*start_command)(void *), void *arg, char *err
             goto out;
         }
     }
-    if (rt_remove_stale(root, err, errlen))
+    /* the instances first: their eprobes are busy while enabled there */
+    if (rt_remove_stale_instances(root, err, errlen) || rt_remove_stale(root, err, errlen))
         goto out;
     rt_group_init(&L->group, root);
     L->have_group = 1;
@@ -507,12 +506,21 @@ int rt_live_start(rt_live *L, int (*start_command)(void *), void *arg, char *err
             goto out;
     /* every handler acts only for target(): open on -c's process (and what it starts) */
     L->task_pid = L->child_pid > 0 && task ? L->child_pid : -1;
-    for (int i = 0; i < n; i++)
-        if (m[i].group < 0 && open_single(L, m[i].probe, &p->events[m[i].event], ids[m[i].event], err, errlen))
+    for (int i = 0; i < n; i++)         /* eprobes: read from the instance (rt_ftrace_start) */
+        if (m[i].group < 0 && p->events[m[i].event].kind != FT_EVK_EPROBE &&
+            open_single(L, m[i].probe, &p->events[m[i].event], ids[m[i].event], err, errlen))
             goto out;
     for (int g = 0; g < ngroups; g++)
         if (open_dispatched(L, m, n, g, err, errlen))
             goto out;
+    if (!(probes = calloc((size_t)n, sizeof *probes)) || !(events = calloc((size_t)n, sizeof *events)))
+        goto oom;
+    for (int i = 0; i < n; i++) {
+        probes[i] = m[i].probe;
+        events[i] = m[i].event;
+    }
+    if (rt_ftrace_start(L, probes, events, n, ids, err, errlen))
+        goto out;
     char why[512];
     if (ft_events_enable(L->vm, why, sizeof why) < 0) {
         rt_fail(err, errlen, "%s", why);
@@ -530,6 +538,8 @@ out:
     free(defs);
     free(tps);
     free(kinds);
+    free(probes);
+    free(events);
     free(ids);
     free(used);
     free(m);
@@ -538,9 +548,11 @@ out:
 
 void rt_live_close(rt_live *L)
 {
-    ft_events_close(L->vm);          /* the fds first: a held event cannot be removed */
+    char err[RT_ERR];
+    ft_events_close(L->vm);          /* the fds first: a held event cannot be removed, nor a read instance */
+    if (rt_instance_close(&L->instance, err, sizeof err))
+        fprintf(stderr, "WARNING: %s\n", err);
     if (L->have_group) {
-        char err[RT_ERR];
         if (rt_group_close(&L->group, err, sizeof err))
             fprintf(stderr, "WARNING: %s\n", err);
         else

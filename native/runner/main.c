@@ -4,8 +4,12 @@
  *
  *   ftstap-run --list-active
  *   ftstap-run --describe > target.kinfo    (for `ftstap -r target.kinfo` elsewhere: native/describe.c)
- *   ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE
+ *   ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-G NAME=VALUE]...
+ *              [-t] [-W] IMAGE
  *
+ * -G sets a scalar global of the script before the begin probes, found by
+ * its name in the image, as `ftstap -G` does when it compiles and runs
+ * (backend.py translate/global_values: the same checks and messages).
  * Signals: every signal that would end ftstap ends the session
  * (ft_stop_signal_kind); they are blocked from the start, so the setup in
  * progress always completes and is torn down, and the C loop reads them
@@ -38,7 +42,8 @@ static const char *image_path = "";
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run --describe > FILE\n       ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-t] [-W] IMAGE\n"
+    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run --describe > FILE\n       ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]...\n"
+               "                  [-G NAME=VALUE]... [-t] [-W] IMAGE\n"
                "Run a program image made by `ftstap -p4` (as `ftstap --run IMAGE` does), without Python.\n"
                "--check: only check the image (exit 0 if it would run, else 1 with the reason).\n"
                "--list-active: the kernel events live ftstap sessions hold, as ftstap --list-active.\n"
@@ -310,11 +315,12 @@ int main(int argc, char **argv)
     ft_limits lim;
     ft_limits_default(&lim);
     int check_only = 0;
-    int list_active = 0, describe = 0;
+    int list_active = 0, describe = 0, ngdefs = 0;
+    gdef gdefs[MAX_G];
     static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {"check", no_argument, NULL, 'C'},
                                           {"list-active", no_argument, NULL, 'L'},
                                           {"describe", no_argument, NULL, 'K'}, {NULL, 0, NULL, 0}};
-    while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:tWbh", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:G:tWbh", longs, NULL)) != -1) {
         char *end = NULL;
         switch (opt) {
         case 'o': out = optarg; break;
@@ -325,6 +331,10 @@ int main(int argc, char **argv)
         case 'D':
             if (set_limit(&lim, optarg))
                 return die("-D %s: not a number%s", optarg, "");
+            break;
+        case 'G':
+            if (rt_add_gdef(gdefs, &ngdefs, optarg))
+                return 1;
             break;
         case 't': timing = 1; break;
         case 'W': warnings_fatal = 1; break;
@@ -389,6 +399,10 @@ int main(int argc, char **argv)
         ft_prog_free(prog);
         return die("%s: %s", image_path, err);
     }
+    if (rt_find_globals(prog, gdefs, ngdefs)) {
+        ft_prog_free(prog);
+        return 1;
+    }
     rt_live L = {.prog = prog, .task_pid = -1};
     L.ncpus = rt_online_cpus(&L.cpus);
     if (L.ncpus <= 0)
@@ -403,6 +417,12 @@ int main(int argc, char **argv)
         return die("-b: no per-CPU output file to write to%s%s", "", "");
     if (timing)
         ft_vm_set_timing(vm, 1);
+    if (rt_set_globals(vm, prog, gdefs, ngdefs)) {
+        ft_vm_free(vm);
+        ft_prog_free(prog);
+        free(L.cpus);
+        return 1;
+    }
     L.vm = vm;
     command c = {cmd, vm, &stops};
     ft_i64 ring = RING_BUDGET / L.ncpus;

@@ -5,10 +5,12 @@
  *   main.c     options, the image file, -o, signals, -c, exit status
  *   live.c     the session's kernel events: plan (the raw_syscalls dispatch),
  *              create, open, filter, enable; teardown
+ *   instance.c the tracefs instance its event probes (eprobes) are read from
  *   tracefs.c  tracefs: the session's event group (one write transaction,
  *              rolled back on a rejection), stale groups of dead sessions,
  *              event ids and formats, the --list-active registry
  *   evcheck.c  every event text checked before it reaches tracefs as root
+ *   globals.c  -G NAME=VALUE
  *   active.c   --list-active
  *
  * It links the C core (the .c files of native/) and libc only. */
@@ -67,6 +69,37 @@ int rt_field_offset(const char *root, const char *system, const char *event, con
    0, or -1 with the reason in err. */
 int rt_check_event(const ft_prog *p, const ft_pevent *e, char *err, int errlen);
 
+/* -- globals.c: -G NAME=VALUE -- */
+#define MAX_G 256
+typedef struct gdef { const char *name; size_t len; const char *value; int global; } gdef;
+/* One -G option into g[*n] (a later one for the same NAME replaces the value).  0, or -1 after a message. */
+int rt_add_gdef(gdef *g, int *n, const char *arg);
+/* Each NAME a scalar global of the image, each integer one's VALUE a number.  0, or 1 after a message. */
+int rt_find_globals(const ft_prog *p, gdef *g, int n);
+/* Set them in vm.  0, or 1 after a message. */
+int rt_set_globals(ft_vm *vm, const ft_prog *p, const gdef *g, int n);
+
+/* -- instance.c: instances/ftstap_<pid>, the ftrace buffer of the session's eprobes -- */
+typedef struct rt_instance {
+    char path[512];
+    int made;                  /* the directory exists */
+    int n, cap;
+    char **enabled;            /* the enable files set to 1 */
+} rt_instance;
+
+/* Remove the instances of sessions that died (SIGKILL); before their groups,
+   whose eprobes are busy while enabled there.  0, or -1 with a message. */
+int rt_remove_stale_instances(const char *root, char *err, int errlen);
+/* mkdir instances/ftstap_<pid>, buffer_percent 0, trace_clock mono.  0, or -1 with a message. */
+int rt_instance_make(rt_instance *I, const char *root, char *err, int errlen);
+/* Enable group/event in the instance.  0, or -1 with a message. */
+int rt_instance_enable(rt_instance *I, const char *group, const char *event, char *err, int errlen);
+/* per_cpu/cpuN/trace_pipe_raw, O_NONBLOCK: the fd, or -1 with a message. */
+int rt_instance_open_cpu(rt_instance *I, int cpu, char *err, int errlen);
+/* Disable what was enabled and remove the instance (its readers closed
+   already).  Idempotent.  0, or -1 with a message (then it is left). */
+int rt_instance_close(rt_instance *I, char *err, int errlen);
+
 /* -- live.c -- */
 typedef struct rt_live {
     ft_vm *vm;
@@ -78,6 +111,7 @@ typedef struct rt_live {
     int filters_rejected;
     rt_group group;
     int have_group;
+    rt_instance instance;      /* made only for eprobes */
 } rt_live;
 
 /* The online CPUs (/sys/devices/system/cpu/online); their count, or -1. */
@@ -86,7 +120,14 @@ int rt_online_cpus(int **out);
    -c command is forked in between, as LiveSession does: start_command).
    0, or -1 with a message; rt_live_close() undoes what was done either way. */
 int rt_live_start(rt_live *L, int (*start_command)(void *), void *arg, char *err, int errlen);
-/* Close the perf events, then remove the group (a signal meanwhile stays blocked). */
+/* Close the perf events and ftrace readers, then remove the instance and the
+   group (a signal meanwhile stays blocked). */
 void rt_live_close(rt_live *L);
+/* instance.c: the eprobes among the n (probe, event) pairs, whose type ids
+   are ids[event]: make the instance, map each type id to its probe, enable
+   them there and hand each online CPU's reader to native/ftrace.c.  0 when
+   there are none; 0, or -1 with a message (rt_live_close undoes it). */
+int rt_ftrace_start(rt_live *L, const int *probes, const int *events, int n, const long long *ids, char *err,
+                    int errlen);
 
 #endif

@@ -259,6 +259,29 @@ static char *error_log(const rt_group *g, size_t *len)
     return slurp(p, len);
 }
 
+static const char *kind_name(int kind)
+{
+    return kind == FT_EVK_KPROBE ? "kprobe" : kind == FT_EVK_UPROBE ? "uprobe" : "eprobe";
+}
+
+/* The error_log lines a rejection added, as dynevents.py shows them: the last 6, indented */
+static void log_tail(char *added, char *out, size_t n)
+{
+    char *lines[6];
+    int k = 0;
+    for (char *l = added, *next; *l; l = next) {
+        next = l + strcspn(l, "\n");
+        if (*next)
+            *next++ = '\0';
+        lines[k++ % 6] = l;
+    }
+    if (!k)
+        return;
+    size_t w = (size_t)snprintf(out, n, "\n  error_log:");
+    for (int i = k > 6 ? k - 6 : 0; i < k && w < n; i++)
+        w += (size_t)snprintf(out + w, n - w, "\n    %s", lines[i % 6]);
+}
+
 int rt_group_add(rt_group *g, const int *kinds, char *const *defs, int n, char *err, int errlen)
 {
     if (g->n + n > g->cap) {
@@ -294,13 +317,15 @@ int rt_group_add(rt_group *g, const int *kinds, char *const *defs, int n, char *
         if (rc) {
             size_t after = 0;
             char *log = error_log(g, &after);
-            int k = snprintf(err, (size_t)errlen, "the kernel rejected the definition\n    %s\n  (%s: %s)",
-                             defs[i], fname, strerror(-rc));
+            int k = snprintf(err, (size_t)errlen, "the kernel rejected the %s definition\n    %s\n  (%s: %s)",
+                             kind_name(kinds[i]), defs[i], fname, strerror(-rc));
             if (g->n > first && k > 0 && k < errlen)
                 k += snprintf(err + k, (size_t)(errlen - k), "\n  rolled back the %d event(s) written before it",
                               g->n - first);
+            if ((rc == -EACCES || rc == -EPERM) && k > 0 && k < errlen)
+                k += snprintf(err + k, (size_t)(errlen - k), "\n  writing dynamic events needs root (CAP_SYS_ADMIN)");
             if (log && after > before && k > 0 && k < errlen)
-                snprintf(err + k, (size_t)(errlen - k), "\n  error_log:\n%s", log + before);
+                log_tail(log + before, err + k, (size_t)(errlen - k));
             free(log);
             goto rollback;
         }
