@@ -93,6 +93,40 @@ def _cpio(files: dict[str, tuple[bytes, int]]) -> bytes:
     return out.getvalue()
 
 
+def arm64_sleep() -> tuple[str, dict[str, tuple[bytes, int]]]:
+    """(sysroot, guest files): Debian's arm64 /usr/bin/sleep with the C
+    library it loads (coreutils:arm64, libc6:arm64), downloaded once; the
+    sysroot is for -r --sysroot, the files for boot_bare's guest."""
+    root = os.path.join(ARM64_DIR, "sysroot")
+    done = os.path.join(root, ".done")
+    if not os.path.exists(done):
+        deb = os.path.join(ARM64_DIR, "deb-sleep")
+        shutil.rmtree(deb, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(deb)
+        subprocess.run(["apt-get", "-q", "-o", "APT::Sandbox::User=root", "download", "coreutils:arm64",
+                        "libc6:arm64"], cwd=deb, check=True, capture_output=True)
+        unpacked = os.path.join(deb, "x")
+        for name in os.listdir(deb):
+            if name.endswith(".deb"):
+                subprocess.run(["dpkg-deb", "-x", os.path.join(deb, name), unpacked], check=True)
+        for src, dst in (("bin/sleep", "usr/bin/sleep"),
+                         ("lib/aarch64-linux-gnu/libc.so.6", "lib/aarch64-linux-gnu/libc.so.6"),
+                         ("lib/aarch64-linux-gnu/ld-linux-aarch64.so.1", "lib/ld-linux-aarch64.so.1")):
+            os.makedirs(os.path.dirname(os.path.join(root, dst)), exist_ok=True)
+            shutil.copy(os.path.join(unpacked, src), os.path.join(root, dst))
+        shutil.rmtree(deb)
+        open(done, "w").close()
+    files = {}
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            if n != ".done":
+                full = os.path.join(dirpath, n)
+                with open(full, "rb") as f:
+                    files[os.path.relpath(full, root)] = (f.read(), stat.S_IFREG | 0o755)
+    return root, files
+
+
 def boot_bare(runner: str, images: dict[str, bytes], script: str, workdir: str, timeout: float = 600,
               arch: str = "x86_64", files: dict[str, tuple[bytes, int]] | None = None) -> str:
     """files: more of the guest's files, {relative path: (data, mode)}

@@ -1,7 +1,11 @@
 """ftstap-run in a guest with no Python (tests/qemu/bare.py: busybox, the
-static ftstap-run and images only).  The images are compiled in a vmrun.sh
-guest of the same kernel (it has Python, and ftstap --run's outputs there
-are the reference), then run in the bare one.
+static ftstap-run and images only), x86_64 and arm64.  x86_64: the images
+are compiled in a vmrun.sh guest of the same kernel (it has Python, and
+ftstap --run's outputs there are the reference), then run in the bare one.
+arm64 (an emulated arm64 machine, Debian's arm64 kernel): the bare guest
+describes itself (ftstap-run --describe), this machine compiles the images
+from that description (-r), and a second boot runs them with the static
+ftstap-run cross-built for arm64; they must print what ftstap prints here.
 
 Five tutorial-style scripts, each driven by a workload that fixes what it
 must print: hello world; kernel.function("sys_sync") (a real kprobe) for
@@ -16,13 +20,15 @@ import base64
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from bare import boot_bare, kernel
-from qemutier import ROOT, boot
+from bare import boot_bare, fetch_arm64, kernel
+from bpf_guest import build_runner, describe
+from qemutier import boot
 
 SCRIPTS = {
     "hello": 'probe begin { println("hello world") exit() }',
@@ -42,6 +48,9 @@ SCRIPTS = {
                 'probe kernel.function("ksys_sync") { count++; printf("sys_sync called %d times\\n", count) } '
                 'probe kernel.function("ksys_sync").return { r++ } probe end { printf("returns %d\\n", r) }'),
     "syscall": 'global n probe syscall.sync { n++ } probe end { printf("syncs %d\\n", n) }',
+    # a uprobe on the target's own program (arm64: compiled with --sysroot)
+    "uprobe": ('global n probe process("/usr/bin/busybox").function("_start") { if (pid() == target()) n++ } '
+               'probe end { printf("busybox started %d\\n", n) }'),
 }
 SYNCS = "sh -c 'sync; sync; sync'"
 # busybox in both guests (the vmrun.sh guest's sh is dash): 3 sync children,
@@ -49,7 +58,7 @@ SYNCS = "sh -c 'sync; sync; sync'"
 LOOP = "busybox sh -c 'sync; sync; sync; for i in 1 2 3 4 5; do kill -0 $$; cd /; done'"
 PING = "busybox ping -q -c 5 127.0.0.1"            # lo: 5 echo requests and 5 replies
 ARGS = {"hello": [], "sys_sync": ["-c", SYNCS], "by_process": ["-c", LOOP], "netdev": ["-c", PING],
-        "timer": [], "kprobes": ["-c", SYNCS], "syscall": ["-c", SYNCS]}
+        "timer": [], "kprobes": ["-c", SYNCS], "syscall": ["-c", SYNCS], "uprobe": ["-c", "/usr/bin/busybox true"]}
 SIGNALS = ("INT", "TERM")
 # what ftstap leaves in tracefs: kprobe definitions, and event groups (ftstap_<pid>)
 LEFT = ('left() { echo "kprobes=$(grep -c ftstap_ /sys/kernel/tracing/kprobe_events) '
@@ -87,14 +96,43 @@ def _signalled(sig: str) -> str:
             f"echo \"made $(left)\"; kill -{sig} $p; wait $p; echo \"rc=$? $(left)\"; cat /tmp/o; echo '== end'")
 
 
+def _unavailable(why: str):
+    if os.environ.get("CI"):
+        pytest.fail(why)
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="module")
-def bare(reference):
-    refs, images, d = reference
-    if kernel() is None:
-        pytest.skip("vmrun.sh's kernel is not cached")
-    r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "native"), f"BIN={d}", "ftstap-run-static"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+def arm64_images(tmp_path_factory):
+    """The arm64 runner, and the images compiled here from the arm64 guest's description."""
+    if not shutil.which("aarch64-linux-gnu-gcc") or not shutil.which("qemu-system-aarch64"):
+        _unavailable("the arm64 guest needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-system-arm")
+    d = tmp_path_factory.mktemp("arm64")
+    runner = build_runner("aarch64", str(d))
+    kinfo = describe(runner, "aarch64", str(d))
+    sysroot = d / "sysroot"                    # the guest's programs: its busybox
+    (sysroot / "usr" / "bin").mkdir(parents=True)
+    shutil.copy(fetch_arm64()[1], sysroot / "usr" / "bin" / "busybox")
+    images = {}
+    for name, script in SCRIPTS.items():
+        p = subprocess.run([sys.executable, "-m", "ftstap", "-r", kinfo, "--sysroot", str(sysroot), "-p4", "-m", name,
+                            "-e", script],
+                           cwd=d, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0 and "WARNING" not in p.stderr, p.stderr
+        images[f"{name}.ftsimg"] = (d / f"{name}.ftsimg").read_bytes()
+    return runner, images, d
+
+
+@pytest.fixture(scope="module", params=["x86_64", "aarch64"])
+def bare(request):
+    if request.param == "x86_64":
+        refs, images, d = request.getfixturevalue("reference")
+        if kernel() is None:
+            pytest.skip("vmrun.sh's kernel is not cached")
+        runner = build_runner("x86_64", str(d))
+    else:
+        runner, images, d = request.getfixturevalue("arm64_images")
+        refs = None                            # no Python there: what ftstap prints here (EXACT)
     lines = [LEFT, UP, "echo \"== out python\"; ls /usr/bin/python3 /bin/python3 2>&1 | grep -c 'No such'; echo '== end'"]
     for name in SCRIPTS:
         lines.append(f"echo '== out {name}'; ftstap-run -W {shlex.join(ARGS[name])} /images/{name}.ftsimg 2>&1; "
@@ -106,9 +144,21 @@ def bare(reference):
               "ftstap-run --list-active | sed \"s/ *$p\\$/ PID/\"; kill -KILL $p; "
               "wait $p; echo \"killed $(left)\"; ftstap-run -W -T 0.1 /images/kprobes.ftsimg; "
               "echo \"next rc=$? $(left)\"; echo '== end'"]
-    out = boot_bare(str(d / "ftstap-run-static"), images, "\n".join(lines) + "\n", str(d))
+    # an image compiled for this machine's kernel (and, for the arm64 guest, its architecture)
+    p = subprocess.run([sys.executable, "-m", "ftstap", "-p4", "-m", "here", "-e", SCRIPTS["hello"]],
+                       cwd=d, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    images = dict(images, **{"here.ftsimg": (d / "here.ftsimg").read_bytes()})
+    lines.append("echo '== out here'; ftstap-run /images/here.ftsimg 2>&1; echo \"rc=$?\"; echo '== end'")
+    # the uprobe's program, where the script names it
+    busybox = os.path.realpath(shutil.which("busybox")) if request.param == "x86_64" else fetch_arm64()[1]
+    with open(busybox, "rb") as f:
+        files = {"usr/bin/busybox": (f.read(), 0o100755)}
+    out = boot_bare(runner, images, "\n".join(lines) + "\n", str(d), arch=request.param, files=files)
     assert "== bare: done" in out, out[-3000:]
-    return refs, _sections(out, "out"), out
+    outs = _sections(out, "out")
+    outs["runner size"] = str(os.path.getsize(runner))
+    return refs, outs, out
 
 
 def _pids(text: str) -> tuple[str, list[str]]:
@@ -135,7 +185,7 @@ def test_no_python_in_the_guest(bare):
     assert outs["python"] == "2\n", out[-2000:]
 
 
-EXACT = {"hello": "hello world\n", "timer": "ticks 4\n", "syscall": "syncs 3\n",
+EXACT = {"hello": "hello world\n", "timer": "ticks 4\n", "syscall": "syncs 3\n", "uprobe": "busybox started 1\n",
          "kprobes": "ready\n" + "".join(f"sys_sync called {n} times\n" for n in (1, 2, 3)) + "returns 3\n",
          "netdev": ("PING 127.0.0.1 (127.0.0.1): 56 data bytes\n\n--- 127.0.0.1 ping statistics ---\n"
                     "5 packets transmitted, 5 packets received, 0% packet loss\n"
@@ -149,14 +199,15 @@ CLEAN = "rc=0 kprobes=0 groups=0\n"
 def test_prints_what_ftstap_prints(bare, name):
     refs, outs, out = bare
     f = _ping if name == "netdev" else str
-    assert f(refs[name]) == EXACT[name]
+    if refs is not None:
+        assert f(refs[name]) == EXACT[name]
     assert f(outs[name]) == EXACT[name] + CLEAN, out[-3000:]
 
 
 def test_sys_sync_kprobe_with_pids(bare):
     refs, outs, out = bare
     want = "".join(f"sys_sync called {n} times, currently by pid P{n}\n" for n in (1, 2, 3))
-    for got in (refs["sys_sync"], outs["sys_sync"].removesuffix(CLEAN)):
+    for got in ((refs or outs)["sys_sync"].removesuffix(CLEAN), outs["sys_sync"].removesuffix(CLEAN)):
         text, pids = _pids(got)
         # three sync processes, each its own pid (busybox sh runs the last command
         # in its own process: there the third pid is the -c command's)
@@ -168,7 +219,7 @@ def test_sys_sync_kprobe_with_pids(bare):
 def test_syscalls_by_process(bare):
     refs, outs, out = bare
     assert outs["by_process"].endswith(CLEAN), out[-3000:]
-    for got in (refs["by_process"], outs["by_process"].removesuffix(CLEAN)):
+    for got in ((refs or outs)["by_process"].removesuffix(CLEAN), outs["by_process"].removesuffix(CLEAN)):
         rows = _rows(got)
         counts = [n for _, _, n in rows]
         assert counts == sorted(counts, reverse=True), got          # busiest first
@@ -206,3 +257,18 @@ def test_sigkill_leftovers_go_at_the_next_start(bare):
     assert [(r.split()[1], r.split()[2], r.split()[3]) for r in active] == [("k", "ksys_sync", "PID"),
                                                                           ("r", "ksys_sync", "PID")], active
     assert active[0].split()[0] == active[1].split()[0] and re.fullmatch(r"[0-9a-f]{16}", active[0].split()[0])
+
+
+def test_the_static_runner_is_small(bare):
+    _, outs, _ = bare
+    assert int(outs["runner size"]) < 1.5e6, outs["runner size"]
+
+
+def test_an_image_for_another_kernel_or_machine_is_refused(bare, request):
+    _, outs, out = bare
+    here = os.uname()
+    if "aarch64" in request.node.callspec.id:
+        want = f"is for {here.machine} (64-bit, little-endian), this machine is aarch64 (64-bit, little-endian)"
+    else:
+        want = f"is for kernel {here.release}, this kernel is "
+    assert want in outs["here"] and outs["here"].endswith("rc=1\n"), outs["here"]
