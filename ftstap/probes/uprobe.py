@@ -7,6 +7,7 @@ are $arg1..$arg6 (x86-64 argument registers)."""
 from __future__ import annotations
 
 import os
+import struct
 
 from ..errors import KernelError
 from .base import ContextVar, EventSource, Provider, Unservable, has_wildcard
@@ -69,18 +70,53 @@ def entry_symbols(path: str, elf) -> dict:
     except OSError:
         return out
     out["_start"] = ElfSymbol("_start", entry, 0, off, "STB_GLOBAL")
-    if struct.unpack_from("<H", head, 18)[0] != 62:       # main's address is read from x86-64 code only
-        return out
-    i = code.find(b"\x48\x8d\x3d")          # lea disp32(%rip),%rdi
-    if i >= 0 and i + 7 <= len(code):
-        main = entry + i + 7 + struct.unpack_from("<i", code, i + 3)[0]
+    machine = struct.unpack_from("<H", head, 18)[0]
+    if machine == 62:
+        i = code.find(b"\x48\x8d\x3d")          # lea disp32(%rip),%rdi
+        if i >= 0 and i + 7 <= len(code):
+            main = entry + i + 7 + struct.unpack_from("<i", code, i + 3)[0]
+        else:
+            i = code.find(b"\x48\xc7\xc7")      # mov $imm32,%rdi
+            main = struct.unpack_from("<I", code, i + 3)[0] if 0 <= i and i + 7 <= len(code) else None
+    elif machine == 183:
+        main = _arm64_main(local_path(path), entry, code)
     else:
-        i = code.find(b"\x48\xc7\xc7")      # mov $imm32,%rdi
-        main = struct.unpack_from("<I", code, i + 3)[0] if 0 <= i and i + 7 <= len(code) else None
+        main = None
     moff = elf.vaddr_to_offset(main, strict=False) if main is not None else None
     if moff is not None:
         out["main"] = ElfSymbol("main", main, 0, moff, "STB_GLOBAL")
     return out
+
+
+def _arm64_main(path: str, entry: int, code: bytes) -> int | None:
+    """main's address in an arm64 PIE's _start (glibc's start.S): `adrp x0,
+    PAGE; ldr x0, [x0, #OFF]` loads it from a GOT slot, which the file
+    fills by an R_AARCH64_RELATIVE relocation whose addend is main."""
+    import struct
+    words = struct.unpack_from(f"<{len(code) // 4}I", code)
+    for i in range(len(words) - 1):
+        adrp, ldr = words[i], words[i + 1]
+        if adrp & 0x9F00001F != 0x90000000 or ldr & 0xFFC003FF != 0xF9400000:    # adrp x0 / ldr x0, [x0, #imm]
+            continue
+        imm = ((adrp >> 5) & 0x7FFFF) << 2 | (adrp >> 29) & 3
+        imm = (imm - (1 << 21) if imm & (1 << 20) else imm) << 12
+        slot = ((entry + 4 * i) & ~0xFFF) + imm + ((ldr >> 10) & 0xFFF) * 8
+        return _relative_addend(path, slot)
+    return None
+
+
+def _relative_addend(path: str, slot: int) -> int | None:
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    try:
+        with open(path, "rb") as f:
+            sec = ELFFile(f).get_section_by_name(".rela.dyn")
+            for rel in (sec.iter_relocations() if sec is not None else ()):
+                if rel["r_offset"] == slot and rel["r_info_type"] == 1027:      # R_AARCH64_RELATIVE
+                    return rel["r_addend"]
+    except (OSError, ELFError, struct.error):
+        pass
+    return None
 
 
 def _program(arg) -> str:

@@ -20,11 +20,7 @@ from bpf_guest import CONFORMANCE, run_suite
 # in the guest (perf2), 100 jiffies per second where the kernel has HZ=250
 # (timer1).
 KNOWN_FAILING = {"perf1.stp", "perf2.stp", "timer1.stp", "timer2.stp"}
-KNOWN_FAILING_ARCH = {
-    # they probe /usr/bin/sleep: the guest has busybox only, and this
-    # machine's sleep is an x86_64 program (refused for an arm64 kernel)
-    "aarch64": {"uprobes.stp", "user_string.stp"},
-}
+KNOWN_FAILING_ARCH: dict[str, set[str]] = {}
 
 
 @pytest.fixture(scope="module", params=["x86_64", "aarch64"])

@@ -60,3 +60,16 @@ def test_a_program_missing_from_the_sysroot_is_an_error(target):
     assert r.returncode == 1 and f"cannot find program 'ls' under --sysroot {root}" in r.stderr, r.stderr
     r = ftstap("-r", kinfo, "--sysroot", root + "/nope", "-p2", "-e", "probe begin { }")
     assert r.returncode == 1 and "--sysroot" in r.stderr and "no such directory" in r.stderr, r.stderr
+
+
+def test_main_of_a_stripped_arm64_pie_is_read_from_start(monkeypatch):
+    """glibc's arm64 _start loads main from a GOT slot (adrp x0 + ldr x0):
+    the words of Debian's arm64 /bin/sleep, entry 0x1c00, slot 0x1ffa8."""
+    from ftstap.probes import uprobe
+    words = (0xd503201f, 0xd280001d, 0xd280001e, 0xaa0003e5, 0xf94003e1, 0x910023e2, 0x910003e6,
+             0xd00000e0, 0xf947d400, 0xd2800003, 0xd2800004, 0x97fffe81)
+    slots = []
+    monkeypatch.setattr(uprobe, "_relative_addend", lambda path, slot: slots.append(slot) or 0x1900)
+    assert uprobe._arm64_main("sleep", 0x1c00, struct.pack(f"<{len(words)}I", *words)) == 0x1900
+    assert slots == [0x1ffa8]
+    assert uprobe._arm64_main("sleep", 0x1c00, struct.pack("<4I", *words[:4])) is None
