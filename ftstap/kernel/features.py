@@ -296,6 +296,7 @@ class KernelFeatures:
     def to_dict(self) -> dict:
         d = {f: getattr(self, f) for f in self._fields if f != "_cache"}
         d.pop("snapshot", None)
+        d.pop("described", None)         # how it was read, not a fact of the kernel
         d["version"] = list(self.version)
         d["cpus"] = list(self.cpus)
         d["snapshot_version"] = SNAPSHOT_VERSION
