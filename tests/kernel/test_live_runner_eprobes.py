@@ -92,6 +92,15 @@ def run(argv, env=None, timeout=300):
     return p
 
 
+def run_pid(argv, env=None, timeout=300):
+    """(pid, status, stdout, stderr): on this machine other sessions may
+    come and go meanwhile, so what is left is looked for by pid."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    out, err = p.communicate(timeout=timeout)
+    assert "Traceback" not in err, err
+    return p.pid, p.returncode, out, err
+
+
 def compile_image(tmp_path, name: str, script: str, *extra: str) -> str:
     r = run([sys.executable, "-m", "ftstap", *extra, "-p4", "-m", name, "-e", script], timeout=600)
     assert r.returncode == 0, r.stderr
@@ -215,16 +224,16 @@ def test_eprobe_rejected_by_the_kernel_as_ftstap_reports_it(tfs, in_tmp, runners
         pytest.skip("no dynamic_events")
     kinfo = _claiming_eprobes(in_tmp, next(iter(runners.values())))
     image = compile_image(in_tmp, "eprej", TIMERS, "-r", kinfo)
-    py = run([sys.executable, "-m", "ftstap", "--run", image])
-    assert (py.returncode, py.stdout) == (1, "")
-    assert py.stderr.startswith("kernel error: the kernel rejected the eprobe definition\n    e:ftstap_"), py.stderr
-    want = re.sub(r"ftstap_\d+/", "ftstap_PID/", py.stderr.replace("kernel error: ", "error: ", 1))
-    assert leftovers(tfs) == []
+    pid, rc, out, err = run_pid([sys.executable, "-m", "ftstap", "--run", image])
+    assert (rc, out) == (1, "")
+    assert err.startswith("kernel error: the kernel rejected the eprobe definition\n    e:ftstap_"), err
+    want = re.sub(r"ftstap_\d+/", "ftstap_PID/", err.replace("kernel error: ", "error: ", 1))
+    assert leftovers(tfs, pid) == []
     for build, exe in runners.items():
-        got = run([exe, image], env=ASAN_ENV)
-        assert (got.returncode, got.stdout) == (1, ""), build
-        assert re.sub(r"ftstap_\d+/", "ftstap_PID/", got.stderr) == want, build
-        assert leftovers(tfs) == [], build
+        pid, rc, out, err = run_pid([exe, image], env=ASAN_ENV)
+        assert (rc, out) == (1, ""), build
+        assert re.sub(r"ftstap_\d+/", "ftstap_PID/", err) == want, build
+        assert leftovers(tfs, pid) == [], build
 
 
 def test_instances_of_dead_sessions_are_removed_at_start(tfs, in_tmp, runners):
@@ -244,14 +253,14 @@ def test_instances_of_dead_sessions_are_removed_at_start(tfs, in_tmp, runners):
                 f.write("1")
             if not os.path.isdir(live):
                 os.mkdir(live)
-            got = run([exe, image], env=ASAN_ENV)
-            assert (got.returncode, got.stdout, got.stderr) == (0, "1\n", ""), build
+            pid, rc, out, err = run_pid([exe, image], env=ASAN_ENV)
+            assert (rc, out, err) == (0, "1\n", ""), build
             assert not os.path.exists(stale) and os.path.isdir(live), build
+            assert leftovers(tfs, pid) == [], build
     finally:
         for d in (stale, live):
             if os.path.isdir(d):
                 os.rmdir(d)
-    assert leftovers(tfs) == []
 
 
 # ---- instance.c on this kernel: tracepoints served as eprobes are -------------------------------
@@ -297,13 +306,14 @@ def drive(tmp_path_factory):
 
 
 def _driven(argv, work):
-    """Start argv; once it says "ready", the workload; (pid of the workload, status, stdout, stderr)."""
+    """Start argv; once it says "ready", the workload; (pid of the workload,
+    pid of argv, status, stdout, stderr)."""
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ASAN_ENV)
     first = p.stdout.readline()
     w = subprocess.Popen([work, "200"])
     out, err = p.communicate(timeout=120)
     w.wait(timeout=60)
-    return w.pid, p.returncode, first + out, err
+    return w.pid, p.pid, p.returncode, first + out, err
 
 
 def test_instance_serves_records_as_perf_does(tfs, in_tmp, drive):
@@ -312,18 +322,28 @@ def test_instance_serves_records_as_perf_does(tfs, in_tmp, drive):
     exec'd path and its 200 calls; the instance is gone afterwards."""
     exe, work = drive
     image = compile_image(in_tmp, "driven", DRIVEN)
-    pid, rc, out, err = _driven([sys.executable, "-m", "ftstap", "--run", image], work)
+    pid, _, rc, out, err = _driven([sys.executable, "-m", "ftstap", "--run", image], work)
     assert (rc, out) == (0, f"ready\nexec {work} {pid}\ngetppid 200\n"), err
-    pid, rc, out, err = _driven([exe, image, "60"], work)
+    pid, session, rc, out, err = _driven([exe, image, "60"], work)
     assert (rc, out, err) == (0, f"ready\nexec {work} {pid}\ngetppid 200\n", "")
-    assert leftovers(tfs) == []
+    assert leftovers(tfs, session) == []
 
 
-def test_killed_instance_removed_by_the_next_start(tfs, in_tmp, drive, runners):
-    """SIGKILL leaves the instance, its events enabled and nobody reading;
-    the next ftstap-run removes it."""
+def test_instance_removed_on_signals_and_after_sigkill(tfs, in_tmp, drive, runners):
+    """SIGINT and SIGTERM end the session and remove its instance; SIGKILL
+    leaves it, its events enabled and nobody reading, and the next
+    ftstap-run removes it."""
     exe, _ = drive
     image = compile_image(in_tmp, "driven", DRIVEN)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        p = subprocess.Popen([exe, image, "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=ASAN_ENV)
+        assert p.stdout.readline() == "ready\n"
+        assert leftovers(tfs, p.pid) == [f"instances/ftstap_{p.pid}"]
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=60)
+        assert (p.returncode, out, err) == (0, "getppid 0\n", ""), sig
+        assert leftovers(tfs, p.pid) == [], sig
     p = subprocess.Popen([exe, image, "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=ASAN_ENV)
     assert p.stdout.readline() == "ready\n"
@@ -333,6 +353,6 @@ def test_killed_instance_removed_by_the_next_start(tfs, in_tmp, drive, runners):
     p.kill()
     p.wait(timeout=60)
     assert leftovers(tfs, p.pid) == [f"instances/ftstap_{p.pid}"]
-    got = run([next(iter(runners.values())), "-T", "0.1", image])
-    assert got.returncode == 0, got.stderr
-    assert leftovers(tfs) == []
+    pid, rc, _, err = run_pid([next(iter(runners.values())), "-T", "0.1", image])
+    assert rc == 0, err
+    assert leftovers(tfs, p.pid) == [] and leftovers(tfs, pid) == []
