@@ -136,6 +136,28 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
         outs.close()
 
 
+def image_globals(image: bytes, opts: Options) -> dict:
+    """-G VAR=VALUE for --run: the image names its globals (only those the
+    script uses), so as global_values() does, by name."""
+    if not opts.globals_:
+        return {}
+    from .image.format import read_image
+    from .image import isa
+    gl = read_image(image).globals
+    ids = {}
+    for name in opts.globals_:
+        ids[name] = next((i for i, g in enumerate(gl) if g.name == name and not g.keys), None)
+        if ids[name] is None:
+            raise FtstapError(f"-G {name}: the script has no scalar global '{name}' in use")
+    out = {}
+    for name, value in opts.globals_.items():
+        try:
+            out[ids[name]] = value if gl[ids[name]].vtype == isa.VTYPES["s"] else int(value, 0)
+        except ValueError:
+            raise FtstapError(f"-G {name}: '{value}' is not a number") from None
+    return out
+
+
 def run_image_file(path: str, opts: Options) -> int:
     """ftstap --run IMAGE: pass 5 alone, on an image made by -p4 (maybe elsewhere).
     The image runs as root: one another user owns or may change is refused."""
@@ -143,6 +165,6 @@ def run_image_file(path: str, opts: Options) -> int:
     image = read_trusted(path, "program image")
     from .runtime.native import ImageLoadError
     try:
-        return run(image, {}, opts)
+        return run(image, image_globals(image, opts), opts)
     except ImageLoadError as e:
         raise FtstapError(f"{path}: {e}") from None

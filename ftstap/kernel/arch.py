@@ -23,13 +23,16 @@ class Arch:
     syscall_wrapper: str               # prefix of the functions system calls enter through
     wrapper_args: tuple[str, ...]      # the user's arguments 1..6 in the wrapper's struct pt_regs *
     ni_syscalls: tuple[int, ...] = ()  # numbers the kernel routes to sys_ni_syscall
+    # a kprobe on a tracepoint's iterator __traceiter_EVENT fires (sema/rawtp.py): seen on x86_64;
+    # on Debian's arm64 6.1 kernel it never did, even with two callbacks on the tracepoint
+    iterator_kprobes: bool = False
 
 
 ARCHES = {
     # x86_64: rdi rsi rdx rcx r8 r9; pt_regs holds di si dx r10 r8 r9 (the syscall ABI's fourth is r10)
     "x86_64": Arch("x86_64", 62, "EM_X86_64", ("%di", "%si", "%dx", "%cx", "%r8", "%r9"), "__x64_sys_",
                    ("+112(%di)", "+104(%di)", "+96(%di)", "+56(%di)", "+72(%di)", "+64(%di)"),
-                   (174, 177, 178, 180, 181, 182, 183, 184, 185, 214, 215, 236)),
+                   (174, 177, 178, 180, 181, 182, 183, 184, 185, 214, 215, 236), iterator_kprobes=True),
     # arm64 (AAPCS64): x0..x7; pt_regs begins with regs[31], the user's x0..x5 first
     "aarch64": Arch("aarch64", 183, "EM_AARCH64", tuple(f"%x{i}" for i in range(8)), "__arm64_sys_",
                     tuple(f"+{8 * i}(%x0)" for i in range(6))),

@@ -95,6 +95,14 @@ def lower_raw_arguments(insts: list[ProbeInst], features) -> list[ProbeInst]:
         wanted = [(n, loc) for n, loc in used if n not in inst.source.context and n in args]
         if not wanted:
             continue
+        from ..kernel import arch
+        a = arch.of(features)
+        if not a.iterator_kprobes:
+            name, loc = wanted[0]
+            raise SemanticError(f"'${name}' is an argument of tracepoint {target.system}:{target.event}, not a field "
+                                f"of its record; ftstap reads such arguments with a kprobe on {ITERATOR}"
+                                f"{target.event}, which does not fire on {a.name} kernels (seen on Debian's "
+                                "6.1): read the record's fields instead", loc)
         fields = [(n, loc) for n, loc in used if n in inst.source.context and n not in args]
         if fields:
             name, loc = fields[0]

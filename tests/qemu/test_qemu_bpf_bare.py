@@ -20,7 +20,12 @@ from bpf_guest import CONFORMANCE, run_suite
 # in the guest (perf2), 100 jiffies per second where the kernel has HZ=250
 # (timer1).
 KNOWN_FAILING = {"perf1.stp", "perf2.stp", "timer1.stp", "timer2.stp"}
-KNOWN_FAILING_ARCH: dict[str, set[str]] = {}
+KNOWN_FAILING_ARCH = {
+    # $next->comm of sched_switch: the tracepoint's argument, read by a kprobe
+    # on __traceiter_sched_switch, which never fires on the arm64 kernel; it is
+    # refused there at pass 2 (kernel/arch.py iterator_kprobes)
+    "aarch64": {"raw_tracepoint1.stp"},
+}
 
 
 @pytest.fixture(scope="module", params=["x86_64", "aarch64"])

@@ -1,5 +1,5 @@
-"""ftstap-run with real kprobes (tests/kernel/test_live_runner_kprobes.py)
-inside the QEMU guest.  The static ftstap-run is built here, on the host,
+"""ftstap-run with real kprobes and eprobes (tests/kernel/test_live_runner_kprobes.py,
+test_live_runner_eprobes.py) inside the QEMU guest.  The static ftstap-run is built here, on the host,
 into native/build/ (the guest sees the repository read-only), and the
 guest compiles the image against its own kernel."""
 import os
@@ -9,18 +9,18 @@ import pytest
 
 from qemutier import ROOT, boot_pytest, guest_test_names
 
-GUEST_TEST = "tests/kernel/test_live_runner_kprobes.py"
+GUEST_TESTS = ("tests/kernel/test_live_runner_kprobes.py", "tests/kernel/test_live_runner_eprobes.py")
 
 
 @pytest.fixture(scope="module")
 def guest():
-    r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "native"), "ftstap-run-static"],
-                       capture_output=True, text=True)
+    r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "native"), "ftstap-run-static", "ftstap-run",
+                        "ftstap-run-asan"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    return boot_pytest(GUEST_TEST, env={"FTSTAP_EXPECT_KPROBES": "1"}, timeout=900)
+    return boot_pytest(*GUEST_TESTS, env={"FTSTAP_EXPECT_KPROBES": "1"}, timeout=1200)
 
 
-@pytest.mark.parametrize("name", guest_test_names(GUEST_TEST))
+@pytest.mark.parametrize("name", [n for t in GUEST_TESTS for n in guest_test_names(t)])
 def test_in_guest(guest, name):
     got = guest.outcomes(name)
     assert got, f"{name} did not run in the guest:\n{guest.tail()}"
