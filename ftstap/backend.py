@@ -84,15 +84,25 @@ def compile_image(image: bytes, opts: Options) -> str | None:
     return None
 
 
+def _g_value(name: str, value: str, is_string: bool):
+    """One -G VAR=VALUE's value: the string, or a 64-bit number (Python's int(v, 0) syntax)."""
+    if is_string:
+        return value
+    try:
+        n = int(value, 0)
+    except ValueError:
+        raise FtstapError(f"-G {name}: '{value}' is not a number") from None
+    if not -(1 << 63) <= n < (1 << 63):
+        raise FtstapError(f"-G {name}: '{value}' is out of range (64-bit integers)")
+    return n
+
+
 def global_values(program, cg, opts: Options) -> dict:
     """-G VAR=VALUE as {global id: value} for pass 5."""
     globals_ = {}
     for name, value in opts.globals_.items():
         g = program.globals[name]
-        try:
-            globals_[cg.global_id(g)] = value if g.type == "string" else int(value, 0)
-        except ValueError:
-            raise FtstapError(f"-G {name}: '{value}' is not a number") from None
+        globals_[cg.global_id(g)] = _g_value(name, value, g.type == "string")
     return globals_
 
 
@@ -149,13 +159,8 @@ def image_globals(image: bytes, opts: Options) -> dict:
         ids[name] = next((i for i, g in enumerate(gl) if g.name == name and not g.keys), None)
         if ids[name] is None:
             raise FtstapError(f"-G {name}: the script has no scalar global '{name}' in use")
-    out = {}
-    for name, value in opts.globals_.items():
-        try:
-            out[ids[name]] = value if gl[ids[name]].vtype == isa.VTYPES["s"] else int(value, 0)
-        except ValueError:
-            raise FtstapError(f"-G {name}: '{value}' is not a number") from None
-    return out
+    return {ids[name]: _g_value(name, value, gl[ids[name]].vtype == isa.VTYPES["s"])
+            for name, value in opts.globals_.items()}
 
 
 def run_image_file(path: str, opts: Options) -> int:

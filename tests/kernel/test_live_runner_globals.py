@@ -1,8 +1,8 @@
 """ftstap-run -G NAME=VALUE (native/runner/globals.c): a scalar global of
 the script, found by its name in the image, set before the begin probes --
 what `ftstap -G NAME=VALUE` prints when it compiles and runs the same
-script, values and errors alike (one line, status 1).  `ftstap --run IMAGE
--G ...` itself ignores -G (backend.run_image_file passes no globals)."""
+script, values and errors alike (one line, status 1), and what `ftstap
+--run IMAGE -G ...` prints."""
 import os
 import subprocess
 import sys
@@ -70,11 +70,15 @@ def test_G_as_ftstap(runner, image, case):
     for exe in runner:
         got = subprocess.run([exe, *args, image], capture_output=True, text=True, timeout=120, env=env)
         assert (got.returncode, got.stdout, got.stderr) == want, exe
+    if out is not None:          # ftstap --run: the same values (its errors name the image's globals)
+        got = subprocess.run([sys.executable, "-m", "ftstap", "--run", image, *args], capture_output=True,
+                             text=True, timeout=120)
+        assert (got.returncode, got.stdout, got.stderr) == want
 
 
 def test_G_out_of_range(runner, image):
-    """(ftstap itself fails with an internal OverflowError here.)"""
-    for exe in runner:
-        got = subprocess.run([exe, "-G", "x=9223372036854775808", image], capture_output=True, text=True)
+    for argv in [[exe, "-G", "x=9223372036854775808", image] for exe in runner] + \
+            [[sys.executable, "-m", "ftstap", "--run", image, "-G", "x=9223372036854775808"]]:
+        got = subprocess.run(argv, capture_output=True, text=True)
         assert (got.returncode, got.stdout, got.stderr) == (
             1, "", "error: -G x: '9223372036854775808' is out of range (64-bit integers)\n")
