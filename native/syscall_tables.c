@@ -14,6 +14,18 @@
 
 #define NELEM(a) ((long)(sizeof(a) / sizeof((a)[0])))
 
+/* 424 (pidfd_send_signal, Linux 5.1) on: the same numbers on every architecture */
+#define COMMON_FROM_424 \
+    "pidfd_send_signal", "io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree", \
+    "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "pidfd_open", "clone3", "close_range", \
+    "openat2", "pidfd_getfd", "faccessat2", "process_madvise", "epoll_pwait2", "mount_setattr", \
+    "quotactl_fd", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self", \
+    "memfd_secret", "process_mrelease", "futex_waitv", "set_mempolicy_home_node", "cachestat", \
+    "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue", "statmount", \
+    "listmount", "lsm_get_self_attr", "lsm_set_self_attr", "lsm_list_modules", "mseal", \
+    "setxattrat", "getxattrat", "listxattrat", "removexattrat", "open_tree_attr", "file_getattr", \
+    "file_setattr"
+
 static const char *const x86_64_calls[] = {
     "read", "write", "open", "close", "stat", "fstat", "lstat", "poll", "lseek", "mmap",
     "mprotect", "munmap", "brk", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "ioctl",
@@ -63,16 +75,7 @@ static const char *const x86_64_calls[] = {
     "seccomp", "getrandom", "memfd_create", "kexec_file_load", "bpf", "execveat", "userfaultfd",
     "membarrier", "mlock2", "copy_file_range", "preadv2", "pwritev2", "pkey_mprotect",
     "pkey_alloc", "pkey_free", "statx", "io_pgetevents", "rseq", "uretprobe", "uprobe",
-    [424] =
-    "pidfd_send_signal", "io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree",
-    "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "pidfd_open", "clone3", "close_range",
-    "openat2", "pidfd_getfd", "faccessat2", "process_madvise", "epoll_pwait2", "mount_setattr",
-    "quotactl_fd", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
-    "memfd_secret", "process_mrelease", "futex_waitv", "set_mempolicy_home_node", "cachestat",
-    "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue", "statmount",
-    "listmount", "lsm_get_self_attr", "lsm_set_self_attr", "lsm_list_modules", "mseal",
-    "setxattrat", "getxattrat", "listxattrat", "removexattrat", "open_tree_attr", "file_getattr",
-    "file_setattr",
+    [424] = COMMON_FROM_424
 };
 
 static const char *const aarch64_calls[] = {
@@ -118,16 +121,7 @@ static const char *const aarch64_calls[] = {
     "seccomp", "getrandom", "memfd_create", "bpf", "execveat", "userfaultfd", "membarrier",
     "mlock2", "copy_file_range", "preadv2", "pwritev2", "pkey_mprotect", "pkey_alloc", "pkey_free",
     "statx", "io_pgetevents", "rseq", "kexec_file_load",
-    [424] =
-    "pidfd_send_signal", "io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree",
-    "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "pidfd_open", "clone3", "close_range",
-    "openat2", "pidfd_getfd", "faccessat2", "process_madvise", "epoll_pwait2", "mount_setattr",
-    "quotactl_fd", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
-    "memfd_secret", "process_mrelease", "futex_waitv", "set_mempolicy_home_node", "cachestat",
-    "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue", "statmount",
-    "listmount", "lsm_get_self_attr", "lsm_set_self_attr", "lsm_list_modules", "mseal",
-    "setxattrat", "getxattrat", "listxattrat", "removexattrat", "open_tree_attr", "file_getattr",
-    "file_setattr",
+    [424] = COMMON_FROM_424
 };
 
 static void table(int machine, const char *const **names, long *n)
