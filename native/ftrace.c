@@ -23,7 +23,19 @@
  * samples, and an event's time is its page's time stamp plus the deltas
  * before it (time extends included; an absolute stamp resets it).  A page
  * is read when the previous one is used up and kept until every event in
- * it is handled: nothing here allocates per event. */
+ * it is handled: nothing here allocates per event.
+ *
+ * Lost events.  A full buffer overwrites its oldest page (the instance's
+ * default, options/overwrite 1) and the next page read says so: bit 31 of
+ * its commit.  The kernel stores how many were lost after the data (bit 30)
+ * only when the page has 8 bytes to spare, so a page of equal-sized events
+ * filled to the last byte carries the flag and no count (measured here:
+ * every such page of sys_enter_getppid records).  The exact count is the
+ * CPU's per_cpu/cpuN/stats (overrun: overwritten; dropped events: refused
+ * when overwrite is off; commit overrun: refused under a nested writer),
+ * which the buffer of an instance of our own counts from zero: read at the
+ * end when it can be found next to trace_pipe_raw; otherwise the counts
+ * the pages stored, and a loss without a count is reported as such. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <sys/types.h>
@@ -32,6 +44,8 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,6 +59,9 @@
 /* One CPU's reader: the page being handled and the cursor in it. */
 typedef struct ftrace_cpu {
     int fd, cpu;
+    int stats;                       /* per_cpu/cpuN/stats beside fd, or -1 */
+    ft_i64 missed;                   /* counts stored on pages flagged missed */
+    ft_i64 uncounted;                /* pages flagged missed without a count */
     const char *p, *end;             /* events not handled yet */
     uint64_t stamp;                  /* time of the event before p */
     const char *data;                /* the next event, when ready */
@@ -59,6 +76,8 @@ typedef struct ft_ftrace {
     int nfd, fdcap;
     struct { int type, probe, flags; } *map;
     int nmap, mapcap;
+    ft_i64 lost;                     /* ft_ftrace_lost's answer, kept after close */
+    int uncounted, final;            /* final: counted at the stop (later losses are not ours) */
 } ft_ftrace;
 
 static ft_ftrace *ftrace_of(ft_session *R)
@@ -66,6 +85,48 @@ static ft_ftrace *ftrace_of(ft_session *R)
     if (!R->ftrace)
         R->ftrace = calloc(1, sizeof(ft_ftrace));
     return R->ftrace;
+}
+
+/* The stats file in the directory of the trace_pipe_raw that fd reads
+   (the path the kernel gives /proc/self/fd), opened; -1 when fd is not
+   one (a pipe in the unit tests) or it cannot be opened. */
+static int stats_beside(int fd)
+{
+    char link[64], path[1024];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 8);
+    if (n <= 0 || (size_t)n >= sizeof path - 8)
+        return -1;
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (!slash || strcmp(slash, "/trace_pipe_raw") != 0)
+        return -1;
+    strcpy(slash + 1, "stats");
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* The events the CPU's buffer lost, from its stats; -1 when unreadable. */
+static ft_i64 stats_lost(int fd)
+{
+    char buf[1024];
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    static const char *const keys[] = {"overrun:", "commit overrun:", "dropped events:"};
+    ft_i64 lost = 0;
+    for (int k = 0; k < 3; k++) {
+        const char *at = buf;
+        size_t len = strlen(keys[k]);
+        while (at && strncmp(at, keys[k], len) != 0) {      /* at the start of a line */
+            at = strchr(at, '\n');
+            at = at ? at + 1 : NULL;
+        }
+        if (!at)
+            return -1;
+        lost += strtoll(at + len, NULL, 10);
+    }
+    return lost;
 }
 
 int ft_ftrace_add(ft_vm *vm, int fd, int cpu)
@@ -78,6 +139,7 @@ int ft_ftrace_add(ft_vm *vm, int fd, int cpu)
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->cpu = cpu;
+    c->stats = stats_beside(fd);
     return FT_OK;
 }
 
@@ -94,6 +156,8 @@ int ft_ftrace_map(ft_vm *vm, int type, int probe, int flags)
 }
 
 int ft_ftrace_fd_count(const ft_session *R) { return R->ftrace ? R->ftrace->nfd : 0; }
+
+int ft_ftrace_cpu(const ft_session *R, int i) { return R->ftrace->c[i].cpu; }
 
 /* The process of a thread: ftrace records carry only the thread
    (common_pid); the thread map knows it (threads.c). */
@@ -133,7 +197,7 @@ static void dispatch(ft_vm *vm, ft_session *R, ft_ftrace *F, int cpu, const char
 }
 
 /* A new page for c: its time stamp, its events, the events missed before it. */
-static int read_page(ft_session *R, ftrace_cpu *c)
+static int read_page(ftrace_cpu *c)
 {
     ssize_t got;
     do
@@ -150,16 +214,19 @@ static int read_page(ft_session *R, ftrace_cpu *c)
     c->p = c->page + HEADER_BYTES;
     c->end = c->p + size;
     if (commit & MISSED_EVENTS) {
-        uint64_t missed = 1;
-        if ((commit & MISSED_STORED) && c->end + 8 <= c->page + got)
+        uint64_t missed;
+        if ((commit & MISSED_STORED) && c->end + 8 <= c->page + got) {
             memcpy(&missed, c->end, 8);
-        R->lost_unknown += (ft_i64)missed;
+            c->missed += (ft_i64)missed;
+        } else {
+            c->uncounted++;          /* no room on the page for the count */
+        }
     }
     return 1;
 }
 
 /* Move c's cursor to its next data event (reading pages as needed). */
-static int load_next(ft_session *R, ftrace_cpu *c)
+static int load_next(ftrace_cpu *c)
 {
     for (;;) {
         while (c->p && c->p + 4 <= c->end) {
@@ -202,16 +269,42 @@ static int load_next(ft_session *R, ftrace_cpu *c)
             c->p += 8;
         }
         c->p = c->end = NULL;
-        if (!read_page(R, c))
+        if (!read_page(c))
             return 0;
     }
+}
+
+ft_i64 ft_ftrace_lost(ft_session *R, int *uncounted)
+{
+    ft_ftrace *F = R->ftrace;
+    *uncounted = 0;
+    if (!F)
+        return 0;
+    int count = F->nfd && !F->final;
+    if (count) {
+        F->lost = 0;
+        F->uncounted = 0;
+        F->final = R->stopped;
+    }
+    for (int i = 0; count && i < F->nfd; i++) {
+        const ftrace_cpu *c = &F->c[i];
+        ft_i64 n = stats_lost(c->stats);
+        if (n >= c->missed && (n > 0 || !c->uncounted)) {
+            F->lost += n;            /* exact, stored counts or not */
+        } else {
+            F->lost += c->missed;
+            F->uncounted |= c->uncounted > 0;
+        }
+    }
+    *uncounted = F->uncounted;
+    return F->lost;
 }
 
 int ft_ftrace_peek(ft_session *R, int i, uint64_t *time)
 {
     ftrace_cpu *c = &R->ftrace->c[i];
     if (!c->ready && c->fd >= 0)
-        c->ready = load_next(R, c);
+        c->ready = load_next(c);
     *time = c->time;
     return c->ready;
 }
@@ -228,9 +321,12 @@ void ft_ftrace_close(ft_session *R)
     ft_ftrace *F = R->ftrace;
     if (!F)
         return;
-    for (int i = 0; i < F->nfd; i++)
+    for (int i = 0; i < F->nfd; i++) {
         if (F->c[i].fd >= 0)
             close(F->c[i].fd);
+        if (F->c[i].stats >= 0)
+            close(F->c[i].stats);
+    }
     F->nfd = 0;
     F->nmap = 0;
 }

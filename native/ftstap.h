@@ -386,7 +386,8 @@ int ft_events_enable(ft_vm *vm, char *err, int errlen);
 /* Disable, unmap and close every event (idempotent; ft_vm_free does it too). */
 void ft_events_close(ft_vm *vm);
 int ft_events_count(const ft_vm *vm);
-/* Records lost (PERF_RECORD_LOST) on events of probe; probe -1: all. */
+/* Records lost (PERF_RECORD_LOST) on events of probe; probe -1: all, the
+   ftrace buffer's too (1 when it lost some without saying how many). */
 ft_i64 ft_event_lost(const ft_vm *vm, int probe);
 /* Samples handled so far (all probes). */
 ft_i64 ft_events_samples(const ft_vm *vm);

@@ -293,6 +293,32 @@ int ft_event_dispatch(ft_vm *vm, int ev, ft_i64 nr, int probe, int count, char *
     return 0;
 }
 
+/* A session whose records all come from the ftrace buffer (eprobes) still
+   needs the side-band: an ftrace record names only its thread, and a task
+   that exited (or exec'd) before its records are read is known only from
+   the COMM/FORK/EXIT records, merged in time order with the ftrace CPUs
+   (order.c).  So each of their CPUs gets a tracking ring of its own, of
+   FT_TRACK_RING bytes (records of task starts, renames and ends only).  A
+   CPU the kernel does not have (the unit tests' pipes feign CPUs) has no
+   tasks to track. */
+#define FT_TRACK_RING (1 << 20)
+
+static int track_ftrace_cpus(ft_vm *vm, ft_session *R, char *err, int errlen)
+{
+    if (R->nring)
+        return 0;                    /* the perf rings' tracking events serve */
+    R->track_maps = vm->bt && vm->bt->track_maps;
+    long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+    for (int i = 0; i < ft_ftrace_fd_count(R); i++) {
+        int cpu = ft_ftrace_cpu(R, i), rc = ring_for(R, cpu, -1, FT_TRACK_RING, 0, err, errlen);
+        if (rc == -ENODEV || (rc == -EINVAL && cpu >= ncpus))
+            continue;                /* offline, or no such CPU */
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int ft_events_enable(ft_vm *vm, char *err, int errlen)
 {
     ft_session *R = vm->session;
@@ -300,6 +326,9 @@ int ft_events_enable(ft_vm *vm, char *err, int errlen)
         return 0;
     if (R->enabled)
         return seterr(err, errlen, -EBUSY, "events are already enabled");
+    int rc = track_ftrace_cpus(vm, R, err, errlen);
+    if (rc < 0)
+        return rc;
     if (ft_session_build_ids(R))
         return seterr(err, errlen, -ENOMEM, "out of memory");
     R->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -345,9 +374,25 @@ static void report_lost(ft_vm *vm, ft_session *R)
         vm->nskipped += R->lost[i];
     }
     if (R->lost_unknown) {
-        snprintf(msg, sizeof msg, "%lld events lost (a perf or ftrace ring was full)", (long long)R->lost_unknown);
+        snprintf(msg, sizeof msg, "%lld events lost (perf ring full): enlarge the rings with -s MB",
+                 (long long)R->lost_unknown);
         ft_vm_diag(vm, "WARNING", msg);
         vm->nskipped += R->lost_unknown;
+    }
+    int uncounted;
+    ft_i64 n = ft_ftrace_lost(R, &uncounted);
+    if (n || uncounted) {            /* ftrace.c: the kernel does not always say how many */
+        if (uncounted && n)
+            snprintf(msg, sizeof msg, "more than %lld events lost (ftrace buffer full; the kernel did not say "
+                     "how many): enlarge the buffers with -s MB", (long long)n);
+        else if (uncounted)
+            snprintf(msg, sizeof msg, "events lost (ftrace buffer full; the kernel did not say how many): "
+                     "enlarge the buffers with -s MB");
+        else
+            snprintf(msg, sizeof msg, "%lld events lost (ftrace buffer full): enlarge the buffers with -s MB",
+                     (long long)n);
+        ft_vm_diag(vm, "WARNING", msg);
+        vm->nskipped += n;
     }
 }
 
@@ -530,15 +575,16 @@ int ft_events_count(const ft_vm *vm)
 
 ft_i64 ft_event_lost(const ft_vm *vm, int probe)
 {
-    const ft_session *R = vm->session;
+    ft_session *R = vm->session;
     if (!R)
         return 0;
     if (probe >= 0)
         return (uint32_t)probe < vm->prog->nprobes ? R->lost[probe] : 0;
-    ft_i64 n = R->lost_unknown;
+    int uncounted;
+    ft_i64 n = R->lost_unknown + ft_ftrace_lost(R, &uncounted);
     for (uint32_t i = 0; i < vm->prog->nprobes; i++)
         n += R->lost[i];
-    return n;
+    return n ? n : uncounted;        /* a loss without a count is still one (-W) */
 }
 
 ft_i64 ft_events_samples(const ft_vm *vm) { return vm->session ? vm->session->samples : 0; }

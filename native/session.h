@@ -94,8 +94,13 @@ int ft_grow(void **p, int *cap, int n, size_t each);
 int ft_ftrace_peek(ft_session *R, int i, uint64_t *time);
 void ft_ftrace_handle(ft_vm *vm, ft_session *R, int i, int run);
 void ft_ftrace_close(ft_session *R);
+/* The events the ftrace buffer lost (its stats, else the counts its pages
+   stored); *uncounted: some were lost without a count.  Counted until the
+   session stops; that answer is kept (for after ft_ftrace_close too). */
+ft_i64 ft_ftrace_lost(ft_session *R, int *uncounted);
 void ft_ftrace_free(ft_session *R);
 int ft_ftrace_fd_count(const ft_session *R);
+int ft_ftrace_cpu(const ft_session *R, int i);      /* the CPU of stream i */
 
 /* counters.c: counting-mode events (FT_EV_COUNT) */
 int ft_counter_open(ft_vm *vm, ft_session *R, int probe, int type, ft_i64 config, int flags, int pid, int cpu,

@@ -207,7 +207,7 @@ class LiveSession:
             return
         from ..kernel.instances import Instance
         with signals.critical():
-            self.instance = Instance(root)
+            self.instance = Instance(root, ring_bytes=self.ring_bytes)
         for probe, e in eprobes:
             self.session.ftrace_map(ids[e], probe, isa.EV_RETURN if self.specs[e].is_return else 0)
         for e in sorted({e for _, e in eprobes}):

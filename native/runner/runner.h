@@ -90,8 +90,9 @@ typedef struct rt_instance {
 /* Remove the instances of sessions that died (SIGKILL); before their groups,
    whose eprobes are busy while enabled there.  0, or -1 with a message. */
 int rt_remove_stale_instances(const char *root, char *err, int errlen);
-/* mkdir instances/ftstap_<pid>, buffer_percent 0, trace_clock mono.  0, or -1 with a message. */
-int rt_instance_make(rt_instance *I, const char *root, char *err, int errlen);
+/* mkdir instances/ftstap_<pid>, buffer_percent 0, trace_clock mono, buffer_size_kb the
+   perf rings' size (ring_bytes per CPU; <= 0: the kernel's default).  0, or -1 with a message. */
+int rt_instance_make(rt_instance *I, const char *root, ft_i64 ring_bytes, char *err, int errlen);
 /* Enable group/event in the instance.  0, or -1 with a message. */
 int rt_instance_enable(rt_instance *I, const char *group, const char *event, char *err, int errlen);
 /* per_cpu/cpuN/trace_pipe_raw, O_NONBLOCK: the fd, or -1 with a message. */

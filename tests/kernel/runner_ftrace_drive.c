@@ -7,7 +7,10 @@
  * of an eprobe reach ftrace.c alike, so the output must be what
  * `ftstap --run` prints for the image through perf.
  *
- *     runner_ftrace_drive IMAGE SECONDS
+ *     runner_ftrace_drive IMAGE SECONDS [KB]
+ *
+ * KB: the instance's buffer per CPU (0: the kernel's default); without it,
+ * the size ftstap-run gives it and its perf rings without -s.
  *
  * Stop signals are blocked, as ftstap-run blocks them: the loop reads them. */
 #define _GNU_SOURCE 1
@@ -38,8 +41,8 @@ static char *slurp(const char *path, long *len)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3)
-        return fprintf(stderr, "usage: %s IMAGE SECONDS\n", argv[0]), 2;
+    if (argc != 3 && argc != 4)
+        return fprintf(stderr, "usage: %s IMAGE SECONDS [KB]\n", argv[0]), 2;
     sigset_t stops;
     sigemptyset(&stops);
     for (int sig = 1; sig < NSIG; sig++)
@@ -65,7 +68,9 @@ int main(int argc, char **argv)
     if (!root || L.ncpus <= 0 || rt_remove_stale_instances(root, err, sizeof err))
         goto out;
     rt_group_init(&L.group, root);
-    if (rt_instance_make(&L.instance, root, err, sizeof err))
+    ft_i64 ring = (64ll << 20) / L.ncpus;       /* main.c without -s */
+    L.ring_bytes = argc == 4 ? atoll(argv[3]) * 1024 : ring < (4 << 20) ? 4 << 20 : ring > (16 << 20) ? 16 << 20 : ring;
+    if (rt_instance_make(&L.instance, root, L.ring_bytes, err, sizeof err))
         goto out;
     for (uint32_t i = 0; i < prog->nprobes; i++) {        /* rt_ftrace_start, for tracepoints */
         const ft_pevent *e = &prog->events[prog->probes[i].event];

@@ -1,7 +1,7 @@
 """native/ftrace.c: ftrace ring-buffer pages (what eprobes deliver) parsed
 and dispatched, fed through a pipe instead of trace_pipe_raw: small and
-large events, time extends, padding, other event types, missed events,
-and the CPUs' events merged in time order."""
+large events, time extends, padding, other event types, missed events
+(counted or not), and the CPUs' events merged in time order."""
 import fcntl
 import os
 import struct
@@ -43,8 +43,12 @@ PADDING = struct.pack("<II", 29 | 3 << 5, 8) + b"\0" * 4
 
 
 def page(events, missed=None, stamp=1000):
+    """missed: the count stored after the data; 0: flagged, no count stored
+    (the kernel adds the flags to a long with int arithmetic: 1 << 31 comes
+    sign-extended, as read from this machine's pages)."""
     data = b"".join(events)
-    commit = len(data) | (MISSED_EVENTS | MISSED_STORED if missed else 0)
+    flags = 0 if missed is None else MISSED_EVENTS | (MISSED_STORED if missed else 0)
+    commit = (len(data) + (flags - (1 << 32) if flags else 0)) % (1 << 64)
     body = struct.pack("<QQ", stamp, commit) + data + (struct.pack("<Q", missed) if missed else b"")
     return body.ljust(4096, b"\0")
 
@@ -79,7 +83,41 @@ def test_pages_parsed_and_dispatched(image, tmp_path):
     # pid(): the thread's process from /proc (the tid itself once it is gone)
     assert rows == [[str(me), str(me), "3", "11"], [str(me), str(me), "3", "22"],
                     ["999999", "999999", "3", "33"], [str(me), str(me), "3", "44"]]
-    assert "5 events lost" in err.read_text()          # the missed events are reported
+    assert "WARNING: 5 events lost (ftrace buffer full): enlarge the buffers with -s MB\n" in err.read_text()
+
+
+def _missed_warnings(image, tmp_path, pages):
+    (probe, _event), = image_events(image)[1]
+    r, w = os.pipe()
+    fcntl.fcntl(r, fcntl.F_SETFL, os.O_NONBLOCK)
+    for p in pages:
+        os.write(w, p)
+    err = tmp_path / "err"
+    with open(os.devnull, "wb") as o, open(err, "wb") as e:
+        with native.Session(image, out_fd=o.fileno(), err_fd=e.fileno()) as s:
+            s.ftrace_map(TYPE, probe)
+            s.ftrace_add(r, 3)
+            s.enable_events()
+            s.run(5)
+            lost = s.lost()
+    os.close(w)
+    return lost, [l for l in err.read_text().splitlines() if "lost" in l]
+
+
+def test_missed_without_a_count(image, tmp_path):
+    """A page flagged missed with no room for the count (a full page): the
+    loss is reported without a number, never as one event per page; with
+    counts stored on other pages, as more than their sum."""
+    me = os.getpid()
+    ev = small(record(TYPE, me, 1))
+    assert _missed_warnings(image, tmp_path, [page([ev], missed=0), page([ev], missed=0)]) == (
+        1, ["WARNING: events lost (ftrace buffer full; the kernel did not say how many): "
+            "enlarge the buffers with -s MB"])
+    assert _missed_warnings(image, tmp_path, [page([ev], missed=7), page([ev], missed=0), page([ev], missed=3)]) == (
+        10, ["WARNING: more than 10 events lost (ftrace buffer full; the kernel did not say how many): "
+             "enlarge the buffers with -s MB"])
+    assert _missed_warnings(image, tmp_path, [page([ev], missed=7), page([ev], missed=3)]) == (
+        10, ["WARNING: 10 events lost (ftrace buffer full): enlarge the buffers with -s MB"])
 
 
 def test_cpus_are_merged_in_time_order(image, tmp_path):
