@@ -18,6 +18,7 @@ listed in Match.wrong, so a provider can say what it expected; `refused`
 patterns are shapes a provider knows only to refuse, with the message."""
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 from ..record import mutable
@@ -115,6 +116,31 @@ class Grammar:
                          [(p, seq, msg) for p, msg in self.refused.items() for seq in expand(p)]
         return self._seqs
 
+    def concrete(self, comps) -> list[tuple]:
+        """comps with each wildcard in a fixed name (`kerne*.funct*`,
+        `.return.maxact*(10)`) replaced by the names it matches, one tuple
+        per probe point the patterns allow; [comps] when there is none
+        (NAME placeholders keep their wildcards: the provider expands them)."""
+        if not any(_wild(c.name) for c in comps):
+            return [tuple(comps)]
+        out: list[tuple] = []
+        for _, seq, _ in self._expanded():
+            if len(seq) != len(comps):
+                continue
+            names = []
+            for (name, _), c in zip(seq, comps):
+                if name.isupper() or c.name == name:
+                    names.append(c.name)
+                elif _wild(c.name) and fnmatch.fnmatchcase(name, c.name.replace("**", "*")):
+                    names.append(name)
+                else:
+                    break
+            else:
+                cand = tuple(c if c.name == n else type(c)(n, c.arg, loc=c.loc) for n, c in zip(names, comps))
+                if not any(_same(cand, o) for o in out):
+                    out.append(cand)
+        return out
+
     def match(self, comps) -> Match | None:
         """The best match of comps: one with every argument right, else the
         first with some wrong."""
@@ -144,3 +170,11 @@ class Grammar:
                     return m
                 loose = loose or m
         return loose
+
+
+def _wild(name: str) -> bool:
+    return "*" in name or "?" in name
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return [c.name for c in a] == [c.name for c in b]

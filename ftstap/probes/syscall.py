@@ -136,7 +136,10 @@ def _raw_filter(nrs) -> A.Stmt:
 
 
 class SyscallProvider(Provider):
-    grammar = Grammar(("syscall.NAME[.return]  (syscalls:sys_enter_NAME/sys_exit_NAME)", "nd_syscall.NAME[.return]"))
+    # .maxactive(N) tunes a kretprobe's instances in stap (its syscall.*.return are
+    # kprobes); a tracepoint misses no return, so here it only has to be in range
+    grammar = Grammar(("syscall.NAME[.return|.return.maxactive(number)]  (syscalls:sys_enter_NAME/sys_exit_NAME)",
+                       "nd_syscall.NAME[.return|.return.maxactive(number)]"))
 
     def resolve(self, comps, features):
         m = self.grammar.match(comps)
@@ -144,6 +147,10 @@ class SyscallProvider(Provider):
             return None
         is_return = "return" in m
         pattern = m["NAME"]
+        if "maxactive" in m:
+            from .kprobe import MAXACTIVE_MAX
+            if m.wrong or not 0 <= m["maxactive"] <= MAXACTIVE_MAX:
+                raise Unservable(f"maxactive value out of range [0,{MAXACTIVE_MAX}]")
         if features.events_root is None:
             raise Unservable(f"syscall probes need tracefs: {features.tracefs_error or 'not mounted'}")
         if "syscalls" not in features.tracepoint_systems():
@@ -153,7 +160,8 @@ class SyscallProvider(Provider):
         formatcache.preload(features, "syscalls")
         out = []
         for name, how in sorted(self._names(features, pattern).items()):
-            pp = f"{family}.{name}" + (".return" if is_return else "")
+            pp = f"{family}.{name}" + (".return" if is_return else "") + \
+                (f".maxactive({m['maxactive']})" if "maxactive" in m else "")
             out.append(self._source(features, name, how, pp, is_return))
         formatcache.save(features, "syscalls")
         return out

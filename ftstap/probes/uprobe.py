@@ -126,6 +126,30 @@ def _program(arg) -> str:
     return resolve_program(arg)
 
 
+def _is_elf(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return os.path.isfile(path) and f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def _programs(arg) -> list[str]:
+    """The programs process(ARG) names: a path with wildcards is every ELF
+    file it matches (as stap globs process("/usr/bin/qemu-*")), Unservable if none."""
+    from ..kernel.symbols import local_path, SYSROOT
+    if isinstance(arg, str) and "/" in arg and has_wildcard(arg):
+        import glob
+        found = sorted({_program(p[len(SYSROOT or ""):]) for p in glob.glob(local_path(arg)) if _is_elf(p)})
+        if not found:
+            raise Unservable(f"no program matches {arg}")
+        return found
+    try:
+        return [_program(arg)]
+    except (KernelError, OSError) as e:
+        raise Unservable(f"cannot read the program: {e}") from None
+
+
 class UprobeProvider(Provider):
     grammar = Grammar(("process(string|number).function(string)[.call|.return]",
                        "process(string|number).statement(string)", "process(string|number).mark(string)"))
@@ -138,8 +162,13 @@ class UprobeProvider(Provider):
         arg, is_return = m[what], "return" in m
         if not features.uprobe_events:
             raise Unservable("process probes need uprobe_events (CONFIG_UPROBE_EVENTS)")
+        out = []
+        for path in _programs(m["process"]):
+            out += self._in_program(features, path, what, arg, is_return)
+        return out
+
+    def _in_program(self, features, path: str, what: str, arg: str, is_return: bool) -> list[EventSource]:
         try:
-            path = _program(m["process"])
             from ..kernel.symbols import ElfFile
             elf = ElfFile(path)
         except (KernelError, OSError) as e:

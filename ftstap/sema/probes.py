@@ -147,11 +147,12 @@ class Binder:
                 and comps[1].name in _ONE_PROCESS:
             return self._one_process(comps, point, depth)
         for provider in REGISTRY:
-            if first not in provider.families:
+            if not any(f == first or ("*" in first and fnmatch.fnmatchcase(f, first)) for f in provider.families):
                 continue
-            sources = provider.resolve(comps, self.features)
-            if sources is not None:
-                return [Binding(s, [], []) for s in sources]
+            # a wildcard in a fixed name (kerne*.funct*, .maxact*(10)): every probe point it names
+            found = [provider.resolve(c, self.features) for c in provider.grammar.concrete(comps) or [comps]]
+            if any(f is not None for f in found):
+                return [Binding(s, [], []) for f in found if f for s in f]
         return out
 
     def _one_process(self, comps: tuple, point: A.ProbePoint, depth: int) -> list[Binding]:

@@ -83,3 +83,26 @@ def test_module_function_binds(kfeatures):
                                    'process("/bin/true").mark("m").return'])
 def test_shapes_outside_the_grammar_are_mismatches(kfeatures, point):
     assert "probe point mismatch" in str(error_of(f"probe {point} {{ }}", kfeatures))
+
+
+def test_a_wildcard_in_a_fixed_name_is_every_probe_point_it_names():
+    g = Grammar(("kernel.function(string)[.call|.return|.return.maxactive(number)]",))
+    got = g.concrete(comps(("kerne*", None), ("funct*", "f"), ("*", None)))
+    assert [[c.name for c in x] for x in got] == [["kernel", "function", "call"], ["kernel", "function", "return"]]
+    assert got[0][1].arg.value == "f"                          # arguments kept
+    got = g.concrete(comps(("kernel", None), ("function", "f"), ("return", None), ("maxact**", 10)))
+    assert [[c.name for c in x] for x in got] == [["kernel", "function", "return", "maxactive"]]
+    plain = comps(("kernel", None), ("function", "f*"))      # an argument's wildcard is the provider's
+    assert g.concrete(plain) == [plain]
+
+
+def test_syscall_return_maxactive_directly_through_an_alias_and_by_wildcard(tmp_path):
+    feats = make_snapshot(tmp_path / "snap")
+    for script in ('probe syscall.sync.return.maxactive(10) { println(1) }',
+                   'probe a = syscall.sync.return { } probe a.maxactive(10) { println(pp()) }',
+                   'probe syscall.sync.return.maxact*(10) { println(1) } probe syscall.sync.return.*(3) { }',
+                   'probe kerne*.tra*("sched:sched_switch") { println(1) }'):
+        p = elaborate(script, feats)
+        assert p.probes, script
+    assert "maxactive value out of range" in str(error_of("probe syscall.sync.return.maxactive(70000) { }", feats))
+    assert "mismatch" in str(error_of("probe syscall.sync.maxactive(10) { }", feats))   # only after .return

@@ -73,3 +73,17 @@ def test_main_of_a_stripped_arm64_pie_is_read_from_start(monkeypatch):
     assert uprobe._arm64_main("sleep", 0x1c00, struct.pack(f"<{len(words)}I", *words)) == 0x1900
     assert slots == [0x1ffa8]
     assert uprobe._arm64_main("sleep", 0x1c00, struct.pack("<4I", *words[:4])) is None
+
+
+def test_a_program_path_with_wildcards_is_every_program_it_matches(target):
+    kinfo, root = target
+    with open(os.path.join(root, "bin", "prog.sh"), "w") as f:
+        f.write("#!/bin/sh\n")                                  # not a program to probe
+    with open(os.path.join(root, "bin", "prog3"), "wb") as f:
+        f.write(arm64_elf())
+    r = ftstap("-r", kinfo, "--sysroot", root, "-p3", "-e", 'probe process("/bin/pro*").function("_start") { println(1) }')
+    assert r.returncode == 0, r.stderr
+    assert "p:GROUP/e0 /bin/prog:0x78" in r.stdout and "p:GROUP/e1 /bin/prog3:0x78" in r.stdout, r.stdout
+    assert "prog.sh" not in r.stdout
+    r = ftstap("-r", kinfo, "--sysroot", root, "-p2", "-e", 'probe process("/opt/x*").function("_start") { }')
+    assert r.returncode == 1 and "no program matches /opt/x*" in r.stderr, r.stderr
