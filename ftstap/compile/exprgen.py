@@ -416,6 +416,10 @@ class ExprGen:
     def g_Target(self, e, want):
         from ..sema.program import ProbeInst
         from .fields import load_field, pretty_vars
+        from .kread import cast_address
+        address = cast_address(self, e)
+        if address is not None:            # &@cast(p, "T")->m: p + offset, no read
+            return self.gen(address, want)
         if not isinstance(self.ctx, ProbeInst) or isinstance(e, A.VarRef):
             raise SemanticError("@var and @cast outside an event probe need kernel memory reads, "
                                 "which only an event's fetch-args can do", e.loc)

@@ -13,7 +13,7 @@ tracefs instance of its own (native/ftrace.c).  Kernels without
 CONFIG_EPROBE_EVENTS get an error naming it."""
 from __future__ import annotations
 
-from ..errors import SemanticError
+from ..errors import KernelError, SemanticError
 from ..lang import ast as A
 from ..sema.program import LONG, STRING
 
@@ -133,6 +133,26 @@ class Chain:
         steps = [m.name if m.name is not None else self.gen.fixed_index(m, e) for m in e.members]
         chain = self.btf.member_chain(tid, steps, pointee)
         return chain.fetch_expr(expr), chain.type, False
+
+
+def cast_address(gen, e) -> A.Expr | None:
+    """`&@cast(p, "T")->a.b[2]` (and `&@cast(p, "T")[n]`) when no pointer is
+    followed after p: p plus a constant offset, computed by the handler
+    itself (no kernel read, so in any probe: @cast_module_sizeof is
+    `&@cast(0, "T")[1]`).  None for anything else."""
+    if not (isinstance(e, A.Target) and e.addr and isinstance(e.base, A.Cast) and e.members and not e.suffix):
+        return None
+    chain = Chain(gen, gen.ctx.source if hasattr(gen.ctx, "source") else None)
+    from ..sema.targets import TargetTyper
+    try:
+        tid = TargetTyper(None, chain.features).lookup(e.base.type, e.base.module, e.base.loc)
+        steps = [m.name if m.name is not None else gen.fixed_index(m, e) for m in e.members]
+        walk = chain.btf.member_chain(tid, steps, True)
+    except KernelError as ex:
+        raise SemanticError(str(ex), e.loc) from None
+    if any(s.deref for s in walk.steps[1:]):
+        return None
+    return A.Binary("+", e.base.operand, A.Number(walk.offset, loc=e.loc), loc=e.loc)
 
 
 def kernel_read(gen, e, string_type: str | None = None) -> str:

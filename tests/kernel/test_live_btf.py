@@ -84,3 +84,16 @@ def test_lookup_is_fast(vmlinux):
                                     check=True).stdout.split()[0]) for _ in range(3))
     print(f"BTF load + do_sys_openat2 lookup: {best * 1000:.0f} ms")
     assert best < 0.3
+
+
+def test_cast_sizeof_and_cast_addresses_need_no_kernel_read(vmlinux):
+    """@cast_module_sizeof/@cast_sizeof (tapsets/sizeof.stpm) and
+    &@cast(p, "T")->m are p + offsets from BTF, computed in any probe."""
+    tid = vmlinux.find_one("task_struct", B.STRUCT)
+    size, pid_off = vmlinux.size(tid), vmlinux.member(tid, "pid").bit_offset // 8
+    script = ('probe begin { printf("%d %d %d %d\\n", @cast_module_sizeof("kernel", "task_struct"), '
+              '@cast_sizeof("list_head"), &@cast(1000, "task_struct")->pid, &@cast(8, "list_head")[2]->prev); '
+              'exit() }')
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-e", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{size} 16 {1000 + pid_off} {8 + 2 * 16 + 8}\n"
