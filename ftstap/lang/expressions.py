@@ -92,13 +92,22 @@ class ExpressionParser:
             if not t2.is_ident("in"):
                 self.error("expected 'in'", t2)
             self.next()
-            return A.In(keys, self.indexable(), loc=t.loc)
+            return self.membership(keys, self.indexable(), t)
         left = self.comparison()
         t = self.peek()
         if t.is_ident("in"):
             self.next()
-            return A.In((left,), self.indexable(), loc=t.loc)
+            return self.membership((left,), self.indexable(), t)
         return left
+
+    def membership(self, keys, array: A.Expr, t) -> A.Expr:
+        """`k in a`; on a histogram, as stap defines it: `k in @hist_log(s)`
+        is true when bucket k is nonzero (`@hist_log(s)[k] != 0`)."""
+        if not isinstance(array, A.Hist):
+            return A.In(keys, array, loc=t.loc)
+        if len(keys) != 1 or keys[0] is None:
+            self.error("a histogram has one index: 'BUCKET in @hist_...(s)'", t)
+        return A.Binary("!=", A.Index(array, keys, loc=t.loc), A.Number(0, loc=t.loc), loc=t.loc)
 
     def indexable(self) -> A.Expr:
         t = self.peek()

@@ -103,3 +103,14 @@ def test_unresolvable_return_type_is_an_error_not_a_crash():
 def test_maxaction():
     rc, out, err = ftstap("-DMAXACTION=100", "-e", "global n; probe timer.ms(1) { while (1) n++ }")
     assert rc == 1 and "MAXACTION exceeded" in err
+
+
+def test_in_a_histogram_is_a_nonzero_bucket():
+    """stap: `b in @hist_log(s)` is true when @hist_log(s)[b] != 0."""
+    rc, out, err = ftstap("-e", "global s, t; probe begin { s <<< 1; s <<< 5; s <<< 5; s <<< 12; t <<< 7; "
+                                "for (b = 0; b < 140; b++) if (b in @hist_log(s)) printf(\"%d:%d \", b, @hist_log(s)[b]); "
+                                "printf(\"| %d %d\\n\", 1 in @hist_linear(t, 0, 20, 5), 2 in @hist_linear(t, 0, 20, 5)); "
+                                "exit() }")
+    assert (rc, out, err) == (0, "65:1 67:2 68:1 | 0 1\n", "")   # linear: bucket 0 is the underflow
+    rc, _, err = ftstap("-p1", "-e", "global s; probe begin { if ([1, 2] in @hist_log(s)) exit() }")
+    assert rc == 1 and "a histogram has one index" in err
