@@ -132,11 +132,18 @@ class Binder:
         for name, al, suffix in matches:
             k = tuple(c.name for c in name[:1])
             longest[k] = max(longest.get(k, 0), len(name))
+        wild = "*" in first          # sys*.open: every family it names, aliases and providers alike
         for name, al, suffix in matches:
             if len(name) == longest[tuple(c.name for c in name[:1])]:
-                matched_alias = True
-                out.extend(self._through_alias(al, suffix, point, depth, name))
-        if matched_alias:
+                try:
+                    found = self._through_alias(al, suffix, point, depth, name)
+                except (SemanticError, Unservable):
+                    if not wild:
+                        raise
+                    continue          # syscall_any.open: that family has no such point
+                matched_alias = matched_alias or bool(found) or not wild
+                out.extend(found)
+        if matched_alias and not wild:
             return out
         if first == "process" and comps[0].arg is None and len(comps) > 1 and comps[1].name in _PROGRAM_PARTS:
             if self.program is None:
@@ -152,7 +159,9 @@ class Binder:
             # a wildcard in a fixed name (kerne*.funct*, .maxact*(10)): every probe point it names
             found = [provider.resolve(c, self.features) for c in provider.grammar.concrete(comps) or [comps]]
             if any(f is not None for f in found):
-                return [Binding(s, [], []) for f in found if f for s in f]
+                out += [Binding(s, [], []) for f in found if f for s in f]
+                if not wild:
+                    return out
         return out
 
     def _one_process(self, comps: tuple, point: A.ProbePoint, depth: int) -> list[Binding]:

@@ -106,3 +106,12 @@ def test_syscall_return_maxactive_directly_through_an_alias_and_by_wildcard(tmp_
         assert p.probes, script
     assert "maxactive value out of range" in str(error_of("probe syscall.sync.return.maxactive(70000) { }", feats))
     assert "mismatch" in str(error_of("probe syscall.sync.maxactive(10) { }", feats))   # only after .return
+
+
+def test_a_wildcard_family_is_every_family_it_names(tmp_path):
+    """sys*.open: syscall.open, not an error from syscall_any (which has no .open)."""
+    from ftstap.sema.probelist import list_probes
+    feats = make_snapshot(tmp_path / "snap")
+    assert list_probes("sys*.sync", feats, False) == ["syscall.sync"]
+    assert list_probes("sys*.sync.return", feats, False) == ["syscall.sync.return"]
+    assert "mismatch" in str(error_of("probe sys*.nosuch { }", feats))
