@@ -10,6 +10,7 @@ PT_LOAD segment maps to `vaddr - p_vaddr + p_offset`.
 from __future__ import annotations
 
 import bisect
+import fnmatch
 import os
 import re
 import shutil
@@ -124,6 +125,11 @@ class Kallsyms:
         s = self.lookup(name)
         return s.address if s else None
 
+    def modules(self) -> set[str]:
+        """The modules whose symbols kallsyms lists (the loaded ones; not the
+        kernel's own pseudo-modules such as [__builtin__ftrace])."""
+        return {m for m in re.findall(r"\t\[(\S+)\]$", self.text, re.M) if not m.startswith("__builtin")}
+
     def glob(self, pattern: str, module: str | None = None) -> list[KSym]:
         """Text symbols whose name matches a shell glob, in address order.
         Compiler-made clones (`foo.cold`, `foo.isra.0`) only match when the
@@ -134,7 +140,7 @@ class Kallsyms:
         for m in rx.finditer(self.text):
             if "." in m.group(3) and "." not in pattern:
                 continue
-            if module is not None and m.group(4) != module:
+            if module is not None and not fnmatch.fnmatchcase(m.group(4) or "", module):
                 continue
             out.append(KSym(int(m.group(1), 16), m.group(2), m.group(3), m.group(4)))
         return out

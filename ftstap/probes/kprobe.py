@@ -154,6 +154,18 @@ class KprobeProvider(Provider):
                 return served
         return self._kprobes(features, family, pattern, is_return, module, maxactive)
 
+    @staticmethod
+    def _no_module(syms, module: str) -> None:
+        """Unservable when no loaded module is called `module` (a glob)."""
+        import fnmatch
+        loaded = syms.modules()
+        if not loaded:
+            raise Unservable(f'module("{module}"): the kernel\'s symbol table lists no module symbols (no module '
+                             "is loaded, or the kernel has none: CONFIG_MODULES)")
+        if not any(fnmatch.fnmatchcase(m, module) for m in loaded):
+            raise Unservable(f'module("{module}") is not loaded (kallsyms lists {len(loaded)} modules; '
+                             "load it first, or check the name)")
+
     def _kprobes(self, features, family, pattern, is_return, module, maxactive):
         syms = _kallsyms(features)
         base, _, where = pattern.partition("@")
@@ -170,6 +182,11 @@ class KprobeProvider(Provider):
                              "(kallsyms and BTF do not say which file a function is in): "
                              "name the functions instead")
         found = syms.glob(base, module) if wild else syms.lookup_all(base)
+        if module is not None:
+            import fnmatch
+            found = [s for s in found if s.module and fnmatch.fnmatchcase(s.module, module)]
+            if not found:
+                self._no_module(syms, module)
         if not found and base.startswith("sys_") and module is None:
             found = (syms.glob if wild else syms.lookup_all)(arch.of(features).syscall_wrapper + base[4:])
         if wild:

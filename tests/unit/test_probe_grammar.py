@@ -76,6 +76,16 @@ def test_module_function_binds(kfeatures):
     assert p.probes[0].source.target.symbol == "ext4_file_open" and p.probes[0].source.is_return
 
 
+def test_module_probes_name_the_module_and_only_its_functions(kfeatures, tmp_path):
+    p = elaborate('probe module("ext*").function("*_open") { }', kfeatures)
+    assert [i.source.target.symbol for i in p.probes] == ["ext4_file_open"]       # not vfs_open
+    assert "module(\"ext3\") is not loaded" in str(error_of('probe module("ext3").function("f") { }', kfeatures))
+    assert "is not loaded" in str(error_of('probe module("ext3").function("vfs_read") { }', kfeatures))
+    bare = make_snapshot(tmp_path / "nomods", kprobes=True)
+    (tmp_path / "nomods" / "kallsyms").write_text(KALLSYMS)
+    assert "lists no module symbols" in str(error_of('probe module("ext4").function("*") { }', bare))
+
+
 @pytest.mark.parametrize("point", ['kernel.statement("vfs_read").return',          # was a function return probe
                                    'kernel.function("vfs_read").maxactive(3)',    # was ignored
                                    'kernel.function("vfs_read").return.maxactive("x")',
