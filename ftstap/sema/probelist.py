@@ -69,7 +69,22 @@ def _vars(binding, globals_, functions, features, insts: list) -> str:
             pass
     if not binding.alias and generated is None:
         parts.extend(f"${v.name}:{_ctype(v)}" for v in binding.source.context.values())
+        parts.extend(f"${v.name}:{_ctype(v).replace(' *', '*')}" for v in _raw_arguments(binding.source, features)
+                     if v.name not in binding.source.context)
     return " ".join(parts)
+
+
+def _raw_arguments(source, features) -> list:
+    """A tracepoint's own arguments ($prev of sched_switch), which a handler
+    can read where sema/rawtp.py can serve them."""
+    from ..kernel import arch
+    from ..probes.targets import TracepointTarget
+    from .rawtp import raw_arguments
+    target = source.target
+    if type(target) is not TracepointTarget or target.is_return or features is None or \
+            not arch.of(features).iterator_kprobes:
+        return []
+    return list(raw_arguments(features, target.event).values())
 
 
 def _ctype(v) -> str:

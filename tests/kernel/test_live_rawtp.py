@@ -76,3 +76,14 @@ def test_arguments_agree_with_the_fields(tfs):
     assert int(got.get("arg sleep", 0)) >= 1, out
     assert {k.split(" ", 1)[1]: v for k, v in got.items() if k.startswith("arg ")} == \
         {k.split(" ", 1)[1]: v for k, v in got.items() if k.startswith("field ")}, out
+
+
+def test_listing_shows_the_arguments_after_the_fields(tfs):
+    rc, out, err = ftstap("-L", 'kernel.trace("sched:sched_switch")')
+    assert rc == 0, err
+    line = out.strip().split(" $")
+    line = line[:1] + ["$" + v for v in line[1:]]
+    assert line[0] == 'kernel.trace("sched:sched_switch")'
+    assert "$next_pid:pid_t" in line and "$next:struct task_struct*" in line and "$preempt:bool" in line, out
+    assert line.index("$next_pid:pid_t") < line.index("$next:struct task_struct*")
+    assert sum(v.startswith("$prev_state:") for v in line) == 1             # the field's, listed once
