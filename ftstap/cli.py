@@ -22,6 +22,7 @@ Examples:
   ftstap -b -o trace -T 5 script.stp    # trace_0, trace_1, ...: stap-merge trace_*
   ftstap-run --describe > box.kinfo     # on the target (or ftstap --describe there)
   ftstap -r box.kinfo -p4 -m top s.stp  # here: top.ftsimg for it; there: ftstap-run top.ftsimg
+  ftstap -r arm.kinfo --sysroot /srv/armroot -p4 -m app app.stp   # uprobes in the board's programs
 """
 
 _NOT_FOR_FTSTAP = {
