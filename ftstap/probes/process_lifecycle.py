@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import struct
 
 from ..errors import KernelError
 from ..lang import ast as A
@@ -217,32 +216,13 @@ def executable(name: str) -> str:
 
 
 def entry_offset(path: str) -> int:
-    """The file offset of the ELF entry point (e_entry in a PT_LOAD segment)."""
-    from ..kernel.symbols import local_path
-    with open(local_path(path), "rb") as f:
-        head = f.read(64)
-        if len(head) < 52 or head[:4] != b"\x7fELF":
-            raise KernelError(f"{path} is not an ELF file")
-        is64, end = head[4] == 2, "<" if head[5] == 1 else ">"
-        if is64:
-            entry, phoff = struct.unpack_from(end + "QQ", head, 24)
-            phentsize, phnum = struct.unpack_from(end + "HH", head, 54)
-            fmt = end + "IIQQQQ"
-        else:
-            entry, phoff = struct.unpack_from(end + "II", head, 24)
-            phentsize, phnum = struct.unpack_from(end + "HH", head, 42)
-            fmt = end + "IIIII"
-        f.seek(phoff)
-        table = f.read(phentsize * phnum)
-    for i in range(phnum):
-        raw = table[i * phentsize:(i + 1) * phentsize]
-        if is64:
-            p_type, _flags, p_offset, p_vaddr, _paddr, p_filesz = struct.unpack_from(fmt, raw)
-        else:
-            p_type, p_offset, p_vaddr, _paddr, p_filesz = struct.unpack_from(fmt, raw)
-        if p_type == 1 and p_vaddr <= entry < p_vaddr + p_filesz:       # PT_LOAD
-            return entry - p_vaddr + p_offset
-    raise KernelError(f"{path}: its entry point {entry:#x} is in no loadable segment")
+    """The file offset of the ELF entry point (uprobe.entry_symbols' _start)."""
+    from ..kernel.symbols import ElfFile
+    from .uprobe import entry_symbols
+    start = entry_symbols(path, ElfFile(path)).get("_start")
+    if start is None:
+        raise KernelError(f"{path}: its entry point is in no loadable segment of a 64-bit little-endian ELF file")
+    return start.offset
 
 
 def running(path: str) -> list[tuple[int, str, list[int]]]:
