@@ -29,7 +29,7 @@ from .targets import KprobeTarget
 from .tracepoint import tracepoint_source
 
 _AT_OFFSET = re.compile(r"^([A-Za-z_.$][\w.$]*)\+(0[xX][0-9a-fA-F]+|[0-9]+)$")   # "f+0x10": inside f
-_SYSCALL_ENTRY = re.compile(r"^(?:__x64_sys_|__ia32_sys_|__arm64_sys_|__se_sys_|__do_sys_|ksys_|sys_)(\w+)$")
+_SYSCALL_ENTRY = re.compile(r"^(?:" + "|".join(arch.WRAPPERS) + r"|__ia32_sys_|__se_sys_|__do_sys_|ksys_|sys_)(\w+)$")
 RENAMED = {"do_fork": "kernel_clone (renamed in Linux 5.10)",
            "_do_fork": "kernel_clone (renamed in Linux 5.10)",
            "do_sys_open": "do_sys_openat2 (Linux 5.6)"}
