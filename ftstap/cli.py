@@ -103,9 +103,8 @@ OPTIONS = [
         "when needed (backtraces, usymname), so naming FILE adds nothing.", "FILE", "multi"),
     Opt(("--ldd",), "ldd", "Accepted for stap compatibility (libraries' symbols are read as for -d).",
         kind="flag"),
-    Opt(("--check-version",), "check_version", "Accepted for stap compatibility: ftstap keeps no table of "
-        "constructs that changed between SystemTap versions, so it reports none (--compatible still applies).",
-        kind="flag"),
+    Opt(("--check-version",), "check_version", "Warn of probe points whose variables depend on the SystemTap "
+        "version (stap's tapset defines some only up to a release; --compatible selects one).", kind="flag"),
     Opt(("--all-modules",), "all_modules", "Accepted for stap compatibility: there are no kernel modules to "
         "add symbols for (kernel symbols come from /proc/kallsyms).", kind="flag"),
     Opt(("--prologue-searching",), "prologue_searching", "Accepted for stap compatibility (always/never/auto).",

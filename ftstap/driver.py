@@ -46,7 +46,8 @@ def _listings(opts: Options) -> int:
     else:
         pattern = opts.list_probes or opts.list_probes_vars
         notes: list[str] = []
-        lines = probelist.list_probes(pattern, KernelFeatures.current(), bool(opts.list_probes_vars), notes)
+        lines = probelist.list_probes(pattern, KernelFeatures.current(), bool(opts.list_probes_vars), notes,
+                                      opts.systemtap_version)
         _warn(opts, notes)
     for line in lines:
         print(line)
@@ -76,6 +77,7 @@ def elaborate(parsed, opts: Options):
     return run_pass2(parsed.script, parsed.tapsets, KernelFeatures.current(), unoptimized=opts.unoptimized,
                      guru=opts.guru, skip_badvars=opts.skip_badvars,
                      program=target_program(opts.command, opts.target_pid),
+                     language=opts.systemtap_version, check_version=opts.check_version,
                      limits={k: opts.limit(k) for k in ("MAXACTION", "MAXMAPENTRIES", "MAXSTRINGLEN")})
 
 

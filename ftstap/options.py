@@ -55,6 +55,7 @@ class Options:
     dump_probe_types: bool = False
     dump_functions: bool = False
     compatible: str | None = None
+    check_version: bool = False     # warn of what depends on the SystemTap version (sema/versions.py)
     suppress_handler_errors: bool = False
     probe_support: bool = False
     list_active: bool = False
@@ -87,8 +88,8 @@ class Options:
         o = cls()
         scripts = kw.pop("scripts")
         words = list(kw.pop("words"))
-        for key in ("prologue_searching", "suppress_time_limits", "check_version", "all_modules", "rlimit_as", "rlimit_cpu", "rlimit_nproc",
-                    "rlimit_stack", "rlimit_fsize"):
+        for key in ("prologue_searching", "suppress_time_limits", "all_modules", "rlimit_as", "rlimit_cpu",
+                    "rlimit_nproc", "rlimit_stack", "rlimit_fsize"):
             kw.pop(key, None)
         for key, value in kw.items():
             if key in ("defines", "globals_"):

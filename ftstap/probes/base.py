@@ -33,6 +33,7 @@ class EventSource:
     context: dict[str, ContextVar] = {}
     warning: str | None = None  # e.g. "served by a tracepoint"
     prologue: Any = None       # an A.Block run before the handler (syscall.*'s locals)
+    version_gates: dict[str, str] = {}   # prologue variables stap defines only up to a release (sema/versions.py)
 
     @property
     def is_return(self) -> bool:

@@ -216,6 +216,13 @@ class SyscallProvider(Provider):
         return (nr,) if nr >= 0 else ()
 
     def _source(self, features, name, how, pp, is_return):
+        src = self._unversioned_source(features, name, how, pp, is_return)
+        d = defs().get(name)
+        if d and d.until:
+            src.version_gates = dict(d.until)
+        return src
+
+    def _unversioned_source(self, features, name, how, pp, is_return):
         d = defs().get(name)
         if how == "never":
             src = EventSource(SpecialTarget("never"), pp)

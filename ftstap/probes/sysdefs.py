@@ -12,7 +12,9 @@ raw_syscalls:sys_enter filtered on its number, the arguments named a, b, c
 `=-` says no kernel of this architecture has it: the alias exists and binds
 nothing.  EXPR is `$field`, a number, a "string", a local already set, or
 `func(EXPR, ...)`, or `@entry(EXPR)` (return probes: its value at the
-call's entry, sema/entry.py).  ARGSTR lists `CONV:EXPR` items joined with ", "
+call's entry, sema/entry.py).  `VAR<=VERSION=EXPR` is a variable stap's
+tapset defines only up to that SystemTap release (sema/versions.py applies
+--compatible and --check-version).  ARGSTR lists `CONV:EXPR` items joined with ", "
 (`+CONV:EXPR` appends without a separator); without it, argstr shows every
 argument.  `NAME.return : ...` adds variables to the return probe.
 
@@ -29,7 +31,8 @@ _TOKEN = re.compile(r'\s*(?:([$@]?[A-Za-z_][A-Za-z0-9_]*)|(-?0x[0-9a-fA-F]+|-?\d
 
 
 class Def:
-    __slots__ = ("name", "tracepoints", "raw_args", "absent", "kernel_name", "items", "argstr", "ret_items")
+    __slots__ = ("name", "tracepoints", "raw_args", "absent", "kernel_name", "items", "argstr", "ret_items",
+                 "until")
 
     def __init__(self, name):
         self.name = name
@@ -40,12 +43,16 @@ class Def:
         self.items: list[tuple[str, str]] = []
         self.argstr: list[tuple[bool, str, str]] | None = None
         self.ret_items: list[tuple[str, str]] = []
+        self.until: dict[str, str] = {}   # VAR -> the last SystemTap release that defines it
 
 
-def _items(text: str) -> list[tuple[str, str]]:
+def _items(text: str, until: dict[str, str]) -> list[tuple[str, str]]:
     out = []
     for item in text.split():
         var, _, expr = item.partition("=")
+        if var.endswith("<"):                  # VAR<=VERSION=EXPR
+            var, (version, _, expr) = var[:-1], expr.partition("=")
+            until[var] = version
         out.append((var, expr or "$" + var))
     return out
 
@@ -72,7 +79,7 @@ def parse_table(text: str) -> dict[str, Def]:
         name = name[:-7] if is_return else name
         d = defs.setdefault(name, Def(name))
         if is_return:
-            d.ret_items.extend(_items(body))
+            d.ret_items.extend(_items(body, d.until))
             continue
         if tps == "-":
             d.absent = True
@@ -81,7 +88,7 @@ def parse_table(text: str) -> dict[str, Def]:
             d.raw_args = [a for a in args.split(",") if a]
         elif tps:
             d.tracepoints = tps.split("|")
-        d.items.extend(_items(body))
+        d.items.extend(_items(body, d.until))
         if argstr.strip():
             d.argstr = _argstr(argstr)
     return defs

@@ -2,7 +2,7 @@
 formatting follow stap's tapset reference; the expressions are ftstap's."""
 
 TABLE = r"""
-accept: sockfd=$fd addr_uaddr=$upeer_sockaddr addrlen_uaddr=$upeer_addrlen flags=0 flags_str="0" | %d:sockfd, %p:addr_uaddr, %p:addrlen_uaddr
+accept: sockfd=$fd addr_uaddr=$upeer_sockaddr addrlen_uaddr=$upeer_addrlen flags<=2.5=0 flags_str<=2.5="0" | %d:sockfd, %p:addr_uaddr, %p:addrlen_uaddr
 accept4: sockfd=$fd addr_uaddr=$upeer_sockaddr addrlen_uaddr=$upeer_addrlen flags_str=_sock_flags_str($flags) | %d:sockfd, %p:addr_uaddr, %p:addrlen_uaddr, %s:flags_str
 access: pathname=user_string_quoted($filename) mode_str=_access_mode_str($mode) | %s:pathname, %s:mode_str
 acct: filename=user_string_quoted($name) | %s:filename
@@ -23,7 +23,7 @@ clock_adjtime: clk_id=$which_clock clk_id_str=_clockid_str(clk_id) tx_uaddr=$utx
 clock_getres: clk_id=$which_clock clk_id_str=_clockid_str(clk_id) res_uaddr=$tp | %s:clk_id_str, %p:res_uaddr
 clock_gettime: clk_id=$which_clock clk_id_str=_clockid_str(clk_id) tp_uaddr=$tp | %s:clk_id_str, %p:tp_uaddr
 clock_settime: clk_id=$which_clock clk_id_str=_clockid_str(clk_id) tp_uaddr=$tp tp_uaddr_str=_struct_timespec_u(tp_uaddr,1) | %s:clk_id_str, %s:tp_uaddr_str
-clock_nanosleep: clk_id=$which_clock clk_id_str=_clockid_str(clk_id) flags_str=_stp_clock_nanosleep_flags_str($flags) req_uaddr=$rqtp rem_uaddr=$rmtp req_str=_struct_timespec_u(req_uaddr,1) | %s:clk_id_str, %s:flags_str, %s:req_str, %p:rem_uaddr
+clock_nanosleep: clk_id=$which_clock clk_id_str=_clockid_str(clk_id) flags_str=_stp_clock_nanosleep_flags_str($flags) flag_str<=2.6=flags_str req_uaddr=$rqtp rem_uaddr=$rmtp req_str=_struct_timespec_u(req_uaddr,1) | %s:clk_id_str, %s:flags_str, %s:req_str, %p:rem_uaddr
 nanosleep: req_uaddr=$rqtp rem_uaddr=$rmtp req_str=_struct_timespec_u(req_uaddr,1) | %s:req_str, %p:rem_uaddr
 clone: clone_flags=$clone_flags stack_start=$newsp parent_tid_uaddr=$parent_tidptr child_tid_uaddr=$child_tidptr | %s:_clone_flags_str(clone_flags), %p:stack_start, %p:parent_tid_uaddr, %p:child_tid_uaddr, %p:$tls
 connect: sockfd=$fd serv_addr_uaddr=$uservaddr uaddr_af=_struct_sockaddr_u_sa_family(serv_addr_uaddr,$addrlen) uaddr_ip=_struct_sockaddr_u_ip_addr(serv_addr_uaddr,$addrlen) uaddr_ip_port=_struct_sockaddr_u_tcp_port(serv_addr_uaddr,$addrlen) | %d:sockfd, %s:_struct_sockaddr_u(serv_addr_uaddr,$addrlen), %d:$addrlen

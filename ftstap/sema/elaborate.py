@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ..errors import ErrorList, FtstapError, SemanticError
 from ..lang import ast as A
+from ..options import SYSTEMTAP_VERSION
 from .probes import Binder
 from .program import VOID, Func, ProbeInst, Program, Var
 from .checks import unused_warnings
 from .conditions import check_condition
 from .types import Checker
+from .versions import apply_version_gates
 
 
 MAX_PARAMS = 255   # the program image holds a function's parameter count in a byte
@@ -128,7 +130,10 @@ def _probe_body(binding, user: A.Probe, point: A.ProbePoint, globals_, library=f
 
 def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized: bool = False,
               limits: dict | None = None, guru: bool = False, skip_badvars: bool = False,
-              program: str | None = None) -> Program:
+              program: str | None = None, language: str = SYSTEMTAP_VERSION,
+              check_version: bool = False) -> Program:
+    """language: --compatible's SystemTap version; check_version: warn of
+    what depends on it (sema/versions.py)."""
     scripts = list(tapsets) + [user]
     globals_, functions, aliases, probes = _collect(scripts, [True] * len(tapsets) + [False])
     binder = Binder(aliases, features, program)       # program: -c/-x's, for process.function(...)
@@ -149,6 +154,9 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
                 errors.append(e)
                 continue
             for b in bindings:
+                version_warning = apply_version_gates(b.source, language, check_version, point.loc)
+                if version_warning and version_warning not in warnings:
+                    warnings.append(version_warning)
                 plain = (b.source.prologue is None and not b.prologues and not b.epilogues
                          and point.condition is None)
                 if b.source.warning and b.source.warning not in warnings:

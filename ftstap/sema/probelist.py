@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from ..errors import FtstapError
 from ..lang import ast as A
+from ..options import SYSTEMTAP_VERSION
 from ..probes import REGISTRY
 from .builtins import BUILTINS
 from .elaborate import _collect
 from .probes import Binder
 from .program import ProbeInst
 from .types import Checker
+from .versions import apply_version_gates
 
 
 def _points(pattern: str):
@@ -28,9 +30,11 @@ def _tname(t) -> str:
     return {"stat": "stats"}.get(t, t or "unknown")
 
 
-def list_probes(pattern: str, features, with_vars: bool, notes: list[str] | None = None) -> list[str]:
+def list_probes(pattern: str, features, with_vars: bool, notes: list[str] | None = None,
+                language: str = SYSTEMTAP_VERSION) -> list[str]:
     """The lines of -l/-L; notes (when given) gets -L's warnings, as pass 2
-    gives them: strings these variables read after the event."""
+    gives them: strings these variables read after the event.  language:
+    --compatible's version, which decides some variables (sema/versions.py)."""
     tapsets, script, probe = _points(pattern)
     # The pattern may define its own aliases (stap wraps it as `probe PATTERN {}`).
     globals_, functions, aliases, _ = _collect(tapsets + [script], [True] * len(tapsets) + [False])
@@ -43,6 +47,7 @@ def list_probes(pattern: str, features, with_vars: bool, notes: list[str] | None
             name = b.alias or b.source.pp
             if name in lines:
                 continue
+            apply_version_gates(b.source, language, False, None)
             lines[name] = _vars(b, globals_, functions, features, insts) if with_vars else ""
     if notes is not None:
         from .fieldstrings import late_string_warnings

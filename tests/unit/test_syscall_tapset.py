@@ -100,3 +100,41 @@ def test_every_buildok_variable_is_defined():
                 if listed[point].get(var) != t:
                     missing.append(f"{point} {var}:{t} (ftstap: {listed[point].get(var)})")
     assert not missing, "\n".join(missing)
+
+
+def test_table_gates_variables_by_release():
+    d = parse_table('accept: sockfd=$fd flags<=2.5=0 flags_str<=2.5="0"\n')["accept"]
+    assert d.items == [("sockfd", "$fd"), ("flags", "0"), ("flags_str", '"0"')]
+    assert d.until == {"flags": "2.5", "flags_str": "2.5"}
+
+
+def _ftstap(*args):
+    return subprocess.run([sys.executable, "-m", "ftstap", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel/tracing/events/syscalls/sys_enter_accept"),
+                    reason="needs the syscalls:sys_enter_accept tracepoint (tracefs mounted, root)")
+def test_compatible_selects_the_variables_of_that_release():
+    # stap's tapset defines accept's flags/flags_str only up to 2.5
+    def listed(*opts):
+        return _ftstap(*opts, "-L", "syscall.accept").stdout.split()[1:]
+    assert "flags_str:string" not in listed() and "sockfd:long" in listed()
+    assert {"flags:long", "flags_str:string"} <= set(listed("--compatible=2.5"))
+    script = "probe syscall.accept { println(flags_str) }"
+    assert _ftstap("-p2", "-e", script).returncode == 1            # unresolved, as in stap 5
+    assert _ftstap("--compatible=2.5", "-p2", "-e", script).returncode == 0
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel/tracing/events/syscalls/sys_enter_accept"),
+                    reason="needs the syscalls:sys_enter_accept tracepoint (tracefs mounted, root)")
+def test_check_version_warns_of_version_dependent_probe_points():
+    script = "probe nd_syscall.accept { println(sockfd) }"
+    quiet = _ftstap("-p2", "-e", script)
+    assert quiet.returncode == 0 and "WARNING" not in quiet.stderr
+    warned = _ftstap("--check-version", "-p2", "-e", script)
+    assert warned.returncode == 0
+    assert ("WARNING: nd_syscall.accept: its variables depend on the SystemTap version (flags, flags_str only up "
+            "to SystemTap 2.5; this script is compiled as 5.3) [--check-version]") in warned.stderr
+    assert "at <input>:1:7" in warned.stderr
+    fatal = _ftstap("--check-version", "-W", "--compatible=1.4", "-p2", "-e", script)
+    assert fatal.returncode == 1 and "warnings are errors" in fatal.stderr
