@@ -7,6 +7,7 @@ that guest is ~25x slower, so every test is one ftstap run (~8 s) and
 checks several things at once; each also checks that the session left
 nothing in kprobe_events."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -154,3 +155,18 @@ def test_syscall_strings_are_read_by_the_kernel_at_the_event(kp, tmp_path):
                           "-c", f"cat {names[7]}")
     assert rc == 0, err
     assert f'openat AT_FDCWD, "{names[7]}", O_RDONLY' in out.splitlines(), out
+
+
+def test_pretty_printing_reads_each_value_at_the_event(kp, target_file):
+    # $$parms and $var$ against the same values read one by one, and the
+    # inode number printed inside $file->f_inode$ against the file's own
+    script = ('probe kernel.function("vfs_read") { if (pid() == target()) '
+              'printf("%s|0x%x|0x%x|%s|%s\\n", $$parms, $file, $count, $file->f_path$, $file->f_inode$) }')
+    rc, out, err = ftstap(kp, "-c", f"cat {target_file}", "-e", script)
+    assert rc == 0, err
+    ino = os.stat(target_file).st_ino
+    rows = [l.split("|") for l in out.splitlines() if f".i_ino={ino}," in l]
+    assert rows, out
+    parms, file, count, path, _inode = rows[0]
+    assert parms.startswith(f"file={file} buf=0x") and f" count={count} pos=0x" in parms, rows[0]
+    assert re.fullmatch(r"\{\.mnt=0x[0-9a-f]{8,}, \.dentry=0x[0-9a-f]{8,}\}", path), path

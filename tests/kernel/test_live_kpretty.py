@@ -1,0 +1,71 @@
+"""Pretty-printing on kprobes ($$parms, $$return, $var$, $var$$), compiled
+from this kernel's BTF at -p3 (no kprobe_events needed to translate).  The
+values printed at run time are checked in test_live_kprobes.py, which runs
+where kprobes exist (the QEMU tier)."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from ftstap.kernel import btf as B
+from ftstap.kernel.btf import BTF, VMLINUX
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def vmlinux():
+    if not os.path.exists(VMLINUX):
+        pytest.skip(f"{VMLINUX} missing (CONFIG_DEBUG_INFO_BTF)")
+    return BTF.vmlinux()
+
+
+def p3(handler, point='kernel.function("vfs_read")'):
+    """(fetch-args of the event, SPRINTF formats) of `-p3`."""
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", f"probe {point} {{ {handler} }}"],
+                       capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    definition = next(l for l in r.stdout.splitlines() if re.match(r"#\s+[pr]\d*:GROUP/", l))
+    args = re.findall(r"a\d+=(\S+)", definition)
+    return args, re.findall(r'SPRINTF\s+fmt "(.*)"', r.stdout)
+
+
+def offset(btf, struct, *path):
+    tid = btf.find_one(struct, B.STRUCT)
+    total = 0
+    for name in path:
+        m = btf.member(tid, name)
+        total += m.bit_offset // 8
+        tid = btf.resolve(m.type)
+    return total
+
+
+def test_parms_are_every_parameter_in_hex(vmlinux):
+    args, fmts = p3("println($$parms)")
+    assert [p.name for p in vmlinux.func_params("vfs_read")] == ["file", "buf", "count", "pos"]
+    assert fmts == ["file=0x%x buf=0x%x count=0x%x pos=0x%x"]
+    assert args == ["%di:u64", "%si:u64", "%dx:u64", "%cx:u64"]       # x86-64 argument registers
+
+
+def test_struct_member_expands_one_level_each_value_a_read(vmlinux):
+    args, fmts = p3("println($file->f_path$)")
+    assert fmts == ["{.mnt=0x%x, .dentry=0x%x}"]
+    base = offset(vmlinux, "file", "f_path")
+    mnt, dentry = (base + offset(vmlinux, "path", m) for m in ("mnt", "dentry"))
+    assert args == [f"+{mnt}(%di):u64", f"+{dentry}(%di):u64"]
+
+
+def test_pointer_to_struct_integers_decimal_nested_structs_elided(vmlinux):
+    _args, fmts = p3("println($file->f_inode$)")
+    assert ".i_ino=%u, " in fmts[0] and ".i_sb=0x%x, " in fmts[0]
+    assert ".i_uid={...}" in fmts[0]                 # kuid_t: a struct, one level only
+    _args, deep = p3("println($file->f_inode$$)")
+    assert ".i_uid={.val=%u}" in deep[0]             # two levels with $$
+
+
+def test_return_value(vmlinux):
+    args, fmts = p3("println($$return)", 'kernel.function("vfs_read").return')
+    assert fmts == ["return=0x%x"]
+    assert args == ["$retval:s64"]                   # vfs_read returns ssize_t
