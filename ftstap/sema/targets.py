@@ -213,5 +213,10 @@ class TargetTyper:
             from ..kernel import btf as B
             btf = self.btf(e.loc)
             t = btf.type(btf.resolve(end))
+            if t.kind in (B.STRUCT, B.UNION) and not e.suffix:
+                # stap: a whole struct has no value (so `@defined($p->rcu)` is false); `&` or `$` it
+                raise SemanticError(f"the member {'.'.join(m.name or '[]' for m in e.members)} of {what} is a "
+                                    f"{btf.describe(end)}, which has no value", e.loc,
+                                    hint="take its address with & or print it with a $ suffix")
             if t.kind == B.ARRAY:
                 self.ctypes()[("elements", id(e))] = t.extra[0]

@@ -69,3 +69,18 @@ def test_return_value(vmlinux):
     args, fmts = p3("println($$return)", 'kernel.function("vfs_read").return')
     assert fmts == ["return=0x%x"]
     assert args == ["$retval:s64"]                   # vfs_read returns ssize_t
+
+
+def test_a_whole_struct_has_no_value_but_its_address_and_pretty_print_do(vmlinux):
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-p2", "-e",
+                        'probe kernel.function("vfs_read") { println($file->f_path) }'],
+                       capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert r.returncode == 1
+    assert "the member f_path of '$file' is a const struct path, which has no value" in r.stderr
+    # as stap: @defined of the struct itself is false, of its address true
+    _args, fmts = p3('printf("%d %d %s\\n", @defined($file->f_path), @defined(&$file->f_path), $file->f_path$)')
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e",
+                        'probe kernel.function("vfs_read") { printf("%d %d\\n", @defined($file->f_path), '
+                        '@defined(&$file->f_path)) }'], capture_output=True, text=True, timeout=120, cwd=REPO)
+    pushes = re.findall(r"PUSHI\s+(\d+)", r.stdout)
+    assert pushes[:2] == ["0", "1"], r.stdout

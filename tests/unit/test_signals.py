@@ -2,6 +2,7 @@
 C loop (native/loop.c) agrees; -c failures are reported as stap does."""
 import os
 import signal
+import threading
 
 from ftstap.runtime import signals
 from ftstap.runtime.session import command_failure
@@ -24,20 +25,27 @@ def test_staprun_signals_and_the_others():
     assert signals.status_after(1, 0) == 1
 
 
+def _to_this_thread(sig):
+    """Thread-directed: held() blocks signals in this (the main) thread,
+    where ftstap's loop runs; a process-directed kill could go to a thread
+    another test left behind, which blocks nothing."""
+    signal.pthread_kill(threading.get_ident(), sig)
+
+
 def test_a_signal_raises_outside_the_loop_and_is_noted_during_teardown():
     old = {s: signal.getsignal(s) for s in signals.ALL}
     try:
         signals.install()
         try:
-            os.kill(os.getpid(), signal.SIGUSR2)
+            _to_this_thread(signal.SIGUSR2)
             raise AssertionError("not raised")
         except signals.Interrupted as e:
             assert e.signum == signal.SIGUSR2 and e.status == 128 + signal.SIGUSR2
         with signals.deferred():
-            os.kill(os.getpid(), signal.SIGHUP)
+            _to_this_thread(signal.SIGHUP)
         assert signals.noted() == signal.SIGHUP and signals.noted() == 0
         with signals.held():
-            os.kill(os.getpid(), signal.SIGUSR1)       # pending until the end: noted
+            _to_this_thread(signal.SIGUSR1)             # pending until the end: noted
         assert signals.noted() == signal.SIGUSR1
     finally:
         for s, h in old.items():
