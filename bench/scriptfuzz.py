@@ -129,7 +129,9 @@ class Frontend:
         from ftstap.lang import frontend, printer
         from ftstap.sema.elaborate import run_pass2
         from ftstap.sema.listing import program_listing
+        from ftstap.cli import RECURSION_LIMIT
         old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, RECURSION_LIMIT))     # as the command line compiles
         try:
             p1 = frontend.run_pass1(frontend.Source("fuzz.stp", text), ["7", "x y"], with_tapsets=False)
             printer.script(p1.script)

@@ -137,6 +137,9 @@ def command(argv: list[str]) -> int:
     return run(opts)
 
 
+RECURSION_LIMIT = 20000     # see main(); bench/scriptfuzz.py compiles under the same
+
+
 def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
@@ -145,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Pass 1 and the -p1 printer recurse once per nesting level of the script
     # (up to 500 levels, ~22 frames each): the default limit of 1000 is too low.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     for arg in argv:
         key = arg.split("=", 1)[0]
         if key in _NOT_FOR_FTSTAP:

@@ -172,6 +172,7 @@ readlinkat: dfd_str=_dfd_str($dfd) path=user_string_quoted($pathname) buf_uaddr=
 reboot: magic=$magic1 magic_str=_reboot_magic_str($magic1) magic2_str=_reboot_magic_str($magic2) flag=$cmd flag_str=_reboot_flag_str($cmd) arg_uaddr=$arg | %s:magic_str, %s:magic2_str, %s:flag_str, %p:arg_uaddr
 recvfrom: s=$fd buf_uaddr=$ubuf len=$size flags_str=_msg_flags_str($flags) addr_uaddr=$addr addrlen_uaddr=$addr_len | %d:s, %p:buf_uaddr, %u:len, %s:flags_str, %p:addr_uaddr, %p:addrlen_uaddr
 recv=recvfrom: s=$fd buf_uaddr=$ubuf len=$size flags_str=_msg_flags_str($flags) | %d:s, %p:buf_uaddr, %u:len, %s:flags_str
+sendfile=sendfile64|sendfile: offset_uaddr=$offset | %d:out_fd, %d:in_fd, %p:offset_uaddr, %u:count
 sendto: s=$fd buf_uaddr=$buff len=$len flags_str=_msg_flags_str($flags) to_uaddr=$addr tolen=$addr_len to_str=_struct_sockaddr_u($addr,$addr_len) | %d:s, %s:user_string_n_quoted($buff,$len,syscall_string_trunc()), %u:len, %s:flags_str, %s:to_str, %d:tolen
 send=sendto: s=$fd buf_uaddr=$buff len=$len flags_str=_msg_flags_str($flags) | %d:s, %s:user_string_n_quoted($buff,$len,syscall_string_trunc()), %u:len, %s:flags_str
 recvmmsg: s=$fd mmsg_uaddr=$mmsg flags_str=_msg_flags_str($flags) timeout_uaddr=$timeout timeout_str=_struct_timespec_u($timeout,1) | %d:s, %p:mmsg_uaddr, %u:$vlen, %s:flags_str, %s:timeout_str

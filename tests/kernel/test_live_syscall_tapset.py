@@ -99,3 +99,18 @@ def test_strings_read_after_the_event_are_announced(tfs):
     listing = subprocess.run([sys.executable, "-m", "ftstap", "-L", "syscall.openat"], capture_output=True, text=True)
     assert listing.stdout.startswith("syscall.openat name:string") and "filename:string" in listing.stdout
     assert ("$filename" in listing.stderr) == late, listing.stderr
+
+
+def test_sendfile_is_served_by_the_kernels_sendfile64(tfs):
+    # the program prints its own descriptors and what sendfile returned
+    prog = ('import os; f = open("/etc/hostname", "rb"); o = open("/dev/null", "wb"); '
+            'print(f.fileno(), o.fileno(), os.sendfile(o.fileno(), f.fileno(), 0, 100), flush=True)')
+    script = ('probe syscall.sendfile { if (pid() == target()) printf("%s %d %d %d|%s\\n", name, in_fd, out_fd, '
+              'count, argstr) } probe syscall.sendfile.return { if (pid() == target()) printf("ret %d\\n", retval) }')
+    p = subprocess.run([sys.executable, "-m", "ftstap", "-c", f"{sys.executable} -c '{prog}'", "-e", script],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    fin, fout, sent = next(l.split() for l in lines if re.fullmatch(r"\d+ \d+ \d+", l))
+    assert f"sendfile {fin} {fout} 100|{fout}, {fin}, 0x" in p.stdout, p.stdout
+    assert f"ret {sent}" in lines, p.stdout
