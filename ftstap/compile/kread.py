@@ -86,6 +86,7 @@ class Chain:
         from ..kernel.features import KernelFeatures
         self.gen, self.source = gen, source
         self.features = gen.cg.features or KernelFeatures.current()
+        self.bias = 0           # of the @cast just walked: its operand was `p + N`
         self._btf = self._typer = None
 
     @property
@@ -108,7 +109,15 @@ class Chain:
 
     def __call__(self, e) -> tuple[str, int | None, bool]:
         if isinstance(e, A.Cast):
-            expr, _tid, _p = self(e.operand)
+            operand, bias = e.operand, 0
+            while isinstance(operand, A.Binary) and operand.op in ("+", "-"):   # @container_of: p - offset
+                k = _constant(self.gen, operand.right)
+                if k is None:
+                    break
+                bias += k if operand.op == "+" else -k
+                operand = operand.left
+            expr, _tid, _p = self(operand)
+            self.bias = bias
             if self._typer is None:
                 from ..sema.targets import TargetTyper
                 self._typer = TargetTyper(None, self.features)
@@ -119,11 +128,16 @@ class Chain:
         if e.suffix or e.addr or (isinstance(e.base, str) and e.base.startswith("$$")):
             raise SemanticError(f"'{e.base if isinstance(e.base, str) else '@cast'}"
                                 f"{e.suffix}' is not supported on kernel reads yet", e.loc)
+        self.bias = 0
         if isinstance(e.base, str):
             expr, tid = self.base(e)
             pointee = False
         else:
             expr, tid, pointee = self(e.base)
+        bias, self.bias = self.bias, 0
+        if bias and not e.members:
+            raise SemanticError("an address computed from a $variable is read by the kernel only through a "
+                                "member: @cast(p - N, \"T\")->member", e.loc)
         if not e.members:
             return expr, tid, pointee
         if tid is None:
@@ -132,7 +146,17 @@ class Chain:
                                 hint='give it one with @cast(value, "struct_name")->member')
         steps = [m.name if m.name is not None else self.gen.fixed_index(m, e) for m in e.members]
         chain = self.btf.member_chain(tid, steps, pointee)
-        return chain.fetch_expr(expr), chain.type, False
+        return chain.fetch_expr(expr, bias), chain.type, False
+
+
+def _constant(gen, e) -> int | None:
+    """A number, or `&@cast(0, "T")->m` (@offsetof): its value; else None."""
+    if isinstance(e, A.Number):
+        return e.value
+    at = cast_address(gen, e)
+    if isinstance(at, A.Binary) and isinstance(at.left, A.Number) and isinstance(at.right, A.Number):
+        return at.left.value + at.right.value
+    return None
 
 
 def cast_address(gen, e) -> A.Expr | None:

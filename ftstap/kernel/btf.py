@@ -96,13 +96,16 @@ class MemberChain:
     bit_offset: int = 0      # within the byte at `offset`, for bitfields
     bitfield_size: int = 0
 
-    def fetch_expr(self, base: str) -> str:
+    def fetch_expr(self, base: str, bias: int = 0) -> str:
+        """bias: added to base before the first dereference (`@cast(p - 8, "T")->m`)."""
         expr, acc = base, None
         for s in self.steps:
             if s.deref:
                 if acc is not None:
                     expr = f"{acc:+d}({expr})"   # load the pointer member first
-                acc = s.offset
+                    acc = s.offset
+                else:
+                    acc = s.offset + bias
             else:
                 acc = (acc or 0) + s.offset
         return f"{acc or 0:+d}({expr})"

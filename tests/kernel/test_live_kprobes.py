@@ -170,3 +170,12 @@ def test_pretty_printing_reads_each_value_at_the_event(kp, target_file):
     parms, file, count, path, _inode = rows[0]
     assert parms.startswith(f"file={file} buf=0x") and f" count={count} pos=0x" in parms, rows[0]
     assert re.fullmatch(r"\{\.mnt=0x[0-9a-f]{8,}, \.dentry=0x[0-9a-f]{8,}\}", path), path
+
+
+def test_container_of_reads_through_the_containing_struct(kp, target_file):
+    # a regular file's f_mapping is its inode's embedded i_data
+    script = ('probe kernel.function("vfs_read") { if (pid() == target()) '
+              'printf("%d\\n", @container_of($file->f_mapping, "inode", i_data)->i_ino) }')
+    rc, out, err = ftstap(kp, "-c", f"cat {target_file}", "-e", script)
+    assert rc == 0, err
+    assert str(os.stat(target_file).st_ino) in out.split(), out
