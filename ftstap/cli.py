@@ -97,6 +97,8 @@ OPTIONS = [
         kind="flag"),
     Opt(("--poison-cache",), "poison_cache", "Compile again and replace the cached program.", kind="flag"),
     Opt(("--clean-cache",), "clean_cache", "Empty the cache of compiled programs, then exit.", kind="flag"),
+    Opt(("--example",), "example", "The SCRIPT argument names one of the example scripts shipped with "
+        "ftstap (examples/ in its source): `ftstap --example helloworld.stp`.", kind="flag"),
     Opt(("--skip-badvars",), "skip_badvars", "Read context variables the probe point does not have as 0 "
         "instead of failing.", kind="flag"),
     Opt(("-d",), "symtabs", "Accepted for stap compatibility: symbols of every file a process maps are read "

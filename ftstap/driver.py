@@ -30,6 +30,14 @@ def _source(opts: Options):
     from .lang.source import Source, read_source
     if opts.script_text is not None:
         return Source("<input>", opts.script_text)
+    if opts.example:
+        from .errors import UsageError
+        from .lang.library import EXAMPLE_DIRS, find_example
+        path = find_example(opts.script_file)
+        if path is None:
+            where = next((d for d in EXAMPLE_DIRS if os.path.isdir(d)), EXAMPLE_DIRS[0])
+            raise UsageError(f"no example script named '{opts.script_file}' (the examples are in {where})")
+        return read_source(path)
     return read_source(opts.script_file)
 
 

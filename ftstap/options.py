@@ -55,6 +55,7 @@ class Options:
     dump_probe_types: bool = False
     dump_functions: bool = False
     compatible: str | None = None
+    example: bool = False           # --example: the script is one of ftstap's examples/ (lang/library.py)
     check_version: bool = False     # warn of what depends on the SystemTap version (sema/versions.py)
     suppress_handler_errors: bool = False
     probe_support: bool = False

@@ -26,3 +26,20 @@ def library_dirs(include: list[str]) -> list[str]:
             seen.add(real)
             out.append(d)
     return out
+
+
+# The example scripts shipped with ftstap (examples/ at the project root,
+# installed as ftstap/examples): what `--example NAME` runs, as stap's
+# --example runs one from its examples directory.
+EXAMPLE_DIRS = [os.path.join(_HERE, "examples"), os.path.join(os.path.dirname(_HERE), "examples")]
+
+
+def find_example(name: str) -> str | None:
+    """The path of the shipped example called name (searched recursively), or None."""
+    if os.sep in name or name in (".", ".."):
+        return None
+    for top in EXAMPLE_DIRS:
+        for d, _dirs, files in sorted(os.walk(top)):
+            if name in files:
+                return os.path.join(d, name)
+    return None

@@ -365,3 +365,12 @@ def test_check_version_and_all_modules_are_accepted():
     assert r.returncode == 0 and "begin" in r.stdout, r.stderr
     r = ftstap("--check-version=1", "-p2", "-e", 'probe begin { println("x") }')
     assert r.returncode == 1 and "does not take a value" in r.stderr
+
+
+def test_example_runs_a_shipped_example_by_name(tmp_path):
+    r = ftstap("--example", "helloworld.stp", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (0, "hello world\n"), r.stderr
+    for name in ("no-such-example.stp", "../setup.py"):
+        r = ftstap("--example", name, cwd=tmp_path)
+        assert r.returncode == 1 and r.stdout == ""
+        assert f"no example script named '{name}'" in r.stderr
