@@ -97,6 +97,8 @@ EB(probemod)
 /* pn: the probe point as written; the image keeps only the resolved one */
 EB(pn) { UNUSED; ft_str_set(vm, sret, pp_text(vm), -1); return 0; }
 EB(is_return) { UNUSED; *iret = (vm->ctx.flags & FT_CTX_RETURN) != 0; return 0; }
+/* user_mode: the sample interrupted user space (its header's cpumode); 0 in begin/end/timers */
+EB(user_mode) { UNUSED; *iret = (vm->ctx.flags & FT_CTX_USER) != 0; return 0; }
 
 /* ---- task facts from /proc ---- */
 

@@ -343,6 +343,7 @@ int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n);
 #define FT_CTX_COMM 4          /* comm is filled in */
 #define FT_CTX_UID 8           /* uid is filled in */
 #define FT_CTX_CHAIN 16        /* chain/ustack are set (an event opened with FT_EV_CALLCHAIN) */
+#define FT_CTX_USER 32         /* the sample was taken in user mode (header misc cpumode): user_mode() */
 
 /* Open one perf event for probe `probe` on (pid, cpu) as perf_event_open(2)
    takes them (pid -1: every task on cpu; cpu -1: task pid on any cpu).

@@ -81,6 +81,17 @@ static int dispatch(ft_session *R, const ft_event *e, const char *raw, ft_i64 le
     return ft_threads_compat(R->threads, pid) ? -1 : e->dispatch[nr];
 }
 
+/* user_mode(): the sample interrupted user space.  A static tracepoint is
+   kernel code whatever its header says (syscalls:* record the user's
+   registers, so their cpumode reads "user"); uprobes and sampling events
+   (timer.profile, perf.*) carry the mode they caught. */
+static int user_mode_sample(const ft_event *e, const char *rec)
+{
+    const struct perf_event_header *h = (const void *)rec;
+    return !(e->flags & FT_EV_DEFER_CLOSE) &&
+           (h->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_USER;
+}
+
 static void on_sample(ft_vm *vm, ft_session *R, const char *rec, uint32_t size)
 {
     const char *p = rec + sizeof(struct perf_event_header), *end = rec + size;
@@ -168,7 +179,8 @@ static void on_sample(ft_vm *vm, ft_session *R, const char *rec, uint32_t size)
     c.probe = probe;
     c.threads = R->threads;
     c.flags = FT_CTX_EVENT | ((e->flags & FT_EV_RETURN) ? FT_CTX_RETURN : 0) |
-              ((st & PERF_SAMPLE_CALLCHAIN) ? FT_CTX_CHAIN : 0);
+              ((st & PERF_SAMPLE_CALLCHAIN) ? FT_CTX_CHAIN : 0) |
+              (user_mode_sample(e, rec) ? FT_CTX_USER : 0);
     R->samples++;
     ft_vm_run_probe(vm, probe, &c);
 }

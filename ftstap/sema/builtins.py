@@ -7,7 +7,7 @@ from __future__ import annotations
 
 _SIGS = """
 pid:l tid:l ppid:l uid:l gid:l euid:l egid:l cpu:l execname:s target:l pexecname:s
-pp:s pn:s ppfunc:s probefunc:s probemod:s is_return:l
+pp:s pn:s ppfunc:s probefunc:s probemod:s is_return:l user_mode:l
 gettimeofday_s:l gettimeofday_ms:l gettimeofday_us:l gettimeofday_ns:l get_cycles:l jiffies:l
 local_clock_ns:l local_clock_us:l local_clock_ms:l local_clock_s:l
 backtrace:s print_backtrace:v sprint_backtrace:s ubacktrace:s print_ubacktrace:v sprint_ubacktrace:s
