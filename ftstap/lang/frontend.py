@@ -8,6 +8,7 @@ import sys
 from ..record import mutable
 
 from ..errors import ErrorList, FtstapError, SourceError, Span
+from . import argv
 from . import ast as A
 from .parser import ParseOptions, Parser
 from .preprocess import PPContext, Preprocessor
@@ -149,6 +150,14 @@ def run_pass1(source: Source, args: list[str], *, guru: bool = False, include: l
         result_warnings.extend(tap_warnings)
     opts = parse_options(guru, compatible)
     script = parse_source(source, pp, opts)
+    names = argv.wanted(script) if with_tapsets else set()
+    if names:                                    # argc/argv: globals of this run's arguments
+        lib_text, probe_text = argv.argv_tapset(list(args))
+        lib_opts = parse_options(guru, compatible, privileged=True)
+        tapsets = tapsets + [parse_source(Source("<argv>", lib_text), pp, lib_opts)]
+        if "argv" in names:
+            script = A.Script(script.items + parse_source(Source("<argv>", probe_text), pp, lib_opts).items,
+                              script.name, script.loc)
     result_warnings.extend(pp.warnings)
     if warnings_as_errors and result_warnings:
         raise FtstapError("\n".join(result_warnings) + "\nwarnings are errors (-W)")

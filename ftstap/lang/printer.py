@@ -14,6 +14,8 @@ def _q(raw: str) -> str:
 def _lit(e) -> str:
     if isinstance(e, A.String):
         return _q(e.value)
+    if isinstance(e.value, int) and e.value >= 1 << 63:       # a probe point's -N is kept as 2^64 - N
+        return str(e.value - (1 << 64))
     return str(e.value)
 
 
