@@ -25,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #define EB(name) int ft_b_##name(ft_vm *vm, const ft_i64 *ia, ft_str *const *sa, ft_i64 *iret, ft_str *sret)
@@ -99,6 +102,22 @@ EB(pn) { UNUSED; ft_str_set(vm, sret, pp_text(vm), -1); return 0; }
 EB(is_return) { UNUSED; *iret = (vm->ctx.flags & FT_CTX_RETURN) != 0; return 0; }
 /* user_mode: the sample interrupted user space (its header's cpumode); 0 in begin/end/timers */
 EB(user_mode) { UNUSED; *iret = (vm->ctx.flags & FT_CTX_USER) != 0; return 0; }
+
+/* raise(signo) (guru): the signal to the thread of the event.  stap's
+   send_sig acts before the thread runs on; this one arrives when the
+   record is handled, a little after the event. */
+EB(raise)
+{
+    UNUSED;
+    if (!(vm->ctx.flags & FT_CTX_EVENT) || vm->ctx.tid <= 0)
+        return ft_vm_fail(vm, "raise(): this probe has no traced thread to signal");
+    if (ia[0] <= 0 || ia[0] >= 65)
+        return ft_vm_fail(vm, "raise(): invalid signal number %lld", (long long)ia[0]);
+    if (syscall(SYS_tgkill, (pid_t)vm->ctx.pid, (pid_t)vm->ctx.tid, (int)ia[0]) < 0)
+        return ft_vm_fail(vm, "raise(): cannot send signal %lld to thread %lld: %s", (long long)ia[0],
+                          (long long)vm->ctx.tid, strerror(errno));
+    return 0;
+}
 
 /* ---- task facts from /proc ---- */
 

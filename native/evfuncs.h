@@ -23,6 +23,7 @@ FT_EVB(probemod);
 FT_EVB(pn);
 FT_EVB(is_return);
 FT_EVB(user_mode);
+FT_EVB(raise);
 FT_EVB(ppid);
 FT_EVB(gid);
 FT_EVB(egid);
@@ -53,6 +54,7 @@ FT_EVB(kernel_pointer);
     {"pn", "", 's', ft_b_pn}, \
     {"is_return", "", 'i', ft_b_is_return}, \
     {"user_mode", "", 'i', ft_b_user_mode}, \
+    {"raise", "i", 'v', ft_b_raise}, \
     {"ppid", "", 'i', ft_b_ppid}, \
     {"gid", "", 'i', ft_b_gid}, \
     {"egid", "", 'i', ft_b_egid}, \

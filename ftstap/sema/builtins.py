@@ -7,7 +7,7 @@ from __future__ import annotations
 
 _SIGS = """
 pid:l tid:l ppid:l uid:l gid:l euid:l egid:l cpu:l execname:s target:l pexecname:s
-pp:s pn:s ppfunc:s probefunc:s probemod:s is_return:l user_mode:l
+pp:s pn:s ppfunc:s probefunc:s probemod:s is_return:l user_mode:l raise:lv
 gettimeofday_s:l gettimeofday_ms:l gettimeofday_us:l gettimeofday_ns:l get_cycles:l jiffies:l
 local_clock_ns:l local_clock_us:l local_clock_ms:l local_clock_s:l
 backtrace:s print_backtrace:v sprint_backtrace:s ubacktrace:s print_ubacktrace:v sprint_ubacktrace:s
@@ -38,8 +38,8 @@ set_kernel_pointer:llv set_kernel_string:lsv set_kernel_string_n:llsv
 _procfs_value:s _procfs_set_value:sv _procfs_append_value:sv _ns_id:ll _task_ns_id:lll
 """
 
-# Functions that write kernel memory or the kernel log: guru mode (-g) only.
-GURU_ONLY = frozenset("""printk set_kernel_long set_kernel_int set_kernel_short set_kernel_char
+# Functions that write kernel memory or the kernel log, or signal a traced thread: guru mode (-g) only.
+GURU_ONLY = frozenset("""printk raise set_kernel_long set_kernel_int set_kernel_short set_kernel_char
 set_kernel_pointer set_kernel_string set_kernel_string_n
 task_ns_pid task_ns_tid task_ns_uid task_ns_euid task_ns_gid task_ns_egid""".split())
 # (task_ns_*: tapset functions that stap's task_ns.stp marks /* guru */.)
