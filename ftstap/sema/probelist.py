@@ -48,12 +48,29 @@ def list_probes(pattern: str, features, with_vars: bool, notes: list[str] | None
             if name in lines:
                 continue
             apply_version_gates(b.source, language, False, None)
+            if with_vars and notes is not None:
+                notes.extend(n for n in _serving_notes(name, b.source, features) if n not in notes)
             lines[name] = _vars(b, globals_, functions, features, insts) if with_vars else ""
     if notes is not None:
         from .fieldstrings import late_string_warnings
         from .syscall_strings import lower_syscall_strings
         notes.extend(late_string_warnings(lower_syscall_strings(insts, features), features))
     return sorted((f"{k} {v}".rstrip() for k, v in lines.items()))
+
+
+def _serving_notes(name: str, source, features) -> list[str]:
+    """-L's word on how this kernel serves a probe point, where that is not
+    the point itself: an approximation (a tracepoint for a kernel function)
+    or a probe this kernel cannot run (refused at pass 5)."""
+    from ..kernel.dynevents import NEEDS
+    out = []
+    if source.warning:
+        out.append(source.warning)
+    kind = getattr(source.target, "kind", "")
+    can = {"kprobe": features.has_kprobes, "uprobe": features.has_uprobes}.get(kind)
+    if can is False:
+        out.append(f"WARNING: {name} cannot run on this kernel: {NEEDS[kind]}")
+    return out
 
 
 def _vars(binding, globals_, functions, features, insts: list) -> str:
