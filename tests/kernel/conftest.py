@@ -39,6 +39,14 @@ def tfs():
     return find_tracefs()
 
 
+@pytest.fixture(scope="session")
+def vmlinux():
+    """The kernel's BTF (/sys/kernel/btf/vmlinux), read by ftstap's reader."""
+    from ftstap.kernel.btf import BTF, VMLINUX
+    _need(os.path.exists(VMLINUX), f"{VMLINUX} (CONFIG_DEBUG_INFO_BTF)")
+    return BTF.vmlinux()
+
+
 @pytest.fixture(scope="module")
 def kp(tfs):
     """The tracefs root, if this kernel has kprobe_events (tests/qemu runs

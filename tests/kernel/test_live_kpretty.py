@@ -7,19 +7,9 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 from ftstap.kernel import btf as B
-from ftstap.kernel.btf import BTF, VMLINUX
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture(scope="module")
-def vmlinux():
-    if not os.path.exists(VMLINUX):
-        pytest.skip(f"{VMLINUX} missing (CONFIG_DEBUG_INFO_BTF)")
-    return BTF.vmlinux()
 
 
 def p3(handler, point='kernel.function("vfs_read")'):

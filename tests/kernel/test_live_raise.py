@@ -33,6 +33,7 @@ def ftstap(*args):
 
 
 def test_the_traced_thread_gets_the_signal(tracepoints, cc):
+    tracepoints("syscalls:sys_enter_getppid")
     r = ftstap("-g", "-c", cc(PROG, "raised"), "-e", SCRIPT)
     assert r.returncode == 0, r.stderr
     assert "got 3" in r.stdout, r.stdout

@@ -59,6 +59,7 @@ def run(cc_prog, mode):
 
 def test_user_mode_follows_where_the_program_was(cc, tracepoints, need, tfs):
     need(os.path.exists(os.path.join(tfs, "uprobe_events")), "no uprobe_events")
+    tracepoints("syscalls:sys_enter_getppid")
     prog = cc(SPIN_C, "spin", "-O1")
     u = run(prog, "u")
     assert u["user"] >= 4 * max(u["kernel"], 1), u               # spinning in user space
