@@ -159,7 +159,7 @@ def probe_support(f: KernelFeatures) -> list[Support]:
     rows.append(_kprobe(f, "tty.*", "with BTF-typed arguments"))
     rows.append(_tracepoints(f, "tcpmib.* but InSegs, OutSegs",
                              ["sock:inet_sock_set_state", "tcp:tcp_send_reset", "tcp:tcp_retransmit_skb"]))
-    rows.append(_kprobe(f, "tcpmib.InSegs/OutSegs, linuxmib.*", "with BTF-typed arguments"))
+    rows.append(_kprobe(f, "tcpmib.InSegs/OutSegs, ipmib.*, linuxmib.*", "with BTF-typed arguments"))
     rows.append(_tracepoints(f, "irq_handler.entry/exit, softirq.entry/exit",
                              ["irq:irq_handler_entry", "irq:irq_handler_exit",
                               "irq:softirq_entry", "irq:softirq_exit"]))
