@@ -31,7 +31,8 @@ class EventSource:
     target: Any                # a probes.targets Target
     pp: str                    # the probe point as stap prints it (pp())
     context: dict[str, ContextVar] = {}
-    warning: str | None = None  # e.g. "served by a tracepoint"
+    warning: str | None = None  # e.g. "no process runs it, the probe never fires"
+    note: str | None = None     # shown as a warning, never fatal under -W: e.g. "served by a tracepoint"
     prologue: Any = None       # an A.Block run before the handler (syscall.*'s locals)
     version_gates: dict[str, str] = {}   # prologue variables stap defines only up to a release (sema/versions.py)
 

@@ -226,7 +226,8 @@ class KprobeProvider(Provider):
 
     def _syscall_tracepoint(self, features, pattern, is_return):
         """On a kernel without kprobe_events, a syscall entry point is served
-        by its syscalls tracepoint (with a warning), so the script still runs."""
+        by its syscalls tracepoint (with a note: the same moment and arguments,
+        but stap would use a kprobe), so the script still runs."""
         m = _SYSCALL_ENTRY.match(pattern)
         if not (m and not has_wildcard(pattern) and features.events_root):
             return None
@@ -237,8 +238,8 @@ class KprobeProvider(Provider):
                                 f'kernel.function("{pattern}")' + (".return" if is_return else ""), is_return)
         if is_return and "ret" in src.context:
             src.context["return"] = src.context["ret"]
-        src.warning = (f"WARNING: kernel.function(\"{pattern}\") is served by the tracepoint "
-                       f"syscalls:{event}: {KPROBES_MISSING}")
+        src.note = (f"WARNING: kernel.function(\"{pattern}\") is served by the tracepoint "
+                    f"syscalls:{event}: {KPROBES_MISSING}")
         return [src]
 
     def _not_found(self, features, name):

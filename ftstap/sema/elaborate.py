@@ -145,6 +145,7 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
     insts: list[ProbeInst] = []
     errors: list[FtstapError] = []
     warnings: list[str] = []
+    notes: list[str] = []                  # the providers' word on how a point is served: never fatal
     plain_insts: set[int] = set()          # bodies that are the user's code alone (sema/elision.py)
     for probe in probes:
         for point in probe.points:
@@ -161,6 +162,8 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
                          and point.condition is None)
                 if b.source.warning and b.source.warning not in warnings:
                     warnings.append(b.source.warning)
+                if b.source.note and b.source.note not in notes:
+                    notes.append(b.source.note)
                 insts.append(ProbeInst(source=b.source, body=_probe_body(b, probe, point, shadowing, library_bodies),
                                        point=point,
                                        user_probe=probe, index=len(insts)))
@@ -212,7 +215,7 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
     used = [c for c in contexts if isinstance(c, Func)]
     warnings.extend(unused_warnings(globals_, contexts, getattr(user.loc, "source", None)))
     from .fieldstrings import late_string_warnings
-    return Program(insts, globals_, used, warnings, dict(limits or {}), late_string_warnings(insts, features))
+    return Program(insts, globals_, used, warnings, dict(limits or {}), notes + late_string_warnings(insts, features))
 
 
 def _final_checks(globals_: dict[str, Var], contexts) -> None:

@@ -64,8 +64,7 @@ def _serving_notes(name: str, source, features) -> list[str]:
     or a probe this kernel cannot run (refused at pass 5)."""
     from ..kernel.dynevents import NEEDS
     out = []
-    if source.warning:
-        out.append(source.warning)
+    out.extend(w for w in (source.warning, source.note) if w)
     kind = getattr(source.target, "kind", "")
     can = {"kprobe": features.has_kprobes, "uprobe": features.has_uprobes}.get(kind)
     if can is False:

@@ -110,7 +110,7 @@ def lower_raw_arguments(insts: list[ProbeInst], features) -> list[ProbeInst]:
                                 f"its arguments, read by a kprobe on {ITERATOR}{target.event}, which has no "
                                 f"record fields: one probe cannot read both (use two probes)", loc)
         inst.source = EventSource(KprobeTarget(ITERATOR + target.event), inst.source.pp, args,
-                                  warning=inst.source.warning)
+                                  warning=inst.source.warning, note=inst.source.note)
         if target.name not in enabled:
             enabled.add(target.name)
             for kind in (EnablerTarget, EprobeEnablerTarget):

@@ -60,6 +60,6 @@ def lower_syscall_strings(insts: list[ProbeInst], features) -> list[ProbeInst]:
                 if isinstance(n, A.Target) and isinstance(n.base, str) and n.base.startswith("$")}
         if not used <= set(ctx) or any(isinstance(n, A.Call) and n.name in ARG_FUNCTIONS for n in A.walk(inst.body)):
             continue                     # what the wrapper does not name, int_arg(): keep the tracepoint
-        inst.source = EventSource(KprobeTarget(sym), inst.source.pp, ctx, warning=inst.source.warning)
+        inst.source = EventSource(KprobeTarget(sym), inst.source.pp, ctx, warning=inst.source.warning, note=inst.source.note)
         inst.body = strings_at_event(inst.body)
     return insts
