@@ -87,6 +87,7 @@ class Chain:
         self.gen, self.source = gen, source
         self.features = gen.cg.features or KernelFeatures.current()
         self.bias = 0           # of the @cast just walked: its operand was `p + N`
+        self.bitfield = None    # (bit offset in its byte, width) of the member just walked, if a bitfield
         self._btf = self._typer = None
 
     @property
@@ -146,6 +147,7 @@ class Chain:
                                 hint='give it one with @cast(value, "struct_name")->member')
         steps = [m.name if m.name is not None else self.gen.fixed_index(m, e) for m in e.members]
         chain = self.btf.member_chain(tid, steps, pointee)
+        self.bitfield = (chain.bit_offset, chain.bitfield_size) if chain.bitfield_size else None
         return chain.fetch_expr(expr, bias), chain.type, False
 
 
@@ -198,4 +200,26 @@ def kernel_read(gen, e, string_type: str | None = None) -> str:
     name = e.base if isinstance(e, A.Target) and isinstance(e.base, str) else "@cast"
     if string_type is not None:
         return load_field(gen, ContextVar(name, STRING, fetch=plan.add(expr, string_type)), e)
+    if chain.bitfield is not None:
+        return _bitfield(gen, plan, expr, chain.bitfield, btf.int_info(btf.resolve(tid)), name, e)
     return load_field(gen, ContextVar(name, LONG, fetch=plan.add(expr, int_type(btf, None if pointee else tid))), e)
+
+
+def _bitfield(gen, plan, expr, bitfield, info, name, e) -> str:
+    """A bitfield member: the bytes that hold it, read by the kernel, then
+    shifted and masked (sign-extended if its type is signed) by the handler."""
+    from .fields import load_field
+    from ..probes.base import ContextVar
+    bit, width = bitfield
+    container = next(c for c in (8, 16, 32, 64) if bit + width <= c)
+    load_field(gen, ContextVar(name, LONG, fetch=plan.add(expr, f"u{container}")), e)
+    gen.emit("PUSHI", bit)
+    gen.emit("SHRL")
+    gen.emit("PUSHI", (1 << width) - 1)
+    gen.emit("BAND")
+    if info is not None and info[1] and width < 64:
+        gen.emit("PUSHI", 64 - width)
+        gen.emit("SHL")
+        gen.emit("PUSHI", 64 - width)
+        gen.emit("SHR")
+    return LONG

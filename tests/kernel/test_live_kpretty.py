@@ -74,3 +74,17 @@ def test_a_whole_struct_has_no_value_but_its_address_and_pretty_print_do(vmlinux
                         '@defined(&$file->f_path)) }'], capture_output=True, text=True, timeout=120, cwd=REPO)
     pushes = re.findall(r"PUSHI\s+(\d+)", r.stdout)
     assert pushes[:2] == ["0", "1"], r.stdout
+
+
+def test_a_bitfield_member_is_shifted_and_masked(vmlinux):
+    # the kernel reads the byte(s) holding it; the handler keeps its bits
+    m = vmlinux.member(vmlinux.find_one("sock", B.STRUCT), "sk_no_check_tx")
+    assert m.bitfield_size == 1
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e",
+                        'probe kernel.function("udp_sendmsg") { println($sk->sk_no_check_tx) }'],
+                       capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    assert f"a0=+{m.bit_offset // 8}(%di):u8" in r.stdout
+    ops = re.findall(r"^[ \t]+\d+[ \t]+([A-Z]+)[ \t]*(\S*)", r.stdout, re.M)
+    at = ops.index(("SHRL", ""))
+    assert ops[at - 1] == ("PUSHI", str(m.bit_offset % 8)) and ops[at + 1:at + 3] == [("PUSHI", "1"), ("BAND", "")]

@@ -179,3 +179,29 @@ def test_container_of_reads_through_the_containing_struct(kp, target_file):
     rc, out, err = ftstap(kp, "-c", f"cat {target_file}", "-e", script)
     assert rc == 0, err
     assert str(os.stat(target_file).st_ino) in out.split(), out
+
+
+BITFIELD_C = r"""
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(void)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int one = 1, a = socket(AF_INET, SOCK_DGRAM, 0), b = socket(AF_INET, SOCK_DGRAM, 0);
+    setsockopt(a, SOL_SOCKET, SO_NO_CHECK, &one, sizeof one);    /* sk_no_check_tx = 1 */
+    sendto(a, "x", 1, 0, (struct sockaddr *)&to, sizeof to);
+    sendto(b, "yy", 2, 0, (struct sockaddr *)&to, sizeof to);
+    return 0;
+}
+"""
+
+
+def test_bitfield_members_read_only_their_bits(kp, cc):
+    # sk_no_check_tx and sk_kern_sock share a byte with other bitfields
+    prog = cc(BITFIELD_C, "bitfields")
+    script = ('probe kernel.function("udp_sendmsg") { if (pid() == target()) '
+              'printf("%d %d %d\\n", $len, $sk->sk_no_check_tx, $sk->sk_kern_sock) }')
+    rc, out, err = ftstap(kp, "-c", prog, "-e", script)
+    assert rc == 0, err
+    assert out.splitlines() == ["1 1 0", "2 0 0"], out
