@@ -110,6 +110,9 @@ def probe_support(f: KernelFeatures) -> list[Support]:
                              ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_migrate_task",
                               "sched:sched_process_fork", "sched:sched_kthread_stop", "sched:sched_wait_task"]))
     rows.append(_kprobe(f, "scheduler.tick, kprocess.start, __scheduler.*.kp", "with BTF-typed arguments"))
+    rows.append(_tracepoints(f, "kprocess.create/exec/exec_complete/exit/release",
+                             ["sched:sched_process_fork", "sched:sched_process_exec", "sched:sched_process_exit",
+                              "sched:sched_process_free"]))
     rows.append(_tracepoints(f, "signal.send/deliver/handle/check_ignored",
                              ["signal:signal_generate", "signal:signal_deliver"]))
     rows.append(_tracepoints(f, "signal.syskill/systkill/systgkill/procmask/pending/send_sig_queue",

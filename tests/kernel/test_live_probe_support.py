@@ -24,6 +24,8 @@ EXAMPLES = {
     'process[("P")|(PID)][.thread].begin/.end': ["process.begin", f'process("{TRUE}").end', "process.thread.end"],
     "process.syscall, process.syscall.return": ["process.syscall", "process.syscall.return"],
     "scheduler.*": ["scheduler.cpu_on", "scheduler.ctxswitch"],
+    "kprocess.create/exec/exec_complete/exit/release": ["kprocess.create", "kprocess.exec_complete",
+                                                         "kprocess.release"],
     "signal.send/deliver/handle/check_ignored": ["signal.send", "signal.handle"],
     "signal.syskill/systkill/systgkill/procmask/pending/send_sig_queue": ["signal.syskill", "signal.procmask"],
     "netdev.receive, netdev.transmit": ["netdev.receive", "netdev.transmit"],
