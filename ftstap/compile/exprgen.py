@@ -435,10 +435,6 @@ class ExprGen:
         source = self.ctx.source
         eprobe = eprobe_mode(self)
         plain = isinstance(e.base, str) and not (e.members or e.addr or e.suffix)
-        if source.target.fetch_args and isinstance(e, A.Target) and (
-                e.suffix or (isinstance(e.base, str) and e.base.startswith("$$"))):
-            from .kpretty import pretty_kernel_read         # $$parms, $file$: one read per value
-            return self.gen(pretty_kernel_read(self, e), want)
         if source.target.fetch_args or (eprobe and not plain):
             t = kernel_read(self, e)
         elif not isinstance(e, A.Target) or not isinstance(e.base, str):

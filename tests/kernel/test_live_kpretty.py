@@ -88,3 +88,20 @@ def test_a_bitfield_member_is_shifted_and_masked(vmlinux):
     ops = re.findall(r"^[ \t]+\d+[ \t]+([A-Z]+)[ \t]*(\S*)", r.stdout, re.M)
     at = ops.index(("SHRL", ""))
     assert ops[at - 1] == ("PUSHI", str(m.bit_offset % 8)) and ops[at + 1:at + 3] == [("PUSHI", "1"), ("BAND", "")]
+
+
+def test_parms_in_a_return_probe_are_the_values_at_entry(vmlinux):
+    # as `$file` in a .return: read by the entry probe, printed at the return
+    out = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e",
+                          'probe kernel.function("vfs_read").return { println($$parms) println($$return) }'],
+                         capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"#\s+r:GROUP/e\d+ vfs_read a0=\$retval:s64", out.stdout), out.stdout
+    assert re.search(r"#\s+p:GROUP/e\d+ vfs_read a0=%di:u64 a1=%si:u64 a2=%dx:u64 a3=%cx:u64", out.stdout)
+    assert 'fmt "file=0x%x buf=0x%x count=0x%x pos=0x%x"' in out.stdout and 'fmt "return=0x%x"' in out.stdout
+
+
+def test_a_big_struct_prints_its_first_members(vmlinux):
+    args, fmts = p3("println($p$)", 'kernel.function("wake_up_new_task")')
+    assert fmts[0].startswith("{") and fmts[0].endswith(", ...}"), fmts[0][-40:]
+    assert 0 < len(args) <= 64                       # kprobe_events takes at most 128 fetch-args

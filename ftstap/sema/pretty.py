@@ -9,35 +9,32 @@ suffixes (`$file$`, `$$parms$`), as stap prints them:
 Without a suffix every value is hex; with one, integers are decimal,
 pointers hex, char arrays quoted strings and structs/unions `{.m=...}` one
 level deep (`$$`: two), deeper ones `{...}` and other arrays `[...]`.
-Each printed value is one kernel read at the event (compile/kread.py), so
-the whole string describes one moment.  Types come from BTF; a value with
-no type (a uprobe parameter without DWARF types here) prints as hex."""
+Types come from BTF; a value with no type (a uprobe parameter without DWARF
+types here) prints as hex.
+
+Pass 2 rewrites each such target into `sprintf(FORMAT, $a, $b->m, ...)`
+before @entry is lowered, so in a .return probe they print the values at
+entry as `$a` does; each of those values is one kernel read at the event
+(compile/kread.py), so the whole string describes one moment."""
 from __future__ import annotations
 
 from ..errors import KernelError, SemanticError
 from ..lang import ast as A
+from ..lang.rewrite import rewrite
 
 HEX = "0x%x"
-MAX_READS = 100      # kprobe_events takes at most 128 fetch-args per event
+MAX_READS = 64       # per printed value: kprobe_events takes at most 128 fetch-args per event
 
 
 class _Printer:
-    def __init__(self, gen, loc, suffix: str):
-        from .kread import Chain
-        self.chain = Chain(gen, gen.ctx.source)
+    def __init__(self, btf, loc, suffix: str):
+        self.btf = btf
         self.loc = loc
         self.levels = 2 if suffix == "$$" else 1     # struct levels expanded
         self.fmt: list[str] = []
         self.args: list[A.Expr] = []
 
-    @property
-    def btf(self):
-        return self.chain.btf
-
     def read(self, conv: str, target: A.Target) -> None:
-        if len(self.args) >= MAX_READS:
-            raise SemanticError(f"pretty-printing this value needs more than {MAX_READS} kernel reads at the "
-                                "event; print the members you need instead", self.loc)
         self.fmt.append(conv)
         self.args.append(target)
 
@@ -80,6 +77,9 @@ class _Printer:
             if not first:
                 self.fmt.append(", ")
             first = False
+            if len(self.args) >= MAX_READS:       # a big struct: its first members (stap's string is cut too)
+                self.fmt.append("...")
+                break
             if not m.name:                       # an anonymous struct/union member
                 self.fmt.append("{...}")
                 continue
@@ -101,31 +101,83 @@ class _Printer:
         return A.Print("sprintf", text, tuple(self.args), self.loc)
 
 
-def pretty_kernel_read(gen, e: A.Target) -> A.Print:
-    """The sprintf of kernel reads that prints e as stap does."""
-    source = gen.ctx.source
-    p = _Printer(gen, e.loc, e.suffix)
+def expand_pretty(insts, features) -> list:
+    """insts with $$vars/$$parms/$$locals/$$return and `$x$`/`$x$$` of the
+    probes that read kernel (or process) memory at the event rewritten."""
+    out = []
+    for inst in insts:
+        if getattr(inst.source.target, "fetch_args", False) and any(_pretty(n) for n in A.walk(inst.body)):
+            btf = _Btf(features)
+            inst.body = rewrite(inst.body, lambda n: _expand(n, inst.source, btf) if _pretty(n) else None)
+        out.append(inst)
+    return out
+
+
+class _Btf:
+    """The kernel's BTF, read when a typed value is first printed."""
+
+    def __init__(self, features):
+        self.features, self._btf = features, None
+
+    def get(self):
+        if self._btf is None:
+            self._btf = self.features.btf_reader()
+        return self._btf
+
+
+def _pretty(n) -> bool:
+    return isinstance(n, A.Target) and (bool(n.suffix) or (isinstance(n.base, str) and n.base.startswith("$$")))
+
+
+def _expand(e: A.Target, source, btf: _Btf) -> A.Print:
+    """The sprintf of reads that prints e as stap does."""
     pretty = bool(e.suffix)
     base = e.base if isinstance(e.base, str) else None
     if base in ("$$vars", "$$parms", "$$locals", "$$return"):
         names = _context_names(source, base)
-        for i, name in enumerate(names):
+        typed = [getattr(source.context[n], "btf_type", None) for n in names]
+        p = _Printer(btf.get() if pretty and any(t is not None for t in typed) else None, e.loc, e.suffix)
+        for i, (name, tid) in enumerate(zip(names, typed)):
             if i:
                 p.fmt.append(" ")
             p.fmt.append(f"{name}=")
-            var = source.context[name]
-            p.value(A.Target("$" + name, (), loc=e.loc), getattr(var, "btf_type", None), 0, pretty)
+            p.value(A.Target("$" + name, (), loc=e.loc), tid, 0, pretty)
         return p.sprintf()
     plain = A.Target(e.base, e.members, loc=e.loc)       # the value itself, without the suffix
-    try:
-        _expr, tid, pointee = p.chain(plain)
-    except KernelError as ex:
-        raise SemanticError(str(ex), e.loc) from None
+    tid, pointee = _type_of(plain, source, btf)
+    p = _Printer(btf.get() if tid is not None else None, e.loc, e.suffix)
     if pointee and tid is not None:      # @cast(p, "T")$: p points at a T
         p.struct(plain, p.btf.resolve(tid), 0, True)
     else:
         p.value(plain, tid, 0, True)
     return p.sprintf()
+
+
+def _type_of(e: A.Target, source, btf: _Btf) -> tuple[int | None, bool]:
+    """(BTF type id, whether the value points at it) of a target expression;
+    (None, False) where no type is known (it then prints as hex)."""
+    if isinstance(e.base, str):
+        var = source.context.get(e.base[1:])
+        tid, pointee = getattr(var, "btf_type", None), False
+    elif isinstance(e.base, A.Cast):
+        from .targets import TargetTyper
+        tid, pointee = TargetTyper(None, btf.features).lookup(e.base.type, e.base.module, e.loc), True
+    else:
+        return None, False
+    if tid is None or not e.members:
+        return tid, pointee
+    steps = []
+    for m in e.members:
+        if m.name is not None:
+            steps.append(m.name)
+        elif isinstance(m.index, A.Number):
+            steps.append(m.index.value)
+        else:
+            return None, False
+    try:
+        return btf.get().member_chain(tid, steps, pointee).type, False
+    except KernelError as ex:
+        raise SemanticError(str(ex), e.loc) from None
 
 
 def _context_names(source, base: str) -> list[str]:
