@@ -278,7 +278,9 @@ def process_rows(runs: int, exe: dict, env: dict) -> list[Result]:
         rows.append(s)
     script = "global n; probe syscall.* { n[execname()]++ } probe begin { exit() }"
     compiled = ftstap("-p4", "-e", script)
-    c = summarize("syscall.* passes 1-4 (-p4)", shlex.join(compiled), wall(compiled, runs, env, True), "startup")
+    with tempfile.TemporaryDirectory() as images:     # each -p4 writes a private directory under TMPDIR
+        c = summarize("syscall.* passes 1-4 (-p4)", shlex.join(compiled),
+                      wall(compiled, runs, dict(env, TMPDIR=images), True), "startup")
     attach = ftstap("--disable-cache", "-e", script)
     a = summarize("syscall.* attach+detach", shlex.join(attach), wall(attach, runs, env, True),
                   "syscall.* passes 1-4 (-p4)")
