@@ -34,7 +34,7 @@ class _Printer:
         self.fmt: list[str] = []
         self.args: list[A.Expr] = []
 
-    def read(self, conv: str, target: A.Target) -> None:
+    def read(self, conv: str, target: A.Expr) -> None:
         self.fmt.append(conv)
         self.args.append(target)
 
@@ -56,9 +56,9 @@ class _Printer:
             info = self.btf.int_info(rid)
             self.read("%d" if info is None or info[1] else "%u", target)
         elif t.kind == B.ARRAY:
-            if self.btf.describe(rid).startswith("char["):
+            if self.btf.describe(rid).startswith("char["):       # the kernel reads it as a string
                 self.fmt.append('"')
-                self.read("%s", target)
+                self.read("%s", A.Call("kernel_string", (target,), self.loc))
                 self.fmt.append('"')
             else:
                 self.fmt.append("[...]")

@@ -105,3 +105,10 @@ def test_a_big_struct_prints_its_first_members(vmlinux):
     args, fmts = p3("println($p$)", 'kernel.function("wake_up_new_task")')
     assert fmts[0].startswith("{") and fmts[0].endswith(", ...}"), fmts[0][-40:]
     assert 0 < len(args) <= 64                       # kprobe_events takes at most 128 fetch-args
+
+
+def test_a_char_array_prints_as_a_string_the_kernel_reads(vmlinux):
+    # semok pretty.stp's `$prev->comm$`: a string fetch-arg at the array
+    args, fmts = p3("println($p->comm$)", 'kernel.function("wake_up_new_task")')
+    comm = vmlinux.member(vmlinux.find_one("task_struct", B.STRUCT), "comm").bit_offset // 8
+    assert fmts == ['\\"%s\\"'] and args == [f"+{comm}(%di):string"], (fmts, args)
