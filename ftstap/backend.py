@@ -120,8 +120,8 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
     if opts.target_namespaces:             # ns_pid() & co.: the namespaces of that process
         from .runtime.namespaces import set_target
         set_target(opts.target_namespaces)
-    outs = open_outputs(opts.output, opts.bulk)
-    out_fd, bulk_fds = outs.out_fd, outs.bulk_fds
+    outs = open_outputs(opts.output, opts.bulk, size_option=opts.size_limit)
+    out_fd = outs.out_fd
     try:
         if opts.command or opts.timing or info.event_probes():
             # kernel events, -c or -t: runtime/session.py (creates and tears down events)
@@ -131,17 +131,17 @@ def run(image: bytes, globals_: dict, opts: Options) -> int:
                                     suppress_handler_errors=opts.suppress_handler_errors,
                                     target_pid=opts.target_pid or 0, command=opts.command,
                                     buffer_mb=opts.buffer_mb, timing=opts.timing,
-                                    warnings_errors=opts.warnings_fatal, bulk_fds=bulk_fds,
+                                    warnings_errors=opts.warnings_fatal, outputs=outs,
                                     http=opts.http)
         from .runtime import sidecar
         if sidecar.has_procfs(info):       # procfs files: served over --http and /run/ftstap
             return sidecar.run_image(image, info, opts.http, opts.defines, globals_, out_fd=out_fd,
                                      timeout_s=opts.timeout, target_pid=opts.target_pid or 0,
                                      suppress_handler_errors=opts.suppress_handler_errors,
-                                     bulk_fds=bulk_fds)
+                                     outputs=outs)
         return native.run_image(image, opts.defines, globals_, out_fd=out_fd, timeout_s=opts.timeout,
                                 suppress_handler_errors=opts.suppress_handler_errors,
-                                target_pid=opts.target_pid or 0, bulk_fds=bulk_fds)
+                                target_pid=opts.target_pid or 0, outputs=outs)
     finally:
         outs.close()
 

@@ -20,6 +20,7 @@ Examples:
   ftstap script.stp arg1 arg2           # $1/@1 in the script are arg1
   echo 'probe begin { exit() }' | ftstap -
   ftstap -b -o trace -T 5 script.stp    # trace_0, trace_1, ...: stap-merge trace_*
+  ftstap -o trace -S 10,5 script.stp    # trace.0, trace.1, ...: 10 MB each, the last 5 kept
   ftstap-run --describe > box.kinfo     # on the target (or ftstap --describe there)
   ftstap -r box.kinfo -p4 -m top s.stp  # here: top.ftsimg for it; there: ftstap-run top.ftsimg
   ftstap -r arm.kinfo --sysroot /srv/armroot -p4 -m app app.stp   # uprobes in the board's programs
@@ -29,6 +30,12 @@ _NOT_FOR_FTSTAP = {
     "-R": "ftstap has no runtime directory: its runtime is built into the package",
     "--runtime": "ftstap has one runtime (tracefs + perf_event + its own VM); stap's module/dyninst/bpf runtimes do not apply",
 }
+
+
+def _size_option(value: str) -> str:
+    if not re.fullmatch(r"[0-9]+(,[0-9]+)?", value):
+        raise CommandLineError("expects SIZE[,N]: megabytes per file, and how many files to keep")
+    return value
 
 
 def _number(value: str) -> str:
@@ -59,6 +66,9 @@ OPTIONS = [
     Opt(("-I",), "include", "Also look for tapsets in DIR.", "DIR", "multi"),
     Opt(("-G",), "globals_", "Set a global variable.", "VAR=VALUE", "multi"),
     Opt(("-o",), "output", "Write output to FILE (strftime(3) formats expanded).", "FILE"),
+    Opt(("-S",), "size_limit", "With -o FILE: write FILE.0, FILE.1, ..., each at most SIZE MB, keeping the "
+        "last N files if N is given (switch_file() also moves on to the next file).", "SIZE[,N]",
+        check=_size_option),
     Opt(("-c",), "command", "Run CMD once probes are armed; exit when it exits. "
         "CMD is split into words as a shell would (quotes, $VARS, globs) and exec'd, so target() "
         "is the command; with |&;<>(){} it runs under /bin/sh -c.", "CMD"),

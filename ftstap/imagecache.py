@@ -37,7 +37,7 @@ VERSION = 1
 MAX_ENTRIES = 128
 PREFIX = "image-"
 # Options that change how a run reports, never what is compiled.
-_REPORTING_ONLY = ("output", "timeout", "verbose", "no_warnings")
+_REPORTING_ONLY = ("output", "size_limit", "timeout", "verbose", "no_warnings")
 
 def _read(path: str) -> str:
     try:

@@ -40,6 +40,7 @@ class Options:
     include: list[str] = []
     globals_: dict[str, str] = {}
     output: str | None = None
+    size_limit: str | None = None       # -S SIZE[,N]: rotate -o FILE (runtime/outputs.py)
     command: str | None = None
     target_pid: int | None = None
     timeout: float | None = None
@@ -121,6 +122,13 @@ class Options:
             raise UsageError(f"-s expects a buffer size from 1 to 4095 MB, not {self.buffer_mb}")
         if self.module_name is not None and not re.fullmatch(r"[A-Za-z0-9_]{1,60}", self.module_name):
             raise UsageError("-m expects a name of 1 to 60 characters from [A-Za-z0-9_]")
+        if self.size_limit is not None:
+            if self.output is None:
+                raise UsageError("-S needs an output file: -o FILE")
+            if self.bulk:
+                raise UsageError("-S cannot be used with -b in ftstap (rotating per-CPU files is not implemented)")
+            if int(self.size_limit.split(",")[0]) == 0:
+                raise UsageError("-S expects a file size of at least 1 MB")
         if self.command is not None and self.target_pid is not None:
             raise UsageError("-c and -x cannot be used together")
         if self.timeout is not None and self.timeout <= 0:

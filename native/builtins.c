@@ -353,6 +353,7 @@ const ft_builtin ft_builtins[] = {
     FT_PROCFS_BUILTINS        /* procfs probes' $value: native/procfs.c */
     FT_NS_BUILTINS            /* ids in the target namespaces: native/nsmap.c */
     FT_RE_BUILTINS            /* =~ and matched(): native/rematch.c */
+    FT_OUTFILE_BUILTINS       /* switch_file(): native/outfile.c */
 };
 const int ft_nbuiltins = (int)(sizeof ft_builtins / sizeof ft_builtins[0]);
 

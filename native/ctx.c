@@ -164,6 +164,10 @@ void ft_vm_free(ft_vm *vm)
 
 int ft_vm_flush(ft_vm *vm) { return ft_out_flush(vm->out); }
 int ft_vm_set_bulk(ft_vm *vm, const int *fds, int n) { return ft_out_set_bulk(vm->out, fds, n, &vm->ctx.cpu); }
+int ft_vm_set_rotation(ft_vm *vm, const char *pattern, ft_i64 limit, int keep, char *err, int errlen)
+{
+    return ft_out_set_rotation(vm->out, pattern, limit, keep, err, errlen);
+}
 ft_i64 ft_vm_error_count(const ft_vm *vm) { return vm->nerrors; }
 int ft_vm_exit_requested(const ft_vm *vm) { return vm->exit_requested; }
 

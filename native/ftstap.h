@@ -305,6 +305,12 @@ int ft_vm_flush(ft_vm *vm);
 /* -b: script output to fds[cpu] (n entries, -1 where none), each handler's
    to the file of the CPU it ran for (ctx.cpu); see ft_out_set_bulk. */
 int ft_vm_set_bulk(ft_vm *vm, const int *fds, int n);
+/* -S SIZE[,N] and switch_file() with -o FILE (pattern: FILE before strftime).
+   limit > 0 (-S, in bytes) opens FILE.0 now and goes on to FILE.1, ... before
+   a file would exceed limit, and keep > 0 removes all but the last keep files;
+   limit 0 keeps the fd the VM has as the first file, for switch_file() alone.
+   FT_OK, or an error with err filled (see ft_out_set_rotation, out.c). */
+int ft_vm_set_rotation(ft_vm *vm, const char *pattern, ft_i64 limit, int keep, char *err, int errlen);
 
 /* -- event loop (loop.c) -- */
 /* The whole session: begin probes by priority, then timers/events until

@@ -303,11 +303,6 @@ static void wait_for_events(ft_vm *vm, ft_i64 timeout_ns)
         if (ft_out_flush(vm->out) != FT_OK)
             stop = 1;                /* EPIPE (`| head -1`), ENOSPC...: end, as stap does */
     }
-    if (vm->out->failed && vm->out->err != EPIPE) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "cannot write the output: %s", strerror(vm->out->err));
-        ft_vm_diag(vm, "ERROR", msg);
-    }
 out:
     if (sfd >= 0) {                   /* consume what came late, then unblock */
         struct signalfd_siginfo si;
@@ -361,14 +356,22 @@ int ft_run(ft_vm *vm, ft_i64 timeout_ns)
         run_list(vm, list, n, 0, INT64_MIN, INT64_MAX);
     }
     free(list);
-    ft_out_flush(vm->out);
+    int lost_output = ft_out_flush(vm->out) != FT_OK && vm->out->err != EPIPE;
+    if (lost_output) {               /* EPIPE (`| head -1`) ends the session quietly, as stap */
+        char msg[400];
+        if (vm->out->why[0])
+            snprintf(msg, sizeof msg, "%s", vm->out->why);
+        else
+            snprintf(msg, sizeof msg, "cannot write the output: %s", strerror(vm->out->err));
+        ft_vm_diag(vm, "ERROR", msg);
+    }
     if (vm->nerrors || vm->nskipped) {
         char msg[128];
         snprintf(msg, sizeof msg, "Number of errors: %lld, skipped probes: %lld",
                  (long long)vm->nerrors, (long long)vm->nskipped);
         ft_vm_diag(vm, "WARNING", msg);
     }
-    return vm->nerrors || vm->error_state ? 1 : 0;
+    return vm->nerrors || vm->error_state || lost_output ? 1 : 0;
 }
 
 int ft_vm_write_output(ft_vm *vm, const char *s, ft_i64 n)

@@ -12,13 +12,20 @@
  * A message is the output buffered for one CPU: it ends when output for
  * another CPU starts, at a flush, or when the buffer fills.  Each CPU's
  * framed messages collect in that CPU's own preallocated sink, written to
- * its file when full and at every flush of the main sink. */
-#define _GNU_SOURCE 1   /* sched_getcpu */
+ * its file when full and at every flush of the main sink.
+ *
+ * -S SIZE[,N] and switch_file() rotate the single stream through files
+ * (struct ft_rotate, named as outfile.c says): the buffer is written to the
+ * current file up to its last whole line that fits, then the rest goes to
+ * the next file; switch_file() takes effect at the next output, as staprun
+ * switches at its next message. */
+#define _GNU_SOURCE 1   /* sched_getcpu, memrchr */
 #include "ftstap.h"
 #include "out.h"
 
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +40,17 @@ struct ft_bulk {
     const ft_i64 *cpu_of;   /* the CPU output is written for now */
     ft_i64 cpu;             /* the CPU whose output the main buffer holds */
     uint32_t seq;           /* sequence number of the last message */
+};
+
+struct ft_rotate {
+    char *pattern;          /* -o FILE, strftime not yet applied */
+    ft_i64 limit;           /* -S: bytes a file may hold (0: switch_file() only) */
+    int keep;               /* -S ...,N: files kept (0: all) */
+    long index;             /* of the current file */
+    ft_i64 written;         /* bytes in the current file */
+    int requested;          /* switch_file() called */
+    int own_fd;             /* fd is a rotation file (the first one may be the caller's) */
+    time_t *opened;         /* keep entries: when file i % keep was opened (its name's time) */
 };
 
 ft_out *ft_out_new(int fd, ft_i64 bufsize)
@@ -78,12 +96,80 @@ static ft_out *sink_of(const struct ft_bulk *b, ft_i64 cpu)
     return here >= 0 && here < b->n && b->sink[here] ? b->sink[here] : b->first;
 }
 
+/* The next file of the rotation; the oldest goes when only keep may stay. */
+static int next_file(ft_out *o)
+{
+    struct ft_rotate *r = o->rot;
+    char path[4096];
+    time_t now = time(NULL);
+    long index = r->index + 1;
+    if (r->keep && index >= r->keep &&
+        ft_output_name(path, sizeof path, r->pattern, r->opened[(index - r->keep) % r->keep],
+                       index - r->keep) == FT_OK)
+        ft_output_remove(path);
+    int fd = -1;
+    if (ft_output_name(path, sizeof path, r->pattern, now, index) != FT_OK)
+        snprintf(o->why, sizeof o->why, "-o '%s': invalid FILE name format", r->pattern);
+    else
+        fd = ft_output_open(path, o->why, sizeof o->why);
+    if (fd < 0) {
+        o->failed = 1;
+        o->err = EIO;
+        return FT_EIO;
+    }
+    if (r->own_fd)
+        close(o->fd);
+    o->fd = fd;
+    r->own_fd = 1;
+    r->index = index;
+    r->written = 0;
+    if (r->keep)
+        r->opened[index % r->keep] = now;
+    return FT_OK;
+}
+
+/* Write n bytes to the rotation's files: switch first if switch_file()
+   asked; before a file would pass the limit, end it at the last whole line
+   that fits (a line longer than a whole file goes alone into a new one). */
+static void rotate_write(ft_out *o, const char *p, ft_i64 n)
+{
+    struct ft_rotate *r = o->rot;
+    if (r->requested) {
+        r->requested = 0;
+        if (next_file(o) != FT_OK)
+            return;
+    }
+    while (r->limit && r->written + n > r->limit) {
+        ft_i64 room = r->limit - r->written, cut = 0;
+        if (room > 0) {
+            const char *nl = memrchr(p, '\n', (size_t)(room < n ? room : n));
+            cut = nl ? nl - p + 1 : 0;
+        }
+        if (cut == 0 && r->written == 0)
+            cut = n;                    /* nothing whole fits an empty file: it takes the line */
+        if (cut && write_all(o->fd, p, cut, &o->err) != FT_OK) {
+            o->failed = 1;
+            return;
+        }
+        r->written += cut;
+        p += cut;
+        n -= cut;
+        if (n == 0 || next_file(o) != FT_OK)
+            return;
+    }
+    if (write_all(o->fd, p, n, &o->err) != FT_OK)
+        o->failed = 1;
+    r->written += n;
+}
+
 /* Hand the buffered bytes on: to the fd, or (-b) as one message to the
    sink of the CPU they were written for. */
 static void spill(ft_out *o)
 {
     if (o->len > 0 && !o->failed) {
-        if (!o->bulk) {
+        if (o->rot) {
+            rotate_write(o, o->buf, o->len);
+        } else if (!o->bulk) {
             if (write_all(o->fd, o->buf, o->len, &o->err) != FT_OK)
                 o->failed = 1;
         } else {
@@ -113,6 +199,21 @@ int ft_out_flush(ft_out *o)
     return o->failed ? FT_EIO : FT_OK;
 }
 
+/* The buffer is full: with rotation, write its whole lines and keep the
+   unfinished one for later, so that files end at line ends. */
+static void spill_full(ft_out *o)
+{
+    const char *nl = o->rot ? memrchr(o->buf, '\n', (size_t)o->len) : NULL;
+    ft_i64 keep = nl ? o->len - (nl - o->buf + 1) : 0;
+    if (keep == 0 || o->failed) {
+        spill(o);
+        return;
+    }
+    rotate_write(o, o->buf, o->len - keep);
+    memmove(o->buf, o->buf + o->len - keep, (size_t)keep);
+    o->len = keep;
+}
+
 int ft_out_write(ft_out *o, const char *p, ft_i64 n)
 {
     if (o->bulk && *o->bulk->cpu_of != o->bulk->cpu) {   /* output for another CPU */
@@ -121,7 +222,7 @@ int ft_out_write(ft_out *o, const char *p, ft_i64 n)
     }
     while (n > 0) {
         if (o->len == o->cap) {
-            spill(o);
+            spill_full(o);
             if (o->failed)
                 return FT_EIO;
         }
@@ -179,11 +280,67 @@ int ft_out_set_bulk(ft_out *o, const int *fds, int n, const ft_i64 *cpu_of)
     return FT_OK;
 }
 
+int ft_out_set_rotation(ft_out *o, const char *pattern, ft_i64 limit, int keep, char *err, int errlen)
+{
+    if (o->bulk || o->rot || limit < 0 || keep < 0 || !pattern || !*pattern) {
+        snprintf(err, (size_t)errlen, "no output file to rotate");
+        return FT_EINVAL;
+    }
+    struct ft_rotate *r = calloc(1, sizeof *r);
+    if (!r || !(r->pattern = strdup(pattern)) || (keep && !(r->opened = calloc((size_t)keep, sizeof *r->opened)))) {
+        if (r)
+            free(r->pattern);
+        free(r);
+        snprintf(err, (size_t)errlen, "out of memory");
+        return FT_ENOMEM;
+    }
+    r->limit = limit;
+    r->keep = keep;
+    ft_out_flush(o);                    /* what came before stays where it was */
+    o->rot = r;
+    if (limit > 0) {                    /* -S: FILE.0 first */
+        char path[4096];
+        time_t now = time(NULL);
+        int fd = -1;
+        if (ft_output_name(path, sizeof path, pattern, now, 0) != FT_OK)
+            snprintf(err, (size_t)errlen, "-o '%s': invalid FILE name format", pattern);
+        else
+            fd = ft_output_open(path, err, (size_t)errlen);
+        if (fd < 0) {
+            o->rot = NULL;
+            free(r->opened);
+            free(r->pattern);
+            free(r);
+            return FT_EIO;
+        }
+        o->fd = fd;
+        r->own_fd = 1;
+        if (keep)
+            r->opened[0] = now;
+    }
+    return FT_OK;
+}
+
+void ft_out_switch(ft_out *o)
+{
+    if (!o->rot)
+        return;
+    spill(o);                   /* what was printed before stays in this file */
+    o->rot->requested = 1;
+}
+
 int ft_out_free(ft_out *o)
 {
     if (!o)
         return FT_OK;
     int rc = ft_out_flush(o);
+    if (o->rot) {
+        if (o->rot->own_fd)
+            close(o->fd);
+        free(o->rot->opened);
+        free(o->rot->pattern);
+        free(o->rot);
+    }
     free_bulk(o->bulk);
     free(o->buf);
     free(o);

@@ -5,8 +5,10 @@
 #ifndef FTSTAP_H_INCLUDED
 #include "ftstap.h"
 #endif
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 /* Buffered writer to a file descriptor; the buffer is allocated once. */
 struct ft_out {
@@ -16,7 +18,22 @@ struct ft_out {
     char *buf;
     ft_i64 len, cap;
     struct ft_bulk *bulk;  /* -b: one framed sink per CPU instead of fd (out.c) */
+    struct ft_rotate *rot; /* -S SIZE[,N] and switch_file(): the files fd goes on to (out.c) */
+    char why[320];         /* what failed, when more than err says (the next file could not be opened) */
 };
+
+/* -o FILE's rotation (see ft_vm_set_rotation in ftstap.h) */
+int ft_out_set_rotation(ft_out *o, const char *pattern, ft_i64 limit, int keep, char *err, int errlen);
+/* switch_file(): the next output goes to the next file (no-op without rotation) */
+void ft_out_switch(ft_out *o);
+
+/* outfile.c: FILE after strftime(3) at `when`, with ".index" unless index < 0 */
+int ft_output_name(char *buf, size_t cap, const char *pattern, time_t when, long index);
+/* outfile.c: open (create, truncate) an output file by safefs.open_output's
+   rules: the fd, or -1 with err filled */
+int ft_output_open(const char *path, char *err, size_t errlen);
+/* outfile.c: remove a file the rotation wrote, never a link or another user's file */
+void ft_output_remove(const char *path);
 
 /* Where formatted bytes go: a bounded string (out == NULL; bytes past
  * cap-1 are counted but dropped, like snprintf) or an output sink. */

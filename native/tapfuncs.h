@@ -2,8 +2,8 @@
  * internals: the kernel ABI's name tables (abinames.c), wall-clock text and
  * kernel clocks (timefuncs.c), facts about processes read from /proc
  * (procfuncs.c), stap's task_* functions over thread handles (taskfuncs.c)
- * and system() (spawn.c).  builtins.c lists them in ft_builtins[] through the
- * FT_TAP_BUILTINS macro; what the stap language can do on top of them lives
+ * system() (spawn.c) and switch_file() (outfile.c).  builtins.c lists them in
+ * ft_builtins[] through the FT_TAP_BUILTINS and FT_OUTFILE_BUILTINS macros; what the stap language can do on top of them lives
  * in tapsets/ (errno.stp, ctime.stp, context.stp, proc_mem.stp, task.stp...). */
 #ifndef FT_TAPFUNCS_H
 #define FT_TAPFUNCS_H
@@ -25,8 +25,8 @@ TFB(_task_rlimit); TFB(_blk_elevator); TFB(_loadavg_centi); TFB(ftrace); TFB(pri
 /* fpfuncs.c */
 TFB(fp_add); TFB(fp_sub); TFB(fp_mul); TFB(fp_div); TFB(fp_rem); TFB(fp_sqrt); TFB(fp_eq); TFB(fp_lt);
 TFB(fp_le); TFB(long_to_fp); TFB(fp32_to_fp64); TFB(fp_to_long); TFB(fp_to_string); TFB(string_to_fp);
-/* spawn.c */
-TFB(system);
+/* spawn.c, outfile.c */
+TFB(system); TFB(switch_file);
 
 /* procfuncs.c: field col of /proc/PID/stat counted after the command (1 is
    the state letter, proc(5)'s field 3), or -1 when it cannot be read */
@@ -87,6 +87,10 @@ int ft_task_handle_tid(ft_vm *vm, const char *fn, ft_i64 task, ft_i64 *tid);
     {"fp_to_string", "ii", 's', ft_b_fp_to_string}, \
     {"string_to_fp", "s", 'i', ft_b_string_to_fp}, \
     {"system", "s", 'v', ft_b_system},
+
+/* added after the others (builtins.c), so images keep their builtin numbers */
+#define FT_OUTFILE_BUILTINS \
+    {"switch_file", "", 'v', ft_b_switch_file},
 
 
 #endif

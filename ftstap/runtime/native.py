@@ -84,6 +84,14 @@ class Session:
         if lib.ft_vm_set_bulk(self.vm, ffi.new("int[]", fds), len(fds)) != lib.FT_OK:
             raise FtstapError("-b: no per-CPU output file to write to")
 
+    def set_rotation(self, pattern: str, limit: int, keep: int) -> None:
+        """-o FILE's rotation: -S (limit bytes per file, keep files) and
+        switch_file(); with limit > 0 the runtime opens FILE.0 now."""
+        err = ffi.new("char[]", 512)
+        if lib.ft_vm_set_rotation(self.vm, pattern.encode("utf-8", "surrogateescape"), limit, keep,
+                                  err, 512) != lib.FT_OK:
+            raise FtstapError(_s(err))
+
     def write_output(self, text: str) -> None:
         """Text into the script's output, as a handler running now writes it."""
         data = text.encode()
@@ -265,14 +273,15 @@ class Session:
 def run_image(image: bytes, defines: dict | None = None, globals_: dict | None = None,
               out_fd: int | None = None, err_fd: int | None = None, timeout_s: float | None = None,
               suppress_handler_errors: bool = False, target_pid: int = 0,
-              bulk_fds: list[int] | None = None) -> int:
+              outputs=None) -> int:
     """Run an image to the end, as pass 5 does; returns the exit status.
-    globals_ maps global index to a -G value; bulk_fds: -b's per-CPU files."""
+    globals_ maps global index to a -G value; outputs: -b's per-CPU files and
+    -o's rotation (runtime/outputs.py)."""
     out_fd = 1 if out_fd is None else out_fd
     err_fd = 2 if err_fd is None else err_fd
     with Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
-        if bulk_fds:
-            s.set_bulk(bulk_fds)
+        if outputs:
+            outputs.attach(s)
         for index, value in (globals_ or {}).items():
             s.set_global(index, value)
         from .signals import status_after

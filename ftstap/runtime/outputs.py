@@ -8,6 +8,10 @@ stap's rules, from stap(1) (-o, -b), staprun(8) (-o) and staprun/relay.c:
     (strftime applied to FILE first), without -o stpd_cpu0, stpd_cpu1, ...
     in the current directory; -o /dev/null stays /dev/null for every CPU.
     Nothing of the script's output reaches the terminal.
+  - -S SIZE[,N] (staprun -S, with -o): FILE.0, FILE.1, ... each at most SIZE
+    MB, only the last N kept; switch_file() moves on to the next file, which
+    after a plain -o FILE is FILE.1.  The runtime opens those files itself
+    (native/outfile.c), each name strftime'd when it is opened.
 
 The files hold the framing stap-merge reads (native/out.c writes it).
 """
@@ -54,9 +58,19 @@ def _open(name: str) -> int:
 @mutable
 class Outputs:
     """The fds a session writes to.  out_fd: the single stream (stdout or
-    -o); bulk_fds: under -b, the fd of each CPU by index (-1 where none)."""
+    -o); bulk_fds: under -b, the fd of each CPU by index (-1 where none);
+    rotation: (FILE, bytes per file or 0, files kept or 0) for -S and
+    switch_file(), which the session hands to the runtime (attach)."""
     out_fd: int = 1
     bulk_fds: list[int] = []
+    rotation: tuple | None = None
+
+    def attach(self, session) -> None:
+        """Give a native.Session what it writes to besides out_fd."""
+        if self.bulk_fds:
+            session.set_bulk(self.bulk_fds)
+        if self.rotation:
+            session.set_rotation(*self.rotation)
 
     def close(self) -> None:
         for fd in {self.out_fd, *self.bulk_fds} - {-1, 0, 1, 2}:
@@ -64,10 +78,21 @@ class Outputs:
         self.out_fd, self.bulk_fds = 1, []
 
 
-def open_outputs(path: str | None, bulk: bool = False, cpus=None) -> Outputs:
-    """Open (create, truncate) what -o FILE and -b ask for."""
+def size_limit(option: str) -> tuple[int, int]:
+    """-S SIZE[,N] as (bytes per file, files kept or 0)."""
+    size, _, keep = option.partition(",")
+    return int(size) << 20, int(keep or 0)
+
+
+def open_outputs(path: str | None, bulk: bool = False, cpus=None, size_option: str | None = None) -> Outputs:
+    """Open (create, truncate) what -o FILE and -b ask for; with -S the
+    runtime opens FILE.0 itself."""
     if not bulk:
-        return Outputs(_open(expand_name(path)) if path is not None else 1)
+        if path is None:
+            return Outputs()
+        if size_option:
+            return Outputs(rotation=(path, *size_limit(size_option)))
+        return Outputs(_open(expand_name(path)), rotation=(path, 0, 0))
     if cpus is None:
         from .session import online_cpus
         cpus = online_cpus()

@@ -349,19 +349,19 @@ def run_live(image: bytes, globals_: dict | None = None, *, defines: dict | None
              err_fd: int = 2, timeout_s: float | None = None, suppress_handler_errors: bool = False,
              target_pid: int = 0, command: str | None = None, buffer_mb: int | None = None,
              timing: bool = False, warnings_errors: bool = False, ring_bytes: int = 0,
-             specs: list[EventSpec] | None = None, bulk_fds: list[int] | None = None,
+             specs: list[EventSpec] | None = None, outputs=None,
              info: ImageInfo | None = None, http: str | None = None) -> int:
     """Run an image whose probes include kernel events; returns the exit status
     (1 on errors, and under -W when records were lost).  info: the image as
     read_image() parsed it (parsed here if not given: read once per run);
-    specs: the events by id, when the image does not carry them; bulk_fds:
-    -b's per-CPU files; http: --http, for procfs probes (runtime/sidecar.py)."""
+    specs: the events by id, when the image does not carry them; outputs:
+    -b's per-CPU files and -o's rotation (runtime/outputs.py); http: --http, for procfs probes (runtime/sidecar.py)."""
     info = read_image(image) if info is None else info
     specs = info.specs() if specs is None else specs
     probes = info.event_probes()
     with native.Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
-        if bulk_fds:
-            s.set_bulk(bulk_fds)
+        if outputs:
+            outputs.attach(s)
         for index, value in (globals_ or {}).items():
             s.set_global(index, value)
         if timing:

@@ -127,12 +127,12 @@ def serve(session: native.Session, info, http: str | None, err=sys.stderr):
 
 def run_image(image: bytes, info, http: str | None, defines=None, globals_=None, out_fd: int = 1,
               err_fd: int = 2, timeout_s=None, suppress_handler_errors=False, target_pid: int = 0,
-              bulk_fds=None) -> int:
+              outputs=None) -> int:
     """native.run_image for a script whose probes include procfs files and
     no kernel event: the session runs until exit(), -T or a signal."""
     with native.Session(image, defines, out_fd, err_fd, suppress_handler_errors, target_pid) as s:
-        if bulk_fds:
-            s.set_bulk(bulk_fds)
+        if outputs:
+            outputs.attach(s)
         for index, value in (globals_ or {}).items():
             s.set_global(index, value)
         with serve(s, info, http):

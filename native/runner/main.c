@@ -4,7 +4,7 @@
  *
  *   ftstap-run --list-active
  *   ftstap-run --describe > target.kinfo    (for `ftstap -r target.kinfo` elsewhere: native/describe.c)
- *   ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-G NAME=VALUE]...
+ *   ftstap-run [--check] [-o FILE [-S SIZE[,N]]] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]... [-G NAME=VALUE]...
  *              [-t] [-W] IMAGE
  *
  * -G sets a scalar global of the script before the begin probes, found by
@@ -20,6 +20,7 @@
  * and the -c command dies with it (PR_SET_PDEATHSIG). */
 #define _GNU_SOURCE 1
 #include "runner.h"
+#include "out.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +43,7 @@ static const char *image_path = "";
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run --describe > FILE\n       ftstap-run [--check] [-o FILE] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]...\n"
+    fprintf(f, "usage: ftstap-run --list-active\n       ftstap-run --describe > FILE\n       ftstap-run [--check] [-o FILE [-S SIZE[,N]]] [-b] [-x PID] [-c CMD] [-T SECS] [-s MB] [-D NAME=VALUE]...\n"
                "                  [-G NAME=VALUE]... [-t] [-W] IMAGE\n"
                "Run a program image made by `ftstap -p4` (as `ftstap --run IMAGE` does), without Python.\n"
                "--check: only check the image (exit 0 if it would run, else 1 with the reason).\n"
@@ -107,37 +108,18 @@ static char *read_image(const char *path, size_t *len)
 }
 
 /* -o FILE and -b's files, as runtime/outputs.py and safefs.open_output open
-   them: FILE after strftime(3); in a directory others can write, no symlink
-   followed and no file of another user; truncated when it is a regular file.
-   The fd, or -1 after a message. */
+   them (native/outfile.c): FILE after strftime(3) when expand is set.  The
+   fd, or -1 after a message. */
 static int open_output(const char *name, int expand)
 {
-    char path[4096], dir[4096];
-    time_t now = time(NULL);
-    struct tm tm;
-    if (expand && strchr(name, '%')) {
-        if (!strftime(path, sizeof path, name, localtime_r(&now, &tm)))
-            return die("-o '%s': invalid FILE name format%s", name, ""), -1;
-    } else
-        snprintf(path, sizeof path, "%s", name);
-    const char *slash = strrchr(path, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
-    struct stat dst, st;
-    int shared = stat(dir, &dst) == 0 && others_can_write(&dst);
-    int fd = shared && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? (errno = ELOOP, -1)
-             : open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (shared ? O_NOFOLLOW : 0), 0644);
+    char path[4096], why[4200];
+    int bad = expand ? ft_output_name(path, sizeof path, name, time(NULL), -1) != FT_OK
+                     : snprintf(path, sizeof path, "%s", name) >= (int)sizeof path;
+    if (bad)
+        return die("-o '%s': invalid FILE name format%s", name, "");
+    int fd = ft_output_open(path, why, sizeof why);
     if (fd < 0)
-        return die("cannot open output file '%s': %s", path,
-                   errno == ELOOP ? "a symbolic link in a directory others can write" : strerror(errno)), -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        if (shared && st.st_uid != geteuid()) {
-            char why[96];
-            snprintf(why, sizeof why, "it belongs to uid %u, in a directory others can write", (unsigned)st.st_uid);
-            close(fd);
-            return die("cannot open output file '%s': %s", path, why), -1;
-        }
-        if (ftruncate(fd, 0) != 0) { /* a file we may write but not truncate: written over */ }
-    }
+        die("%s%s", why, "");
     return fd;
 }
 
@@ -312,6 +294,7 @@ int main(int argc, char **argv)
     double timeout = 0;
     long long buffer_mb = 0;
     int timing = 0, warnings_fatal = 0, bulk = 0, opt;
+    long long size_mb = 0, keep_files = 0;              /* -S SIZE[,N] */
     ft_limits lim;
     ft_limits_default(&lim);
     int check_only = 0;
@@ -320,10 +303,18 @@ int main(int argc, char **argv)
     static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {"check", no_argument, NULL, 'C'},
                                           {"list-active", no_argument, NULL, 'L'},
                                           {"describe", no_argument, NULL, 'K'}, {NULL, 0, NULL, 0}};
-    while ((opt = getopt_long(argc, argv, "+o:x:c:T:s:D:G:tWbh", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+o:S:x:c:T:s:D:G:tWbh", longs, NULL)) != -1) {
         char *end = NULL;
         switch (opt) {
         case 'o': out = optarg; break;
+        case 'S':
+            size_mb = strtoll(optarg, &end, 10);
+            if (end != optarg && *end == ',' && end[1])
+                keep_files = strtoll(end + 1, &end, 10);
+            if (end == optarg || *end || size_mb < 1 || keep_files < 0 || keep_files > 1000000)
+                return die("-S %s: expects SIZE[,N], SIZE at least 1 (MB)%s", optarg, "");
+            end = NULL;
+            break;
         case 'c': cmd = optarg; break;
         case 'x': lim.target_pid = strtoll(optarg, &end, 10); break;
         case 'T': timeout = strtod(optarg, &end); break;
@@ -366,6 +357,9 @@ int main(int argc, char **argv)
         return 1;
     }
     image_path = argv[optind];
+    if (size_mb && (!out || bulk))
+        return die("-S %s%s", out ? "cannot be used with -b (rotating per-CPU files is not implemented)"
+                                  : "needs an output file: -o FILE", "");
 
     /* every signal that ends a session, blocked from now on (see the top) */
     sigset_t stops;
@@ -408,13 +402,16 @@ int main(int argc, char **argv)
     if (L.ncpus <= 0)
         return die("cannot read the online CPUs%s%s", "", "");
     int out_fd = 1, *bulk_fds = NULL, nbulk = 0;
-    if (bulk ? open_bulk(out, L.cpus, L.ncpus, &bulk_fds, &nbulk) : out && (out_fd = open_output(out, 1)) < 0)
+    if (bulk ? open_bulk(out, L.cpus, L.ncpus, &bulk_fds, &nbulk)
+             : out && !size_mb && (out_fd = open_output(out, 1)) < 0)     /* -S: FILE.0, opened below */
         return 1;
     ft_vm *vm = ft_vm_new(prog, &lim, out_fd, 2, err, sizeof err);
     if (!vm)
         return die("%s: %s", image_path, err);
     if (bulk && ft_vm_set_bulk(vm, bulk_fds, nbulk) != FT_OK)
         return die("-b: no per-CPU output file to write to%s%s", "", "");
+    if (!bulk && out && ft_vm_set_rotation(vm, out, size_mb << 20, (int)keep_files, err, (int)sizeof err) != FT_OK)
+        return die("%s%s", err, "");
     if (timing)
         ft_vm_set_timing(vm, 1);
     if (rt_set_globals(vm, prog, gdefs, ngdefs)) {

@@ -155,3 +155,17 @@ def test_output_files_in_a_shared_directory_never_follow_planted_symlinks(attack
     mine = os.path.join(d, "mine.txt")
     r = ftstap("-o", mine, "-e", 'probe begin { println("o"); exit() }')
     assert (r.returncode, open(mine).read()) == (0, "o\n"), r.stderr
+
+
+def test_rotated_output_files_never_follow_planted_symlinks(attacker, shared):
+    """-S and switch_file() open FILE.N themselves (native/outfile.c), by the same rules."""
+    d, victim = shared
+    as_user(attacker, "ln", "-s", victim, os.path.join(d, "rot.0"))
+    r = ftstap("-S", "1", "-o", os.path.join(d, "rot"), "-e", 'probe begin { println("o"); exit() }')
+    assert r.returncode == 1 and "symbolic link" in r.stderr and "Traceback" not in r.stderr
+    as_user(attacker, "ln", "-s", victim, os.path.join(d, "sw.1"))
+    r = ftstap("-o", os.path.join(d, "sw"), "-e",
+               'probe begin { println("first"); switch_file(); println("second"); exit() }')
+    assert r.returncode == 1 and "sw.1" in r.stderr and "symbolic link" in r.stderr, r.stderr
+    assert open(os.path.join(d, "sw")).read() == "first\n"
+    assert open(victim).read() == PRECIOUS

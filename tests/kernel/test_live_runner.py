@@ -137,6 +137,23 @@ def test_output_file_and_timeout(tmp_path, tfs, runner, workload):
     assert leftovers(tfs) == []
 
 
+def test_S_rotation_and_switch_file_as_ftstap(tmp_path, runner):
+    """-S SIZE,N and switch_file(): the same files, with the same contents, from both runtimes."""
+    image = compile_image(tmp_path, "rot", 'probe begin { for (i = 0; i < 50000; i++) printf("%07d %s\\n", i, '
+                                           '"0123456789012345678901234567890123456789"); switch_file(); '
+                                           'println("last"); exit() }')
+    files = {}
+    for who, argv in [("ftstap", [sys.executable, "-m", "ftstap", "--run", image]), ("runner", [runner["static"]])]:
+        d = tmp_path / who
+        d.mkdir()
+        cmd = argv[:1] + argv[1:] + ["-D", "MAXACTION=1000000", "-S", "1,2", "-o", str(d / "f")]
+        got = run(cmd + ([] if who == "ftstap" else [image]))
+        assert (got.returncode, got.stdout, got.stderr) == (0, "", ""), who
+        files[who] = {f: (d / f).read_bytes() for f in sorted(os.listdir(d))}
+    assert files["runner"] == files["ftstap"]
+    assert sorted(files["runner"]) == ["f.2", "f.3"] and files["runner"]["f.3"] == b"last\n"
+
+
 def _start_waiting(runner, image):
     p = subprocess.Popen([runner["static"], image], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert p.stdout.readline() == "ready\n"

@@ -111,3 +111,60 @@ def test_o_unwritable_is_one_message(tmp_path):
     r = ftstap("-o", str(tmp_path / "no" / "x"), "-e", 'probe begin { exit() }')
     assert r.returncode == 1
     assert r.stderr.splitlines() == [f"error: cannot open output file '{tmp_path}/no/x': No such file or directory"]
+
+
+LINES = ('probe begin { for (i = 0; i < 60000; i++) printf("%07d %s\\n", i, "0123456789012345678901234567890123456789")'
+         '; exit() }')          # 60000 lines of 49 bytes: 2.8 MiB
+
+
+def _numbers(path) -> list[int]:
+    return [int(line.split()[0]) for line in open(path)]
+
+
+def test_S_rotates_whole_lines_and_keeps_the_last_n(tmp_path):
+    r = ftstap("-D", "MAXACTION=1000000", "-S", "1,2", "-o", str(tmp_path / "t-%Y"), "-e", LINES, cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    year = time.strftime("%Y")
+    # FILE.0, .1, .2 were written; only the last two are kept
+    assert sorted(os.listdir(tmp_path)) == [f"t-{year}.1", f"t-{year}.2"]
+    first, second = tmp_path / f"t-{year}.1", tmp_path / f"t-{year}.2"
+    size = os.path.getsize(first)
+    assert 1048576 - 49 < size <= 1048576         # as full as whole lines allow
+    assert open(first, "rb").read().endswith(b"\n")
+    n1, n2 = _numbers(first), _numbers(second)
+    assert n1 == list(range(size // 49, 2 * size // 49)) and n2 == list(range(2 * size // 49, 60000))
+
+
+def test_switch_file_moves_on_to_file_dot_n(tmp_path):
+    script = 'probe begin { println("a"); switch_file(); println("b"); switch_file(); switch_file(); println("c"); exit() }'
+    r = ftstap("-o", "out", "-e", script, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    # two calls with no output between switch once, as staprun does
+    assert {f: open(tmp_path / f).read() for f in os.listdir(tmp_path)} == {"out": "a\n", "out.1": "b\n",
+                                                                           "out.2": "c\n"}
+    r = ftstap("-e", 'probe begin { println("x"); switch_file(); println("y"); exit() }', cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (0, "x\ny\n")      # no -o: nothing to switch
+
+
+def test_S_with_switch_file(tmp_path):
+    r = ftstap("-S", "1", "-o", "s", "-e", 'probe begin { println("a"); switch_file(); println("b"); exit() }',
+               cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (open(tmp_path / "s.0").read(), open(tmp_path / "s.1").read()) == ("a\n", "b\n")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-S", "1"], "-S needs an output file: -o FILE"),
+    (["-S", "1", "-o", "f", "-b"], "-S cannot be used with -b"),
+    (["-S", "0", "-o", "f"], "-S expects a file size of at least 1 MB"),
+    (["-S", "1,x", "-o", "f"], "expects SIZE[,N]"),
+])
+def test_S_usage_errors(tmp_path, argv, message):
+    r = ftstap(*argv, "-e", "probe begin { exit() }", cwd=tmp_path)
+    assert r.returncode != 0 and message in r.stderr and os.listdir(tmp_path) == []
+
+
+def test_rotation_into_a_missing_directory_is_one_error(tmp_path):
+    r = ftstap("-S", "1", "-o", str(tmp_path / "gone" / "f"), "-e", "probe begin { exit() }")
+    assert r.returncode == 1
+    assert f"cannot open output file '{tmp_path}/gone/f.0': No such file or directory" in r.stderr
