@@ -111,6 +111,7 @@ class Chain:
     def __call__(self, e) -> tuple[str, int | None, bool]:
         if isinstance(e, A.Cast):
             operand, bias = e.operand, 0
+            operand = cast_address(self.gen, operand) or operand     # @cast(&@cast(p, "T")->m, "U"): p + offset
             while isinstance(operand, A.Binary) and operand.op in ("+", "-"):   # @container_of: p - offset
                 k = _constant(self.gen, operand.right)
                 if k is None:

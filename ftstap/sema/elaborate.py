@@ -182,7 +182,8 @@ def run_pass2(user: A.Script, tapsets: list[A.Script], features, *, unoptimized:
     from .pretty import expand_pretty           # $$parms, $file$ on kprobes: sprintf of reads
     from .rawtp import lower_raw_arguments      # kernel.trace()'s $args: a kprobe on its iterator
     from .syscall_strings import lower_syscall_strings   # filename read at the event by a kprobe
-    insts = expand_pretty(insts, features)
+    from .inline_reads import inline_kernel_reads   # @cast(param) in helpers: reads at the event
+    insts = expand_pretty(inline_kernel_reads(insts, functions, shadowing), features)
     insts = lower_arg_functions(lower_entry(lower_syscall_strings(lower_raw_arguments(insts, features), features),
                                             globals_, features))
     if not unoptimized:                         # stap's optimizer: statements with no effect go first

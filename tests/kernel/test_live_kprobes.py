@@ -205,3 +205,38 @@ def test_bitfield_members_read_only_their_bits(kp, cc):
     rc, out, err = ftstap(kp, "-c", prog, "-e", script)
     assert rc == 0, err
     assert out.splitlines() == ["1 1 0", "2 0 0"], out
+
+
+PORT_C = r"""
+#include <stdio.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+int main(void)
+{
+    struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}, to = me;
+    socklen_t n = sizeof me;
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    bind(s, (struct sockaddr *)&me, sizeof me);
+    getsockname(s, (struct sockaddr *)&me, &n);
+    printf("port %d\n", ntohs(me.sin_port));
+    fflush(stdout);
+    to.sin_port = htons(9);
+    sendto(s, "abc", 3, 0, (struct sockaddr *)&to, sizeof to);
+    return 0;
+}
+"""
+
+
+def test_helpers_read_through_their_parameters_at_the_event(kp, cc):
+    """A function's @cast of its parameter, and a local holding $sk, are read
+    by the kernel at the event (sema/inline_reads.py)."""
+    prog = cc(PORT_C, "port")
+    script = ('function sport(sock) { return ntohs(@cast(sock, "inet_sock")->inet_sport) } '
+              'function family(sock) { s = &@cast(sock, "inet_sock")->sk; '
+              'return @cast(s, "sock")->__sk_common->skc_family } '
+              'probe kernel.function("udp_sendmsg") { if (pid() == target()) { sk = $sk; '
+              'printf("sent %d from %d family %d\\n", $len, sport(sk), family($sk)) } }')
+    rc, out, err = ftstap(kp, "-c", prog, "-e", script)
+    assert rc == 0, err
+    port = re.search(r"^port (\d+)$", out, re.M).group(1)
+    assert f"sent 3 from {port} family 2" in out.splitlines(), out

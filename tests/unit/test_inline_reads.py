@@ -1,0 +1,72 @@
+"""sema/inline_reads.py: kernel reads through a helper's parameter or a
+local become the event's fetch-args.  Checked on the -p3 definitions of a
+kernel described with kprobes (tests/conftest.py's vmlinux fixture)."""
+import pytest
+
+from ftstap.lang import ast as A
+from ftstap.sema.inline_reads import rooted
+
+
+def _t(base, *members, addr=False):
+    return A.Target(base, tuple(A.Member(name=m) for m in members), addr)
+
+
+def test_rooted_values():
+    sk = _t("$sk")
+    assert rooted(sk) and rooted(_t("$sk", "sk_family"))
+    assert rooted(A.Cast(sk, "inet_sock")) and rooted(_t(A.Cast(sk, "inet_sock"), "sk", addr=True))
+    assert rooted(A.Binary("-", sk, A.Number(8)))
+    assert not rooted(A.Symbol("x")) and not rooted(A.Cast(A.Number(0), "sock"))
+    assert not rooted(_t("$$parms")) and not rooted(A.Binary("+", sk, A.Symbol("n")))
+
+
+def p3(script: str) -> list[str]:
+    """The kprobe definitions -p3 prints for script on this kernel (BTF and
+    kallsyms bind kernel.function here even without kprobe_events)."""
+    import os
+    import subprocess
+    import sys
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        pytest.skip("needs the kernel's BTF")
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", script], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return [line for line in r.stdout.splitlines() if ":GROUP/" in line]
+
+
+DIRECT = 'probe kernel.function("vfs_read") { printf("%d %d\\n", $file->f_inode->i_ino, $count) }'
+
+
+@pytest.mark.parametrize("script", [
+    # a helper reading through its parameter
+    'function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
+    'probe kernel.function("vfs_read") { printf("%d %d\\n", ino($file), $count) }',
+    # a local holding the $variable, passed on
+    'function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
+    'probe kernel.function("vfs_read") { f = $file; printf("%d %d\\n", ino(f), $count) }',
+    # locals in the helper, &member as an address, a helper calling a helper
+    'function inode(f) { i = &@cast(f, "file")->f_inode; return i } '
+    'function ino2(f) { p = @cast(f, "file")->f_inode; return @cast(p, "inode")->i_ino } '
+    'function ino(f) { return ino2(f) } '
+    'probe kernel.function("vfs_read") { printf("%d %d\\n", ino($file), $count) }',
+])
+def test_inlined_reads_are_the_direct_reads(script):
+    def fetches(lines):
+        (line,) = lines
+        return {a.split("=", 1)[1] for a in line.split()[3:]}
+    # the same reads (a local's own store may add %di: it is still assigned)
+    direct = fetches(p3(DIRECT))
+    assert len(direct) == 2 and direct <= fetches(p3(script))
+
+
+def test_what_cannot_be_read_at_the_event_is_still_refused():
+    import subprocess
+    import sys
+    for script in ['function ino(f) { return @cast(f, "file")->f_inode->i_ino } probe begin { println(ino(0)) }',
+                   # a global: a function called in between could change it
+                   'global g function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
+                   'probe kernel.function("vfs_read") { g = $file; println(ino(g)) }',
+                   'function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
+                   'probe kernel.function("vfs_read") { f = $file; if (f) f = 0; println(ino(f)) }']:
+        r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", script], capture_output=True, text=True)
+        assert r.returncode == 1 and "kernel memory reads" in r.stderr, (script, r.stderr)
