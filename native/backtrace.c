@@ -371,6 +371,31 @@ EB(umodname)
     return 0;
 }
 
+/* _usymline(addr, what): the source line of a user address of the current
+   process from its file's DWARF line table (dwline.c): "FILE:LINE" (what
+   0), FILE (1) or LINE (2), FILE with the table's directory when it names
+   one; the address in hex when the line is not known (as stap). */
+EB(_usymline)
+{
+    UNUSED;
+    const char *dir = NULL, *name = NULL;
+    uint32_t line = 0;
+    char b[1024];
+    int n;
+    if (ft_usyms_line(usyms_of(vm), (int)vm->ctx.pid, (uint64_t)ia[0], &dir, &name, &line) != 0) {
+        n = snprintf(b, sizeof b, "0x%llx", (unsigned long long)ia[0]);
+    } else if (ia[1] == 2) {
+        n = snprintf(b, sizeof b, "%u", (unsigned)line);
+    } else {
+        int joined = name[0] != '/' && dir && dir[0];
+        n = snprintf(b, sizeof b, "%s%s%s", joined ? dir : "", joined ? "/" : "", name);
+        if (ia[1] == 0 && n >= 0 && n < (int)sizeof b)
+            n += snprintf(b + n, sizeof b - (size_t)n, ":%u", (unsigned)line);
+    }
+    ft_str_set(vm, sret, b, (ft_i64)(n < 0 ? 0 : n < (int)sizeof b ? n : (int)sizeof b - 1));
+    return 0;
+}
+
 /* ---- tests: one address as print_backtrace / print_ubacktrace writes it ---- */
 
 ft_i64 ft_bt_kernel_line(ft_vm *vm, ft_i64 addr, char *buf, ft_i64 cap)

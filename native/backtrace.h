@@ -64,6 +64,16 @@ void ft_usyms_add_map(ft_usyms *u, int pid, uint64_t start, uint64_t len, uint64
 void ft_usyms_forget(ft_usyms *u, int pid);
 /* Files with symbols loaded now (tests). */
 int ft_usyms_nfiles(const ft_usyms *u);
+/* usymfileline() & co: the source line of a user address, from the DWARF
+   line table of its file (read on first use): 0 with *dir (NULL when the
+   table names none), *name and *line; -1 when unknown. */
+int ft_usyms_line(ft_usyms *u, int pid, uint64_t addr, const char **dir, const char **name, uint32_t *line);
+
+/* -- dwline.c: an ELF file's .debug_line rows, sorted by address -- */
+typedef struct ft_lines ft_lines;
+ft_lines *ft_lines_read(const unsigned char *elf, size_t len);      /* NULL: no line table */
+void ft_lines_free(ft_lines *L);
+int ft_lines_find(const ft_lines *L, uint64_t va, const char **dir, const char **name, uint32_t *line);
 
 /* -- backtrace.c -- */
 typedef struct ft_bt {
@@ -88,6 +98,7 @@ BTB(print_ustack); BTB(sprint_ustack);
 BTB(stack); BTB(ustack);
 BTB(caller); BTB(caller_addr);
 BTB(symname); BTB(symdata); BTB(usymname); BTB(usymdata); BTB(umodname); BTB(uaddr);
+BTB(_usymline);
 #undef BTB
 
 #define FT_BT_BUILTINS \
@@ -111,6 +122,10 @@ BTB(symname); BTB(symdata); BTB(usymname); BTB(usymdata); BTB(umodname); BTB(uad
     {"usymdata", "i", 's', ft_b_usymdata}, \
     {"umodname", "i", 's', ft_b_umodname}, \
     {"uaddr", "", 'i', ft_b_uaddr},
+
+/* added after the others (builtins.c), so images keep their builtin numbers */
+#define FT_LINE_BUILTINS \
+    {"_usymline", "ii", 's', ft_b__usymline},
 #endif
 
 #endif

@@ -354,6 +354,7 @@ const ft_builtin ft_builtins[] = {
     FT_NS_BUILTINS            /* ids in the target namespaces: native/nsmap.c */
     FT_RE_BUILTINS            /* =~ and matched(): native/rematch.c */
     FT_OUTFILE_BUILTINS       /* switch_file(): native/outfile.c */
+    FT_LINE_BUILTINS          /* usymfileline() & co: native/backtrace.c, dwline.c */
 };
 const int ft_nbuiltins = (int)(sizeof ft_builtins / sizeof ft_builtins[0]);
 

@@ -68,6 +68,8 @@ typedef struct ufile {
     size_t nsyms;
     useg segs[16];
     int nseg;
+    ft_lines *lines;                 /* its DWARF line table (dwline.c), read on first use */
+    int lines_read;
 } ufile;
 
 struct ft_usyms {
@@ -91,6 +93,7 @@ static void file_drop(ufile *f)
     if (f->map)
         munmap(f->map, f->map_len);
     free(f->syms);
+    ft_lines_free(f->lines);
     memset(f, 0, sizeof *f);
 }
 
@@ -409,17 +412,21 @@ static ufile *file_of(ft_usyms *u, int pid, const umap *m, const char *path)
     return f->map ? f : NULL;
 }
 
+/* A file offset as the link-time address the symbols and lines use. */
+static int vaddr_of(const ufile *f, uint64_t foff, uint64_t *va)
+{
+    for (int i = 0; i < f->nseg; i++)
+        if (foff >= f->segs[i].off && foff < f->segs[i].off + f->segs[i].filesz) {
+            *va = foff - f->segs[i].off + f->segs[i].vaddr;
+            return 0;
+        }
+    return -1;
+}
+
 static int sym_in(const ufile *f, uint64_t foff, ft_sym *out)
 {
     uint64_t va = 0;
-    int found = 0;
-    for (int i = 0; i < f->nseg; i++)
-        if (foff >= f->segs[i].off && foff < f->segs[i].off + f->segs[i].filesz) {
-            va = foff - f->segs[i].off + f->segs[i].vaddr;
-            found = 1;
-            break;
-        }
-    if (!found || !f->nsyms)
+    if (vaddr_of(f, foff, &va) != 0 || !f->nsyms)
         return -1;
     size_t lo = 0, hi = f->nsyms;
     while (lo < hi) {
@@ -443,11 +450,9 @@ static int sym_in(const ufile *f, uint64_t foff, ft_sym *out)
     return 0;
 }
 
-int ft_usyms_find(ft_usyms *u, int pid, uint64_t addr, ft_sym *out)
+/* The mapping of addr in pid (maps read again if it is new), or NULL. */
+static const umap *mapping(ft_usyms *u, int pid, uint64_t addr, const char **path)
 {
-    memset(out, 0, sizeof *out);
-    if (!u || pid <= 0)
-        return -1;
     int created;
     uproc *P = proc_slot(u, pid, &created);
     if (created)
@@ -457,9 +462,35 @@ int ft_usyms_find(ft_usyms *u, int pid, uint64_t addr, ft_sym *out)
         read_maps(P, pid);
         m = find_map(P, addr);
     }
+    if (m)
+        *path = P->pool + m->path;
+    return m;
+}
+
+int ft_usyms_line(ft_usyms *u, int pid, uint64_t addr, const char **dir, const char **name, uint32_t *line)
+{
+    const char *path;
+    const umap *m = u && pid > 0 ? mapping(u, pid, addr, &path) : NULL;
+    ufile *f = m ? file_of(u, pid, m, path) : NULL;
+    uint64_t va;
+    if (!f || vaddr_of(f, addr - m->start + m->off, &va) != 0)
+        return -1;
+    if (!f->lines_read) {                /* allocates once per file */
+        f->lines = ft_lines_read(f->map, f->map_len);
+        f->lines_read = 1;
+    }
+    return ft_lines_find(f->lines, va, dir, name, line);
+}
+
+int ft_usyms_find(ft_usyms *u, int pid, uint64_t addr, ft_sym *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!u || pid <= 0)
+        return -1;
+    const char *path;
+    const umap *m = mapping(u, pid, addr, &path);
     if (!m)
         return -1;
-    const char *path = P->pool + m->path;
     uint64_t foff = addr - m->start + m->off;
     out->module = path[0] ? path : NULL;
     out->off = foff;

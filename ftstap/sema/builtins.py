@@ -30,7 +30,7 @@ usymname:ls symname:ls usymdata:ls symdata:ls umodname:ls addr:l uaddr:l
 cmdline_args:llss syscall_name:ls pid2execname:ls pid2task:ll
 task_current:l task_parent:ll task_pid:ll task_tid:ll task_uid:ll task_euid:ll task_gid:ll task_egid:ll
 task_max_file_handles:ll task_prio:ll task_nice:ll task_cpu:ll task_execname:ls task_state:ll
-task_open_file_handles:ll _task_rlimit:lll _blk_elevator:ls _loadavg_centi:ll ftrace:sv system:sv switch_file:v
+task_open_file_handles:ll _task_rlimit:lll _blk_elevator:ls _loadavg_centi:ll ftrace:sv system:sv switch_file:v _usymline:lls
 fp_add:lll fp_sub:lll fp_mul:lll fp_div:lll fp_rem:lll fp_sqrt:ll fp_eq:lll fp_lt:lll fp_le:lll
 long_to_fp:ll fp32_to_fp64:ll fp_to_long:llll fp_to_string:lls string_to_fp:sl
 set_kernel_long:llv set_kernel_int:llv set_kernel_short:llv set_kernel_char:llv
