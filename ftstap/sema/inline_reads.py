@@ -84,6 +84,14 @@ def pure(e) -> bool:
     return not any(isinstance(n, (A.Assign, A.Crement, A.Print, A.Embedded)) for n in A.walk(e))
 
 
+def uses(e, name: str) -> int:
+    return sum(isinstance(n, A.Symbol) and n.name == name for n in A.walk(e))
+
+
+def calls(e) -> bool:
+    return any(isinstance(n, A.Call) for n in A.walk(e))
+
+
 def substitute(e, names: dict):
     """e with each Symbol named in names replaced by its expression."""
     return rewrite(e, lambda n: names.get(n.name) if isinstance(n, A.Symbol) else None)
@@ -132,8 +140,9 @@ class _Helpers:
 
 def _value_of(decl: A.Function):
     """(parameter names, the returned expression) of a function made of
-    straight-line `local = expr` and a final `return expr` that reads
-    kernel memory through its parameters; else None."""
+    straight-line `local = expr` and a final `return expr`; else None.
+    A value with a call is never copied or dropped: the local (or, at the
+    call site, the argument) holding it must be used exactly once."""
     if not isinstance(decl.body, A.Block):
         return None
     stmts = _straight(decl.body)
@@ -147,6 +156,10 @@ def _value_of(decl: A.Function):
                 and a.target.name not in params and a.target.name not in env and pure(a.value)):
             return None
         env[a.target.name] = substitute(a.value, env)
+    later = [s.expr.value for s in stmts[:-1]] + [stmts[-1].value]
+    for i, name in enumerate(env):
+        if calls(env[name]) and sum(uses(e, name) for e in later[i + 1:]) != 1:
+            return None
     value = substitute(stmts[-1].value, env)
     free = {n.name for n in A.walk(value) if isinstance(n, A.Symbol)}
     if not free <= set(params) or not pure(value):
@@ -219,6 +232,8 @@ class _Handler:
         if helper is None or not all(pure(a) for a in args):
             return kept
         params, value = helper
+        if any(calls(a) and uses(value, p) != 1 for p, a in zip(params, args)):
+            return kept                 # the call would run twice, or not at all
         # a local argument stands for its rooted value (assigned once, before)
         args = [self.env.get(a.name, a) if isinstance(a, A.Symbol) else a for a in args]
         inlined = substitute(value, dict(zip(params, args)))

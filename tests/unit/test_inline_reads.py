@@ -70,3 +70,15 @@ def test_what_cannot_be_read_at_the_event_is_still_refused():
                    'probe kernel.function("vfs_read") { f = $file; if (f) f = 0; println(ino(f)) }']:
         r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", script], capture_output=True, text=True)
         assert r.returncode == 1 and "kernel memory reads" in r.stderr, (script, r.stderr)
+
+
+def test_a_call_is_never_copied_or_dropped():
+    """Inlining copies arguments and locals into the value: one holding a
+    call (which may print) must be used exactly once, else the call stays."""
+    import subprocess
+    import sys
+    twice = ('function ino(f) { p = g(f); return @cast(p, "file")->f_inode->i_ino + p } '
+             'function g(x) { println("side effect"); return x } '
+             'probe kernel.function("vfs_read") { println(ino($file)) }')
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", twice], capture_output=True, text=True)
+    assert r.returncode == 1 and "kernel memory reads" in r.stderr, r.stderr
