@@ -15,7 +15,7 @@ _KSTACK = "it measures the kernel stack a stap probe handler runs on; ftstap's h
 
 _TABLE = {
     "a file or path through a task's files": """task_fd_lookup task_cwd_path task_exe_file current_exe_file
-        task_dentry_path fullpath_struct_path fullpath_struct_file fullpath_struct_nameidata d_path d_name
+        task_dentry_path fullpath_struct_path fullpath_struct_file fullpath_struct_nameidata d_path
         inode_name inode_path real_mount reverse_path_walk""",
     "a kernel buffer or string": """kernel_buffer_quoted kernel_buffer_quoted_error kernel_string_utf16
         kernel_string_utf32 kernel_string_quoted_utf16 kernel_string_quoted_utf32 kernel_or_user_string_quoted
@@ -25,7 +25,33 @@ _TABLE = {
     "a struct pt_regs (the registers saved at a kernel entry)": "__is_user_regs",
 }
 
-REASONS: dict[str, str] = {}
+# What fetch-args cannot do: they follow a fixed chain of constant offsets
+# from the event's registers, so a loop over a list or an array, a test
+# before a read, or an address computed from two kernel values is beyond them.
+_FETCH = "it {what}, which an event's fetch-args (a fixed chain of reads at constant offsets) cannot do"
+_FETCH_TABLE = {
+    "sums the lengths of nr_segs iovecs in kernel memory, a loop": "_get_sock_size _get_fopv_size",
+    "walks a superblock's list of mounts": "__inode_vfsmount",
+    "tests a page's type (slab, swap cache, anonymous) before following its mapping": "__bio_ino",
+    "reads the TCP header at skb->head + skb->network_header, two kernel values added": "_is_reset",
+    "maps a kernel address to its NUMA node through the kernel's page frame and node tables":
+        "addr_to_node",
+    "compares with the struct page of the kernel's zero page, whose address only kernel code "
+    "computes": "_IS_ZERO_PAGE",
+}
+# Guru functions that act inside the kernel.
+_IN_KERNEL = {
+    "mdelay": "it busy-waits in the kernel while the probed code waits; ftstap's handlers run in user "
+              "space after the event, so nothing in the kernel would be delayed",
+    "udelay": "it busy-waits in the kernel while the probed code waits; ftstap's handlers run in user "
+              "space after the event, so nothing in the kernel would be delayed",
+    "panic": "it panics the kernel, which needs code running in the kernel (a module)",
+}
+
+REASONS: dict[str, str] = dict(_IN_KERNEL)
+for _what, _names in _FETCH_TABLE.items():
+    for _name in _names.split():
+        REASONS[_name] = _FETCH.format(what=_what)
 for _what, _names in _TABLE.items():
     for _name in _names.split():
         REASONS[_name] = _KERNEL_OBJECT.format(what=_what)

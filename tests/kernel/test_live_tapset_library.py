@@ -214,4 +214,4 @@ def test_ioblock_trace_follows_direct_writes_to_a_loop_device(tracepoints, loop_
                  'printf("%s %d %s %d %d\\n", name, sector, bio_rw_str(rw), size, q) }')
     # the writes were 4096 bytes at every 64 KiB: sector 128 * i (a blk-mq
     # device completes requests, not bios: ioblock_trace.end stays silent)
-    assert out == [f"ioblock_trace.request {128 * i} WRITE 4096 0" for i in range(5)]
+    assert out == [f"ioblock_trace.request {128 * i} W 4096 0" for i in range(5)]
