@@ -11,10 +11,11 @@ the `$variable`, in the probes whose events can read memory, so that
 
 reads `@cast($sk, "inet_sock")->...` at the event.
 
-  - A local assigned once, by a plain `=` in the straight-line part of the
-    handler (not under if, loops or try), with a value rooted in a
-    `$variable`, stands for that value where a later statement reads
-    through it (`@cast(local, ...)`, `local->member`).
+  - A local assigned once in the handler, by a plain `=` of a value rooted
+    in a `$variable`, stands for that value where a statement after it (in
+    its block, or blocks nested there) reads through it (`@cast(local,
+    ...)`, `local->member`): the event's values do not change while its
+    handler runs.
   - A call to a function whose body reads through a parameter is replaced
     by the function's value, when the body is straight-line locals and one
     `return` (the shape of stap's helpers), refers to nothing but its
@@ -202,21 +203,35 @@ class _Handler:
         return self._seq(body)
 
     def _seq(self, block: A.Block) -> A.Block:
-        """A block in the straight-line part: locals become known in order."""
-        out = []
-        for s in block.body:
-            if isinstance(s, A.Block):
-                out.append(self._seq(s))
-                continue
-            s2 = self._rewrite(s)
-            out.append(s2)
-            a = s2.expr if isinstance(s2, A.ExprStmt) else None
-            if (isinstance(a, A.Assign) and a.op == "=" and isinstance(a.target, A.Symbol)
-                    and self.assigned.get(a.target.name) == 1 and a.target.name not in self.global_names
-                    and rooted(a.value)):
-                self.env[a.target.name] = a.value
+        """A block: its statements in order, locals becoming known as they
+        are assigned."""
+        out = [self._stmt(s) for s in block.body]
         changed = any(x is not y for x, y in zip(out, block.body))
         return A.Block(tuple(out), block.loc) if changed else block
+
+    def _stmt(self, s):
+        if isinstance(s, A.Block):
+            return self._seq(s)
+        if isinstance(s, (A.If, A.While, A.For, A.Foreach, A.Try)):
+            # a branch or a loop body knows what came before it; what it
+            # assigns is known inside it only (it may not run)
+            new = {}
+            for f in type(s)._fields:
+                v = getattr(s, f)
+                if isinstance(v, A.Stmt):
+                    saved = dict(self.env)
+                    new[f] = self._stmt(v)
+                    self.env = saved
+                else:
+                    new[f] = v if f == "loc" or v is None else self._rewrite(v)
+            return type(s)(**new) if any(new[f] is not getattr(s, f) for f in new) else s
+        s2 = self._rewrite(s)
+        a = s2.expr if isinstance(s2, A.ExprStmt) else None
+        if (isinstance(a, A.Assign) and a.op == "=" and isinstance(a.target, A.Symbol)
+                and self.assigned.get(a.target.name) == 1 and a.target.name not in self.global_names
+                and rooted(a.value)):
+            self.env[a.target.name] = a.value      # the event's value: the same wherever it is read
+        return s2
 
     def _rewrite(self, node, depth: int = 0):
         node = _through_locals(node, self.env)

@@ -44,6 +44,9 @@ DIRECT = 'probe kernel.function("vfs_read") { printf("%d %d\\n", $file->f_inode-
     # a local holding the $variable, passed on
     'function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
     'probe kernel.function("vfs_read") { f = $file; printf("%d %d\\n", ino(f), $count) }',
+    # ... assigned inside an if, used after it in that branch
+    'function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
+    'probe kernel.function("vfs_read") { if (pid()) { f = $file; if (f) printf("%d %d\\n", ino(f), $count) } }',
     # locals in the helper, &member as an address, a helper calling a helper
     'function inode(f) { i = &@cast(f, "file")->f_inode; return i } '
     'function ino2(f) { p = @cast(f, "file")->f_inode; return @cast(p, "inode")->i_ino } '
@@ -67,7 +70,10 @@ def test_what_cannot_be_read_at_the_event_is_still_refused():
                    'global g function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
                    'probe kernel.function("vfs_read") { g = $file; println(ino(g)) }',
                    'function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
-                   'probe kernel.function("vfs_read") { f = $file; if (f) f = 0; println(ino(f)) }']:
+                   'probe kernel.function("vfs_read") { f = $file; if (f) f = 0; println(ino(f)) }',
+                   # assigned in a branch, read after it: the branch may not have run
+                   'function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
+                   'probe kernel.function("vfs_read") { if (pid()) f = $file; println(ino(f)) }']:
         r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", script], capture_output=True, text=True)
         assert r.returncode == 1 and "kernel memory reads" in r.stderr, (script, r.stderr)
 
