@@ -267,9 +267,16 @@ class BTF:
             pos = s.find(needle, pos + 1)
         return out
 
+    INDEX_AFTER = 64     # lookups by scanning before the name index pays for itself (~100 ms)
+
     def find(self, name: str, kind: int | None = None) -> list[int]:
-        """Ids of the types named `name` (of `kind` if given), base first."""
+        """Ids of the types named `name` (of `kind` if given), base first.
+        A few lookups scan the blob; many (kernel.trace("*") binds every
+        tracepoint's iterator) build the name index once."""
         ids = self.base.find(name, kind) if self.base else []
+        self._finds = getattr(self, "_finds", 0) + 1
+        if self._names is None and self._finds > self.INDEX_AFTER:
+            self.names()
         if self._names is not None:
             found = self._names.get(name, [])
         else:

@@ -102,7 +102,28 @@ class Kallsyms:
                 return True
         return False
 
+    INDEX_AFTER = 64     # lookups by scanning before indexing every name pays (~0.3 s)
+
+    def _lines_named(self, name: str) -> list[str] | None:
+        """The lines of symbols called name, from an index built once many
+        lookups were made (None before)."""
+        self._lookups = getattr(self, "_lookups", 0) + 1
+        if getattr(self, "_by_name", None) is None and self._lookups > self.INDEX_AFTER:
+            idx: dict[str, list[str]] = {}
+            for line in self.text.splitlines():
+                parts = line.split(None, 3)
+                if len(parts) >= 3:
+                    idx.setdefault(parts[2], []).append(line)
+            self._by_name = idx
+        by_name = getattr(self, "_by_name", None)
+        return None if by_name is None else by_name.get(name, [])
+
     def lookup_all(self, name: str) -> list[KSym]:
+        lines = self._lines_named(name)
+        if lines is not None:
+            out = [s for s in map(parse_kallsyms_line, lines) if s and s.name == name]
+            out.sort(key=lambda s: (s.module is not None, not s.is_text, s.address))
+            return out
         out, t = [], self.text
         for needle in (f" {name}\n", f" {name}\t"):
             pos = t.find(needle)

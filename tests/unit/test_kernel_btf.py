@@ -122,6 +122,12 @@ def test_find_by_name(btf):
     assert t.find("myfunc", B.FUNC) == [ids["func"]]
     assert t.find("user") == [ids["tag"], ids["ttag"]]
     assert t.find("a") == []                 # member names are not types
+    # many lookups build the name index: the same answers
+    for _ in range(t.INDEX_AFTER + 1):
+        t.find("nothing")
+    assert t._names is not None
+    assert t.find("myfunc") == [ids["func"], ids["dup"]] and t.find("myfunc", B.FUNC) == [ids["func"]]
+    assert t.find("user") == [ids["tag"], ids["ttag"]] and t.find("a") == []
     assert t.find("nosuch") == []
     assert t.find_one("outer", B.STRUCT) == ids["outer"]
     assert t.find_one("outer", B.FWD) == ids["outer_fwd"]

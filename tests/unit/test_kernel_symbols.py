@@ -45,6 +45,15 @@ def test_lookup_prefers_vmlinux_text():
     assert k.has_addresses
 
 
+def test_many_lookups_use_an_index_with_the_same_answers():
+    k, fresh = Kallsyms(KALLSYMS), Kallsyms(KALLSYMS)
+    for _ in range(Kallsyms.INDEX_AFTER + 1):
+        k.lookup_all("nothing")
+    assert k._by_name is not None
+    for name in ("vfs_read", "ext4_open", "vfs_rea", "read", "vfs_data", "_text"):
+        assert k.lookup_all(name) == fresh.lookup_all(name), name
+
+
 def test_glob():
     k = Kallsyms(KALLSYMS)
     assert [s.name for s in k.glob("vfs_*")] == ["vfs_helper", "vfs_read", "vfs_readv",
