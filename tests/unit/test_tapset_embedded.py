@@ -114,6 +114,25 @@ def test_scheduler_socket_dentry_pure_parts():
     assert out == ["0 2", "1", "1", "1", "/ etc etc/passwd etc/"]
 
 
+def test_inet_tcp_ipmib_pure_parts():
+    out = lines('println(__inet_addr_str(2, 0x0100007f, 0, 0, 0, 0, 0, 0, 0, 0)); '
+                'println(__inet_addr_str(10, 0, 0x80fe, 0, 0, 0, 0x0102, 0, 0, 0x0100)); '
+                'println(__inet_addr_str(1, 0, 0, 0, 0, 0, 0, 0, 0, 0)); '
+                'println(tcp_sockopt_str(0), " ", tcp_sockopt_str(1), " ", tcp_sockopt_str(15), " ", '
+                'tcp_sockopt_str(18), " ", tcp_sockopt_str(19)); '
+                'println(tcp_ipv6_sockopt_str(1), " ", tcp_ipv6_sockopt_str(11), " ", tcp_ipv6_sockopt_str(12), " ", '
+                'tcp_ipv6_sockopt_str(26), " ", tcp_ipv6_sockopt_str(48), " ", tcp_ipv6_sockopt_str(62), " ", '
+                'tcp_ipv6_sockopt_str(67), " ", tcp_ipv6_sockopt_str(75), " ", tcp_ipv6_sockopt_str(76)); '
+                'println(_ehostunreach(), _enetunreach(), _icmp_dest_unreach(), _icmp_prot_unreach(), _net_rx_drop(), '
+                '_icmp_time_exceeded(), _icmp_exc_fragtime(), _rtn_unspec(), _rtn_broadcast(), _rtn_multicast(), '
+                '_input_route_type(0), _output_route_type(0))')
+    assert out == ["127.0.0.1", "fe80:0000:0000:0000:0201:0000:0000:0001", "*unknown address family*",
+                   "UNDEF_SOCKOPT(0) TCP_NODELAY TCP_COOKIE_TRANSACTIONS TCP_USER_TIMEOUT UNDEF_SOCKOPT(19)",
+                   "IPV6_ADDRFORM IPV6_FLOWINFO UNDEF_SOCKOPT(12) IPV6_V6ONLY MCAST_MSFILTER IPV6_DONTFRAG "
+                   "IPV6_TCLASS IPV6_TRANSPARENT UNDEF_SOCKOPT(76)",
+                   "11310132111103500"]
+
+
 @pytest.mark.parametrize("call, why", [
     ("mdelay(1)", "it busy-waits in the kernel"),
     ("panic(\"x\")", "it panics the kernel"),
@@ -151,6 +170,12 @@ def _p3_args(script: str) -> list[str]:
     ("sched:sched_switch", "_stp_valid_task($prev)", "$prev + $prev->flags"),
     ("sched:sched_switch", "_stp_get_mm_counter($prev->mm, 1)", "$prev->mm->rss_stat[1]->count"),
     ("signal:signal_deliver", "get_sa_flags($ka)", "$ka->sa->sa_flags"),
+    ("sock:inet_sock_set_state", "inet_get_local_port($sk)", "$sk->__sk_common->skc_num"),
+    ("sock:inet_sock_set_state", "tcp_get_info_snd_cwnd($sk)", '@cast($sk, "tcp_sock")->snd_cwnd'),
+    ("sock:inet_sock_set_state", "tcp_get_info_rto($sk)", '@cast($sk, "inet_connection_sock")->icsk_rto'),
+    ("sock:inet_sock_set_state", "__ip_sock_daddr($sk)",
+     "$sk->__sk_common->skc_family + $sk->__sk_common->skc_daddr + $sk"),
+    ("skb:kfree_skb", "_plunge_into_tcphdr($skb)", "$skb->head + $skb->network_header"),
 ])
 def test_cast_helpers_read_what_the_direct_expression_reads(tp, helper, direct):
     pytest.importorskip("ftstap.sema.inline_reads", reason="the lead's inlining of @cast helpers")
