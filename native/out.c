@@ -199,11 +199,11 @@ int ft_out_flush(ft_out *o)
     return o->failed ? FT_EIO : FT_OK;
 }
 
-/* The buffer is full: with rotation, write its whole lines and keep the
+/* The buffer is full: under -S, write its whole lines and keep the
    unfinished one for later, so that files end at line ends. */
 static void spill_full(ft_out *o)
 {
-    const char *nl = o->rot ? memrchr(o->buf, '\n', (size_t)o->len) : NULL;
+    const char *nl = o->rot && o->rot->limit ? memrchr(o->buf, '\n', (size_t)o->len) : NULL;
     ft_i64 keep = nl ? o->len - (nl - o->buf + 1) : 0;
     if (keep == 0 || o->failed) {
         spill(o);
