@@ -1,5 +1,6 @@
 """tests/kernel/test_live_kprobes.py, test_live_eprobes.py, test_live_rawtp.py
-and test_live_kprobe_tapsets.py (tty.*, linuxmib.*) inside a guest that has
+test_live_kprobe_tapsets.py (tty.*, linuxmib.*) and test_live_cast_helpers.py
+(tapset helpers reading through a pointer argument) inside a guest that has
 kprobe_events and event probes.
 
 One boot for the module (~2 min under TCG); one host test per guest test
@@ -10,7 +11,8 @@ import pytest
 from qemutier import boot_pytest, guest_test_names
 
 GUEST_TESTS = ("tests/kernel/test_live_kprobes.py", "tests/kernel/test_live_eprobes.py",
-               "tests/kernel/test_live_rawtp.py", "tests/kernel/test_live_kprobe_tapsets.py")
+               "tests/kernel/test_live_rawtp.py", "tests/kernel/test_live_kprobe_tapsets.py",
+               "tests/kernel/test_live_cast_helpers.py")
 
 
 @pytest.fixture(scope="module")
