@@ -156,6 +156,8 @@ def probe_support(f: KernelFeatures) -> list[Support]:
     rows.append(_tracepoints(f, "ioscheduler.*, ioscheduler_trace.*",
                              ["block:block_rq_insert", "block:block_rq_issue", "block:block_rq_complete",
                               "block:block_rq_requeue", "block:block_plug", "block:block_unplug"]))
+    from .support_modules import module_family_support
+    rows.extend(Support(*row) for row in module_family_support(f, _kprobe))
     rows.append(_tracepoints(f, "workqueue.insert, workqueue.execute",
                              ["workqueue:workqueue_queue_work", "workqueue:workqueue_execute_start"]))
     rows.append(_kprobe(f, "workqueue.create, workqueue.destroy", "with BTF-typed arguments"))

@@ -155,10 +155,17 @@ class KprobeProvider(Provider):
         return self._kprobes(features, family, pattern, is_return, module, maxactive)
 
     @staticmethod
-    def _no_module(syms, module: str) -> None:
-        """Unservable when no loaded module is called `module` (a glob)."""
+    def _no_module(syms, module: str, features=None, function: str = "") -> None:
+        """Unservable when no loaded module is called `module` (a glob); for a
+        module stap's tapsets probe (kmodules.KNOWN), naming the feature missing."""
         import fnmatch
+
+        from .kmodules import missing
         loaded = syms.modules()
+        if features is not None and not any(fnmatch.fnmatchcase(m, module) for m in loaded):
+            text = missing(features, module, function, loaded)
+            if text:
+                raise Unservable(text)
         if not loaded:
             raise Unservable(f'module("{module}"): the kernel\'s symbol table lists no module symbols (no module '
                              "is loaded, or the kernel has none: CONFIG_MODULES)")
@@ -186,7 +193,7 @@ class KprobeProvider(Provider):
             import fnmatch
             found = [s for s in found if s.module and fnmatch.fnmatchcase(s.module, module)]
             if not found:
-                self._no_module(syms, module)
+                self._no_module(syms, module, features, base)
         if not found and base.startswith("sys_") and module is None:
             found = (syms.glob if wild else syms.lookup_all)(arch.of(features).syscall_wrapper + base[4:])
         if wild:

@@ -42,8 +42,7 @@ def list_probes(pattern: str, features, with_vars: bool, notes: list[str] | None
     lines: dict[str, str] = {}
     insts: list[ProbeInst] = []
     for point in probe.points:
-        opt = A.ProbePoint(point.components, True, point.sufficient, None, point.loc)
-        for b in binder.bind(opt):
+        for b in _bind_each(binder, point):
             name = b.alias or b.source.pp
             if name in lines:
                 continue
@@ -56,6 +55,23 @@ def list_probes(pattern: str, features, with_vars: bool, notes: list[str] | None
         from .syscall_strings import lower_syscall_strings
         notes.extend(late_string_warnings(lower_syscall_strings(insts, features), features))
     return sorted((f"{k} {v}".rstrip() for k, v in lines.items()))
+
+
+def _bind_each(binder, point) -> list:
+    """The point's bindings, as an optional point; when a wildcard names
+    several aliases and one of them cannot be served here (scsi.* where
+    scsi.ioentry needs kprobes), those that can, one by one, as stap -L
+    lists every point that resolves."""
+    from .probes import _alias_match
+    found = binder.bind(A.ProbePoint(point.components, True, point.sufficient, None, point.loc))
+    if found or not any("*" in c.name for c in point.components):
+        return found
+    names = {comps for key, pairs in binder.by_first.items() for comps, _ in pairs
+             if _alias_match(comps, point.components) == () and not key.startswith("__")}
+    out = []
+    for comps in sorted(names, key=lambda c: [x.name for x in c]):
+        out.extend(binder.bind(A.ProbePoint(comps, True, False, None, point.loc)))
+    return out
 
 
 def _serving_notes(name: str, source, features) -> list[str]:

@@ -49,6 +49,13 @@ EXAMPLES = {
     "udp.sendmsg, udp.recvmsg, udp.disconnect": ["udp.sendmsg"],
     "netfilter.*": ['netfilter.hook("NF_INET_PRE_ROUTING")'],
     "tty.*": ["tty.open"],
+    "scsi.iodispatching, scsi.iodone": ["scsi.iodispatching", "scsi.iodone"],
+    "scsi.ioentry, scsi.iocompleted, scsi.ioexecute, scsi.set_state": ["scsi.iocompleted"],
+    "nfs.fop.*, nfs.aop.*": ["nfs.fop.open", "nfs.aop.write_begin"],
+    "nfs.proc.*, nfs.proc2/3/4.*": ["nfs.proc.lookup"],
+    "nfsd.*, nfsd.proc.*, nfsd.proc2/3/4.*": ["nfsd.dispatch", "nfsd.proc.read"],
+    "sunrpc.clnt.*, sunrpc.svc.*, sunrpc.sched.*, sunrpc.entry/return": ["sunrpc.clnt.call_sync",
+                                                                         "sunrpc.sched.execute"],
 }
 
 

@@ -1,0 +1,56 @@
+"""tests/kernel/test_live_scsi_tapset.py inside the Debian guest, whose
+kernel builds SCSI as modules: the guest insmods scsi_mod, sg and
+scsi_debug from the same kernel package vmrun.sh boots (fetched once with
+apt-get download, the .ko files kept in MODDIR), so scsi.* is served by
+the scsi: tracepoints those modules bring."""
+import glob
+import os
+import subprocess
+import tempfile
+
+import pytest
+
+from qemutier import _unavailable, boot_pytest, guest_test_names
+
+GUEST_TESTS = ("tests/kernel/test_live_scsi_tapset.py",)
+VMDIR = os.environ.get("FTSTAP_VM_DIR", "/tmp/ftstap-vm")
+MODDIR = os.path.join(VMDIR, "scsi-modules")
+WANTED = ("drivers/scsi/scsi_common.ko", "drivers/scsi/scsi_mod.ko", "drivers/scsi/sg.ko",
+          "drivers/scsi/scsi_debug.ko", "crypto/crct10dif_common.ko", "crypto/crct10dif_generic.ko",
+          "lib/crc-t10dif.ko")
+
+
+def _modules() -> str:
+    """MODDIR, filled from the guest kernel's package on first use."""
+    if glob.glob(os.path.join(MODDIR, "**", "scsi_debug.ko"), recursive=True):
+        return MODDIR
+    boots = glob.glob(os.path.join(VMDIR, "kernel", "boot", "vmlinuz-*"))
+    if not boots:
+        _unavailable(f"no guest kernel in {VMDIR} yet (vmrun.sh fetches it on its first run)")
+    pkg = "linux-image-" + os.path.basename(boots[0])[len("vmlinuz-"):]
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run(["apt-get", "-q", "-o", "APT::Sandbox::User=root", "download", pkg],
+                           cwd=tmp, capture_output=True, text=True, timeout=600)
+        if r.returncode:
+            _unavailable(f"apt-get download {pkg} failed: {r.stderr[-500:]}")
+        deb = glob.glob(os.path.join(tmp, "*.deb"))[0]
+        os.makedirs(MODDIR, exist_ok=True)
+        tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", MODDIR, "--wildcards",
+                        *(f"./lib/modules/*/kernel/{w}" for w in WANTED)], stdin=tar.stdout, check=True)
+        tar.wait()
+    return MODDIR
+
+
+@pytest.fixture(scope="module")
+def guest():
+    return boot_pytest(*GUEST_TESTS, env={"FTSTAP_SCSI_MODULES": _modules(), "FTSTAP_EXPECT_SCSI": "1"},
+                       timeout=900)
+
+
+@pytest.mark.parametrize("name", [n for path in GUEST_TESTS for n in guest_test_names(path)])
+def test_in_guest(guest, name):
+    got = guest.outcomes(name)
+    assert got, f"{name} did not run in the guest:\n{guest.tail()}"
+    bad = {k: v for k, v in got.items() if v[0] != "PASSED"}
+    assert not bad, f"{bad}\n{guest.tail(120)}"
