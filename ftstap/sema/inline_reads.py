@@ -22,9 +22,11 @@ reads `@cast($sk, "inet_sock")->...` at the event.
     parameters and locals, and every argument is free of side effects.  The
     arguments take the parameters' places, so the reads become the event's.
 
-Anything else stays as written: compile/kread.py then says which reads it
-cannot do.  Functions called from begin, timers or other probes without
-fetch-args are not rewritten (they have no event to read at)."""
+A read through the constant 0 (`get_sigset(0)`, `@cast(0, "T")->m`) is, as
+in stap, a fault when it runs: `ERROR: kernel read fault at 0x0...`, in any
+probe (the helper is inlined for that too).  Anything else stays as
+written: compile/kread.py then says which reads it cannot do (a pointer in
+a global, or from begin, timers and other probes without fetch-args)."""
 from __future__ import annotations
 
 from ..lang import ast as A
@@ -39,13 +41,12 @@ def inline_kernel_reads(insts, functions: dict, global_names) -> list:
     locals (a function called in between may change them)."""
     helpers = _Helpers(functions)
     for inst in insts:
-        target = inst.source.target
-        if not (getattr(target, "fetch_args", False) or getattr(target, "kind", "") == "tracepoint"):
-            continue
         if not any(isinstance(n, (A.Cast, A.Call)) or (isinstance(n, A.Target) and not isinstance(n.base, str))
                    for n in A.walk(inst.body)):
             continue
-        inst.body = _Handler(helpers, global_names).block(inst.body)
+        target = inst.source.target
+        event = getattr(target, "fetch_args", False) or getattr(target, "kind", "") == "tracepoint"
+        inst.body = null_faults(_Handler(helpers, global_names, event).block(inst.body))
     return insts
 
 
@@ -65,6 +66,36 @@ def rooted(e) -> bool:
     if isinstance(e, A.Binary) and e.op in ("+", "-"):
         return rooted(e.left) and isinstance(e.right, A.Number)
     return False
+
+
+def null_rooted(e) -> bool:
+    """Is e the constant 0, or an address computed from it?"""
+    if isinstance(e, A.Number):
+        return e.value == 0
+    if isinstance(e, A.Cast):
+        return null_rooted(e.operand)
+    if isinstance(e, A.Target):
+        return not isinstance(e.base, str) and not e.suffix and null_rooted(e.base)
+    if isinstance(e, A.Binary) and e.op in ("+", "-"):
+        return null_rooted(e.left) and isinstance(e.right, A.Number)
+    return False
+
+
+FAULT = "__kernel_read_fault"       # tapsets/kread_fault.stp
+
+
+def null_faults(body):
+    """body with each read through a NULL pointer made the run-time fault
+    stap raises there (`@defined(...)` keeps asking about the member)."""
+    def visit(n):
+        if isinstance(n, A.Special) and n.op == "@defined":
+            return n
+        if isinstance(n, A.Target) and not isinstance(n.base, str) and not n.addr and n.members \
+                and null_rooted(n.base):
+            # a member the type lacks stays the compile error it is
+            return A.Ternary(A.Special("@defined", (n,), n.loc), A.Call(FAULT, (), n.loc), n, n.loc)
+        return None
+    return rewrite(body, visit)
 
 
 def reads_through(e) -> list:
@@ -191,8 +222,9 @@ def _straight(block: A.Block) -> list:
 class _Handler:
     """Rewrites one probe handler, statement by statement."""
 
-    def __init__(self, helpers: _Helpers, global_names):
+    def __init__(self, helpers: _Helpers, global_names, event: bool):
         self.helpers, self.global_names = helpers, global_names
+        self.event = event              # the probe's event can read kernel memory
         self.env: dict = {}             # local -> its rooted value, after its one assignment
         self.assigned: dict = {}        # local -> times the handler assigns it
 
@@ -252,7 +284,8 @@ class _Handler:
         # a local argument stands for its rooted value (assigned once, before)
         args = [self.env.get(a.name, a) if isinstance(a, A.Symbol) else a for a in args]
         inlined = substitute(value, dict(zip(params, args)))
-        if not all(rooted(op) for op in reads_through(inlined)):
+        ops = reads_through(inlined)
+        if not all((self.event and rooted(op)) or null_rooted(op) for op in ops):
             return kept                 # not all at the event: kread.py says why
         return self._rewrite(inlined, depth + 1)
 

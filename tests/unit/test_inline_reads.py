@@ -65,7 +65,7 @@ def test_inlined_reads_are_the_direct_reads(script):
 def test_what_cannot_be_read_at_the_event_is_still_refused():
     import subprocess
     import sys
-    for script in ['function ino(f) { return @cast(f, "file")->f_inode->i_ino } probe begin { println(ino(0)) }',
+    for script in ['function ino(f) { return @cast(f, "file")->f_inode->i_ino } probe begin { println(ino(1234)) }',
                    # a global: a function called in between could change it
                    'global g function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
                    'probe kernel.function("vfs_read") { g = $file; println(ino(g)) }',
@@ -88,3 +88,18 @@ def test_a_call_is_never_copied_or_dropped():
              'probe kernel.function("vfs_read") { println(ino($file)) }')
     r = subprocess.run([sys.executable, "-m", "ftstap", "-p3", "-e", twice], capture_output=True, text=True)
     assert r.returncode == 1 and "kernel memory reads" in r.stderr, r.stderr
+
+
+def test_a_read_through_null_faults_when_it_runs_as_in_stap():
+    import subprocess
+    import sys
+    script = ('function ino(f) { return @cast(f, "file")->f_inode->i_ino } '
+              'probe begin { println("before"); println(ino(0)); println("after") }')
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-e", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and r.stdout == "before\n", r.stdout + r.stderr
+    assert "ERROR: kernel read fault at 0x0000000000000000" in r.stderr
+    # @defined still asks about the member, and &...->m of 0 is an offset (no read)
+    r = subprocess.run([sys.executable, "-m", "ftstap", "-e", 'probe begin { printf("%d %d %d\\n", '
+                        '@defined(@cast(0, "task_struct")->mm), @defined(@cast(0, "task_struct")->nosuch), '
+                        '&@cast(0, "task_struct")->mm > 0); exit() }'], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, "1 0 1\n"), r.stderr
