@@ -58,6 +58,14 @@ def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
     return ctx
 
 
+def _in_vmlinux_btf(features, func: str) -> bool:
+    try:
+        features.btf_reader().func(func)
+        return True
+    except (KernelError, KeyError, LookupError):
+        return False
+
+
 def _syscall_context(features, name: str, is_return: bool) -> dict[str, ContextVar]:
     """$params of `__x64_sys_NAME(const struct pt_regs *regs)` (or the
     architecture's wrapper: kernel/arch.py): the user's
@@ -217,7 +225,12 @@ class KprobeProvider(Provider):
                 ctx = _syscall_context(features, s.name[len(wrapper):], is_return)
             else:
                 ctx = _btf_context(features, s.name, is_return)
-            out.append(EventSource(KprobeTarget(s.name, 0, maxactive, is_return), pp, ctx))
+            src = EventSource(KprobeTarget(s.name, 0, maxactive, is_return), pp, ctx)
+            if s.module and not ctx and not _in_vmlinux_btf(features, s.name):
+                # its parameter types are in the module's split BTF, not vmlinux's
+                src.note = (f"WARNING: {pp} is in module {s.module}: its $arguments need the module's BTF "
+                            f"(/sys/kernel/btf/{s.module}), which ftstap does not read yet")
+            out.append(src)
         return out
 
     def _at_offset(self, features, comps, symbol: str, offset: int):

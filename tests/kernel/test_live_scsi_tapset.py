@@ -6,7 +6,7 @@ Needs the scsi: tracepoints, which exist once SCSI is in the kernel (built
 in, or the scsi_mod module loaded).  FTSTAP_SCSI_MODULES names a directory
 of the kernel's .ko files (scsi_common, scsi_mod, crct10dif_common,
 crct10dif_generic, crc-t10dif, sg, scsi_debug) to insmod first: the QEMU
-tier (tests/qemu/test_qemu_scsi.py) sets it and FTSTAP_EXPECT_SCSI=1, which
+tier (tests/qemu/test_qemu_storage_rpc.py) sets it and FTSTAP_EXPECT_SCSI=1, which
 turns a skip into a failure.  This machine has no SCSI and no modules: skips."""
 import glob
 import os

@@ -2,7 +2,7 @@
 neither the code built in nor the module loaded (this machine: no SCSI,
 NFS or SUN RPC, no modules), pass 2 refuses each family naming the config
 option it lacks, and --probe-support says the same.  A kernel that has
-them is covered by tests/qemu/test_qemu_scsi.py."""
+them is covered by tests/qemu/test_qemu_storage_rpc.py."""
 import subprocess
 import sys
 

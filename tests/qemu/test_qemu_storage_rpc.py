@@ -1,8 +1,9 @@
-"""tests/kernel/test_live_scsi_tapset.py inside the Debian guest, whose
-kernel builds SCSI as modules: the guest insmods scsi_mod, sg and
-scsi_debug from the same kernel package vmrun.sh boots (fetched once with
-apt-get download, the .ko files kept in MODDIR), so scsi.* is served by
-the scsi: tracepoints those modules bring."""
+"""tests/kernel/test_live_scsi_tapset.py and test_live_rpc_tapset.py inside
+the Debian guest, whose kernel builds SCSI, SUN RPC and the NFS server as
+modules: the guest insmods scsi_mod, sg, scsi_debug, sunrpc, nfsd and
+their dependencies from the same kernel package vmrun.sh boots (fetched
+once with apt-get download, the .ko files kept in MODDIR), so scsi.* and
+sunrpc.* are served by the tracepoints those modules bring."""
 import glob
 import os
 import subprocess
@@ -12,17 +13,18 @@ import pytest
 
 from qemutier import _unavailable, boot_pytest, guest_test_names
 
-GUEST_TESTS = ("tests/kernel/test_live_scsi_tapset.py",)
+GUEST_TESTS = ("tests/kernel/test_live_scsi_tapset.py", "tests/kernel/test_live_rpc_tapset.py")
 VMDIR = os.environ.get("FTSTAP_VM_DIR", "/tmp/ftstap-vm")
-MODDIR = os.path.join(VMDIR, "scsi-modules")
+MODDIR = os.path.join(VMDIR, "storage-rpc-modules")
 WANTED = ("drivers/scsi/scsi_common.ko", "drivers/scsi/scsi_mod.ko", "drivers/scsi/sg.ko",
           "drivers/scsi/scsi_debug.ko", "crypto/crct10dif_common.ko", "crypto/crct10dif_generic.ko",
-          "lib/crc-t10dif.ko")
+          "lib/crc-t10dif.ko", "net/sunrpc/sunrpc.ko", "fs/nfs_common/grace.ko", "fs/lockd/lockd.ko",
+          "fs/nfs_common/nfs_acl.ko", "net/sunrpc/auth_gss/auth_rpcgss.ko", "fs/nfsd/nfsd.ko")
 
 
 def _modules() -> str:
     """MODDIR, filled from the guest kernel's package on first use."""
-    if glob.glob(os.path.join(MODDIR, "**", "scsi_debug.ko"), recursive=True):
+    if all(glob.glob(os.path.join(MODDIR, "lib", "modules", "*", "kernel", w)) for w in WANTED):
         return MODDIR
     boots = glob.glob(os.path.join(VMDIR, "kernel", "boot", "vmlinuz-*"))
     if not boots:
@@ -44,8 +46,9 @@ def _modules() -> str:
 
 @pytest.fixture(scope="module")
 def guest():
-    return boot_pytest(*GUEST_TESTS, env={"FTSTAP_SCSI_MODULES": _modules(), "FTSTAP_EXPECT_SCSI": "1"},
-                       timeout=900)
+    mods = _modules()
+    return boot_pytest(*GUEST_TESTS, env={"FTSTAP_SCSI_MODULES": mods, "FTSTAP_EXPECT_SCSI": "1",
+                                          "FTSTAP_RPC_MODULES": mods, "FTSTAP_EXPECT_RPC": "1"}, timeout=900)
 
 
 @pytest.mark.parametrize("name", [n for path in GUEST_TESTS for n in guest_test_names(path)])
