@@ -1,9 +1,10 @@
-"""tests/kernel/test_live_scsi_tapset.py and test_live_rpc_tapset.py inside
-the Debian guest, whose kernel builds SCSI, SUN RPC and the NFS server as
-modules: the guest insmods scsi_mod, sg, scsi_debug, sunrpc, nfsd and
-their dependencies from the same kernel package vmrun.sh boots (fetched
-once with apt-get download, the .ko files kept in MODDIR), so scsi.* and
-sunrpc.* are served by the tracepoints those modules bring."""
+"""tests/kernel/test_live_scsi_tapset.py, test_live_rpc_tapset.py and
+test_live_nfs_tapset_binding.py inside the Debian guest, whose kernel
+builds SCSI, SUN RPC and NFS as modules: the guest insmods scsi_mod, sg,
+scsi_debug, sunrpc, nfsd, nfs and their dependencies from the same kernel
+package vmrun.sh boots (fetched once with apt-get download, the .ko files
+kept in MODDIR), so scsi.*, sunrpc.* and part of nfs.*/nfsd.* are served
+by the tracepoints those modules bring."""
 import glob
 import os
 import subprocess
@@ -13,13 +14,15 @@ import pytest
 
 from qemutier import _unavailable, boot_pytest, guest_test_names
 
-GUEST_TESTS = ("tests/kernel/test_live_scsi_tapset.py", "tests/kernel/test_live_rpc_tapset.py")
+GUEST_TESTS = ("tests/kernel/test_live_scsi_tapset.py", "tests/kernel/test_live_rpc_tapset.py",
+               "tests/kernel/test_live_nfs_tapset_binding.py")
 VMDIR = os.environ.get("FTSTAP_VM_DIR", "/tmp/ftstap-vm")
 MODDIR = os.path.join(VMDIR, "storage-rpc-modules")
 WANTED = ("drivers/scsi/scsi_common.ko", "drivers/scsi/scsi_mod.ko", "drivers/scsi/sg.ko",
           "drivers/scsi/scsi_debug.ko", "crypto/crct10dif_common.ko", "crypto/crct10dif_generic.ko",
           "lib/crc-t10dif.ko", "net/sunrpc/sunrpc.ko", "fs/nfs_common/grace.ko", "fs/lockd/lockd.ko",
-          "fs/nfs_common/nfs_acl.ko", "net/sunrpc/auth_gss/auth_rpcgss.ko", "fs/nfsd/nfsd.ko")
+          "fs/nfs_common/nfs_acl.ko", "net/sunrpc/auth_gss/auth_rpcgss.ko", "fs/nfsd/nfsd.ko",
+          "fs/netfs/netfs.ko", "fs/fscache/fscache.ko", "fs/nfs/nfs.ko", "fs/nfs/nfsv3.ko")
 
 
 def _modules() -> str:
@@ -48,7 +51,8 @@ def _modules() -> str:
 def guest():
     mods = _modules()
     return boot_pytest(*GUEST_TESTS, env={"FTSTAP_SCSI_MODULES": mods, "FTSTAP_EXPECT_SCSI": "1",
-                                          "FTSTAP_RPC_MODULES": mods, "FTSTAP_EXPECT_RPC": "1"}, timeout=900)
+                                          "FTSTAP_RPC_MODULES": mods, "FTSTAP_EXPECT_RPC": "1",
+                                          "FTSTAP_NFS_MODULES": mods, "FTSTAP_EXPECT_NFS": "1"}, timeout=900)
 
 
 @pytest.mark.parametrize("name", [n for path in GUEST_TESTS for n in guest_test_names(path)])
