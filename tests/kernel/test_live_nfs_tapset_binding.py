@@ -9,12 +9,13 @@ grace, lockd, nfs_acl, auth_rpcgss, netfs, fscache, nfs, nfsv3, nfsd) to
 insmod first: tests/qemu/test_qemu_storage_rpc.py sets it and
 FTSTAP_EXPECT_NFS=1, which turns a skip into a failure.  This machine has
 no NFS: skips."""
-import glob
 import os
 import subprocess
 import sys
 
 import pytest
+
+from kmods import insmod
 
 ORDER = ("sunrpc", "grace", "lockd", "nfs_acl", "auth_rpcgss", "netfs", "fscache", "nfs", "nfsv3", "nfsd")
 SERVED = {
@@ -49,12 +50,7 @@ def nfs(tfs):
     expect = os.environ.get("FTSTAP_EXPECT_NFS") == "1"
     mods = os.environ.get("FTSTAP_NFS_MODULES")
     if mods:
-        for m in ORDER:
-            if os.path.isdir(f"/sys/module/{m}"):
-                continue
-            path = next(iter(glob.glob(os.path.join(mods, "**", m + ".ko"), recursive=True)), None)
-            assert path, f"{m}.ko is not under {mods}"
-            subprocess.run(["busybox", "insmod", path], check=True)
+        insmod(mods, ORDER)
     events = "/sys/kernel/tracing/events"
     if not (os.path.isdir(f"{events}/nfs") and os.path.isdir(f"{events}/nfsd")):
         (pytest.fail if expect else pytest.skip)("no nfs: and nfsd: tracepoints in this kernel")

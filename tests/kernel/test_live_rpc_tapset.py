@@ -9,12 +9,13 @@ directory of the kernel's .ko files (sunrpc, grace, lockd, nfs_acl,
 auth_rpcgss, nfsd) to insmod first: the QEMU tier
 (tests/qemu/test_qemu_storage_rpc.py) sets it and FTSTAP_EXPECT_RPC=1,
 which turns a skip into a failure.  This machine has neither: skips."""
-import glob
 import os
 import subprocess
 import sys
 
 import pytest
+
+from kmods import insmod
 
 ORDER = ("sunrpc", "grace", "lockd", "nfs_acl", "auth_rpcgss", "nfsd")
 NFSD = "/proc/fs/nfsd"
@@ -36,12 +37,7 @@ def nfsd(tfs):
     expect = os.environ.get("FTSTAP_EXPECT_RPC") == "1"
     mods = os.environ.get("FTSTAP_RPC_MODULES")
     if mods:
-        for m in ORDER:
-            if os.path.isdir(f"/sys/module/{m}"):
-                continue
-            path = next(iter(glob.glob(os.path.join(mods, "**", m + ".ko"), recursive=True)), None)
-            assert path, f"{m}.ko is not under {mods}"
-            subprocess.run(["busybox", "insmod", path], check=True)
+        insmod(mods, ORDER)
         subprocess.run(["busybox", "ip", "link", "set", "lo", "up"], check=False)
     if not os.path.isdir("/sys/kernel/tracing/events/sunrpc") or not os.path.isdir("/sys/module/nfsd"):
         (pytest.fail if expect else pytest.skip)("no sunrpc: tracepoints or no nfsd in this kernel")

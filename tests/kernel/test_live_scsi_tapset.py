@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from kmods import insmod
+
 HERE = os.path.dirname(__file__)
 ORDER = ("scsi_common", "scsi_mod", "crct10dif_common", "crct10dif_generic", "crc-t10dif", "sg",
          "scsi_debug")
@@ -28,13 +30,6 @@ probe scsi.iodone {
   if (host_no == %(h)d) printf("done %%d %%d %%d %%d %%s\\n", channel, dev_id, lun, data_direction, device_state_str)
 }
 """
-
-
-def _insmod(mods: str) -> None:
-    for m in ORDER:
-        path = next(iter(glob.glob(os.path.join(mods, "**", m + ".ko"), recursive=True)), None)
-        assert path, f"{m}.ko is not under {mods}"
-        subprocess.run(["busybox", "insmod", path], check=True)
 
 
 def _sg_device() -> tuple[str, tuple[int, ...]] | None:
@@ -54,7 +49,7 @@ def disk(tfs):
     expect = os.environ.get("FTSTAP_EXPECT_SCSI") == "1"
     mods = os.environ.get("FTSTAP_SCSI_MODULES")
     if mods and not os.path.isdir("/sys/kernel/tracing/events/scsi"):
-        _insmod(mods)
+        insmod(mods, ORDER)
     if not os.path.isdir("/sys/kernel/tracing/events/scsi"):
         (pytest.fail if expect else pytest.skip)("no scsi: tracepoints (no SCSI in this kernel)")
     found = _sg_device()
