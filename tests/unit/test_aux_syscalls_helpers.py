@@ -34,6 +34,9 @@ CASES = [
     ("_bpf_cmd_str(5)", "BPF_PROG_LOAD"),
     ("_bpf_cmd_str(0x23)", "BPF_PROG_BIND_MAP"),         # an item in the table's second part
     ("_bpf_cmd_str(99)", "0x63"),
+    ("_sock_family_str(2)", "AF_INET"),
+    ("_sock_family_str(0x2d)", "AF_MCTP"),              # past 511 characters of one table: it was cut
+    ("_sock_family_str(0x2c)", "AF_XDP"),
     ("_membarrier_cmd_str(8)", "MEMBARRIER_CMD_PRIVATE_EXPEDITED"),
     ("_opoll_op_str(3)", "EPOLL_CTL_MOD"),
     ("_stp_elf_notes_str(0x202)", "NT_X86_XSTATE"),
@@ -135,3 +138,19 @@ def test_register_readers_fail_at_pass_2_with_the_reason():
         p = run(f"probe begin {{ println({call}); exit() }}")
         assert p.returncode != 0 and "cannot be served" in p.stderr and why in p.stderr, p.stderr
         assert "Traceback" not in p.stderr
+
+
+def test_no_table_literal_is_longer_than_a_string_can_hold():
+    """A table passed to a function is a string: MAXSTRINGLEN - 1 (511)
+    characters at most, the rest silently cut (AF_MCTP and AF_XDP were)."""
+    import glob
+    import os
+    import re
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "tapsets")
+    long_ones = []
+    for path in glob.glob(os.path.join(root, "*.stp")):
+        text = open(path).read()
+        for m in re.finditer(r'"((?:[^"\\\n]|\\.)*)"', text):
+            if len(m.group(1)) > 511 and "(" in text[max(0, m.start() - 60):m.start()]:
+                long_ones.append(f"{os.path.basename(path)}:{text[:m.start()].count(chr(10)) + 1}")
+    assert long_ones == [], long_ones
