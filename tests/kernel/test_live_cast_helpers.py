@@ -14,24 +14,28 @@ import re
 import subprocess
 import sys
 
+# The workload writes what it did to its own file (argv[2]), never to the
+# stdout it shares with ftstap: there its lines could interleave with the
+# tracer's (an unbuffered print is several writes).
 WORKLOAD = r"""
 import os, signal, socket, sys, time
+facts = open(sys.argv[2], "w", buffering=1)
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
 c = socket.socket(); c.bind(("127.0.0.2", 0)); c.connect(srv.getsockname())
 a, _ = srv.accept()
-print("ports", c.getsockname()[1], srv.getsockname()[1], flush=True)
+print("ports", c.getsockname()[1], srv.getsockname()[1], file=facts)
 time.sleep(0.2)
 c.send(b"hello")
 a.recv(5)
 with open(sys.argv[1], "rb") as f:
-    print("ino", os.fstat(f.fileno()).st_ino, flush=True)
+    print("ino", os.fstat(f.fileno()).st_ino, file=facts)
     f.read()
 signal.signal(signal.SIGUSR1, lambda s, f: None)
 import ctypes, struct
 act = ctypes.create_string_buffer(256)       # glibc's struct sigaction: handler, mask, flags
 ctypes.CDLL(None, use_errno=True).sigaction(signal.SIGUSR1, None, act)
 print("act %x %x" % (struct.unpack_from("Q", act, 0)[0], struct.unpack_from("i", act, 136)[0] & 0xffffffff),
-      flush=True)
+      file=facts)
 os.kill(os.getpid(), signal.SIGUSR1)
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
 time.sleep(0.2)
@@ -71,21 +75,22 @@ def test_cast_helpers_read_what_the_workload_made(kp, tmp_path):
     prog.write_text(WORKLOAD)
     data = tmp_path / "cast_helpers_data"
     data.write_bytes(b"x" * 100)
-    p = subprocess.run([sys.executable, "-m", "ftstap", "-c", f"{sys.executable} {prog} {data}", "-e", SCRIPT],
-                       capture_output=True, text=True, timeout=300)
+    facts_path = tmp_path / "facts"
+    p = subprocess.run([sys.executable, "-m", "ftstap", "-c", f"{sys.executable} {prog} {data} {facts_path}",
+                        "-e", SCRIPT], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
-    out = p.stdout
-    m = re.search(r"^ports (\d+) (\d+)$", out, re.M)
-    assert m, out
+    out, facts = p.stdout, facts_path.read_text()
+    m = re.search(r"^ports (\d+) (\d+)$", facts, re.M)
+    assert m, facts + out
     cport, sport = m[1], m[2]
     # stap's inet_get_ip_source gives the destination, inet_get_ip_dest the source
     assert f"tcp {cport} {sport} 127.0.0.1 127.0.0.2 1 {cport} {sport} 2 10 1 1" in out.splitlines(), out
     # host byte order: 127.0.0.2 is 7f000002
     assert "addr 7f000002 7f000001 7f000002 7f000001" in out.splitlines(), out
-    ino = re.search(r"^ino (\d+)$", out, re.M)[1]
+    ino = re.search(r"^ino (\d+)$", facts, re.M)[1]
     assert f"file {ino} cast_helpers_data 1" in out.splitlines(), out
     assert "dev lo" in out.splitlines(), out
     assert "blocked 1 0 1" in out.splitlines(), out
-    act = re.search(r"^act (\w+) (\w+)$", out, re.M)
+    act = re.search(r"^act (\w+) (\w+)$", facts, re.M)
     assert act and f"sig {act[1]} {act[2]}" in out.splitlines(), out
     assert os.path.exists(data)
