@@ -52,33 +52,34 @@ def inline_kernel_reads(insts, functions: dict, global_names) -> list:
 
 # ---------------------------------------------------------------- expressions
 
+def root_of(e):
+    """What an address expression starts from, through members, @casts and
+    constant offsets: a `$variable`'s name, a Number, or None."""
+    if isinstance(e, A.Target):
+        if e.suffix:
+            return None
+        if isinstance(e.base, str):
+            return e.base if e.base.startswith("$") and not e.base.startswith("$$") else None
+        if e.addr and not (isinstance(e.base, A.Cast) and e.members):
+            return None             # &@cast(p, "T")->m: p plus the member's offset; nothing else
+        return root_of(e.base)
+    if isinstance(e, A.Cast):
+        return root_of(e.operand)
+    if isinstance(e, A.Binary) and e.op in ("+", "-") and isinstance(e.right, A.Number):
+        return root_of(e.left)
+    return e if isinstance(e, A.Number) else None
+
+
 def rooted(e) -> bool:
     """Is e a value the kernel can compute at the event: a `$variable`, a
     member of one, an @cast of one (plus or minus a constant)?"""
-    if isinstance(e, A.Target):
-        if isinstance(e.base, str):
-            return e.base.startswith("$") and not e.base.startswith("$$") and not e.suffix
-        if e.addr:                  # &@cast(p, "T")->m: p plus the member's offset
-            return isinstance(e.base, A.Cast) and bool(e.members) and not e.suffix and rooted(e.base)
-        return not e.suffix and rooted(e.base)
-    if isinstance(e, A.Cast):
-        return rooted(e.operand)
-    if isinstance(e, A.Binary) and e.op in ("+", "-"):
-        return rooted(e.left) and isinstance(e.right, A.Number)
-    return False
+    return isinstance(root_of(e), str)
 
 
 def null_rooted(e) -> bool:
     """Is e the constant 0, or an address computed from it?"""
-    if isinstance(e, A.Number):
-        return e.value == 0
-    if isinstance(e, A.Cast):
-        return null_rooted(e.operand)
-    if isinstance(e, A.Target):
-        return not isinstance(e.base, str) and not e.suffix and null_rooted(e.base)
-    if isinstance(e, A.Binary) and e.op in ("+", "-"):
-        return null_rooted(e.left) and isinstance(e.right, A.Number)
-    return False
+    root = root_of(e)
+    return isinstance(root, A.Number) and root.value == 0
 
 
 FAULT = "__kernel_read_fault"       # tapsets/kread_fault.stp
