@@ -6,7 +6,11 @@ type_off/type_len/str_off/str_len relative to the end of the header), a
 type section of variable-length records (12-byte `btf_type` followed by
 kind-specific data) and a string section.  Type ids are the 1-based
 ordinal of the record (0 is void); split BTF (modules) continues the ids
-and string offsets of its base.
+and string offsets of its base.  Every module's BTF continues vmlinux's
+ids, so two modules number their types alike: `base.split()` gives each
+module its own id range after those already loaded (its ids are shifted),
+and the base hands an id in that range to the module's reader, so one
+reader walks types whichever BTF holds them.
 
 Speed: one pass over the type section records each record's start (~55 ms
 for vmlinux); names are looked up by searching the string section and then
@@ -143,6 +147,10 @@ class BTF:
             words.byteswap()
         self._w = words
         self._first_id = base.count if base else 1
+        self._shift = 0                       # added to this blob's own ids (split BTF: base.split)
+        self._splits: list[BTF] = []          # modules split from this base, in id order
+        self._next_id = 0                     # the first id free for the next split (0: count)
+        self.modules: dict[str, BTF | None] = {}   # split BTF by module name (None: it has none)
         self._str_base = len(base._strs) + base._str_base if base else 0
         self._offs = self._index()
         self._cache: dict[int, BtfType] = {}
@@ -159,6 +167,22 @@ class BTF:
                               "(needs CONFIG_DEBUG_INFO_BTF)") from None
         except OSError as e:
             raise KernelError(f"cannot read {path}: {e.strerror}") from None
+
+    def split(self, data: bytes, path: str, module: str = "") -> "BTF":
+        """A module's BTF over this (vmlinux's): its own type ids are moved
+        past every module split before it, and this reader serves them."""
+        m = BTF(data, self, path)
+        if module:
+            self.modules[module] = m
+        start = self._next_id or self.count
+        m._shift = start - self.count
+        self._next_id = start + len(m._offs)
+        self._splits.append(m)
+        return m
+
+    def _ext(self, tid: int) -> int:
+        """An id as this blob spells it -> the id readers use."""
+        return tid + self._shift if tid >= self._first_id else tid
 
     @classmethod
     def vmlinux(cls) -> "BTF":
@@ -202,19 +226,23 @@ class BTF:
         t = self._cache.get(tid)
         if t is not None:
             return t
+        own = tid - self._shift
         if tid == 0:
             t = BtfType(0, UNKN, "void", 0, 0, 0, False)
-        elif tid < self._first_id:
-            return self.base.type(tid)
-        elif tid >= self.count:
-            raise KernelError(f"BTF type id {tid} out of range (have {self.count})")
+        elif self._first_id <= own < self.count:
+            t = self._decode(own)
+        elif self.base is not None:
+            return self.base.type(tid)        # vmlinux's, or another module's
         else:
-            t = self._decode(tid)
+            k = bisect.bisect_right([m.count + m._shift for m in self._splits], tid)
+            if tid < self.count or k == len(self._splits):
+                raise KernelError(f"BTF type id {tid} out of range (have {self._next_id or self.count})")
+            return self._splits[k].type(tid)
         self._cache[tid] = t
         return t
 
     def _decode(self, tid: int) -> BtfType:
-        w = self._w
+        w, x = self._w, self._ext
         i = self._offs[tid - self._first_id]
         name_off, info, st = w[i], w[i + 1], w[i + 2]
         kind, vlen, kflag = info >> 24 & 31, info & 0xFFFF, bool(info >> 31)
@@ -224,13 +252,13 @@ class BTF:
             enc = w[j]
             extra = (enc >> 24 & 0xF, enc >> 16 & 0xFF, enc & 0xFF)   # encoding, offset, bits
         elif kind == ARRAY:
-            extra = (w[j], w[j + 1], w[j + 2])                          # elem, index, nelems
+            extra = (x(w[j]), x(w[j + 1]), w[j + 2])                    # elem, index, nelems
         elif kind in (STRUCT, UNION):
             ms = []
             for k in range(vlen):
                 mo = w[j + 3 * k + 2]
                 bits, size = (mo & 0xFFFFFF, mo >> 24) if kflag else (mo, 0)
-                ms.append(Member(self.string(w[j + 3 * k]), w[j + 3 * k + 1], bits, size))
+                ms.append(Member(self.string(w[j + 3 * k]), x(w[j + 3 * k + 1]), bits, size))
             extra = tuple(ms)
         elif kind == ENUM:
             vals = []
@@ -249,14 +277,14 @@ class BTF:
                 vals.append((self.string(w[j + 3 * k]), v))
             extra = tuple(vals)
         elif kind == FUNC_PROTO:
-            extra = tuple(Param(self.string(w[j + 2 * k]), w[j + 2 * k + 1]) for k in range(vlen))
+            extra = tuple(Param(self.string(w[j + 2 * k]), x(w[j + 2 * k + 1])) for k in range(vlen))
         elif kind == DATASEC:
-            extra = tuple((w[j + 3 * k], w[j + 3 * k + 1], w[j + 3 * k + 2]) for k in range(vlen))
+            extra = tuple((x(w[j + 3 * k]), w[j + 3 * k + 1], w[j + 3 * k + 2]) for k in range(vlen))
         elif kind in (VAR, DECL_TAG):
             extra = (w[j],)
         sized = kind in (INT, STRUCT, UNION, ENUM, ENUM64, FLOAT, DATASEC)
-        return BtfType(tid, kind, self.string(name_off), st if sized else 0,
-                       0 if sized else st, vlen, kflag, extra)
+        return BtfType(x(tid), kind, self.string(name_off), st if sized else 0,
+                       0 if sized else x(st), vlen, kflag, extra)
 
     # -- lookup by name -----------------------------------------------------
     def _string_offsets(self, name: str) -> list[int]:
@@ -289,7 +317,7 @@ class BTF:
                     if pos % 4 == 0:
                         k = bisect.bisect_left(offs, pos // 4)
                         if k < len(offs) and offs[k] == pos // 4:
-                            found.append(k + self._first_id)
+                            found.append(self._ext(k + self._first_id))
                     pos = raw.find(pat, pos + 1)
             found.sort()
         ids += [t for t in found if kind is None or self.type(t).kind == kind]
@@ -298,13 +326,14 @@ class BTF:
     def pointer_to(self, tid: int) -> int | None:
         """The id of an unnamed `tid *` type already in the blob, if any."""
         raw, offs = self._types_raw, self._offs
-        pat = struct.pack(self._endian + "III", 0, PTR << 24, tid)
+        own = tid - self._shift
+        pat = struct.pack(self._endian + "III", 0, PTR << 24, own if own >= self._first_id else tid)
         pos = raw.find(pat)
         while pos >= 0:
             if pos % 4 == 0:
                 k = bisect.bisect_left(offs, pos // 4)
                 if k < len(offs) and offs[k] == pos // 4:
-                    return k + self._first_id
+                    return self._ext(k + self._first_id)
             pos = raw.find(pat, pos + 1)
         return None
 
@@ -319,7 +348,7 @@ class BTF:
             w, first = self._w, self._first_id
             for k, i in enumerate(self._offs):
                 if w[i]:
-                    idx.setdefault(self.string(w[i]), []).append(k + first)
+                    idx.setdefault(self.string(w[i]), []).append(self._ext(k + first))
             self._names = idx
         return self._names
 
@@ -334,7 +363,10 @@ class BTF:
 
     # -- functions ----------------------------------------------------------
     def func(self, name: str) -> BtfType:
-        tid = self.find_one(name, FUNC)
+        """A module's own function before a base's one of the same name."""
+        ids = self.find(name, FUNC)
+        own = [t for t in ids if t >= self._first_id + self._shift]
+        tid = (own or ids or [None])[0]
         if tid is None:
             raise KernelError(f"function {name} is not in the kernel's BTF ({self.path})")
         return self.type(tid)

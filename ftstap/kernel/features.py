@@ -282,6 +282,24 @@ class KernelFeatures:
             self._cache["btf"] = BTF.vmlinux() if path == BTF_VMLINUX else BTF.load(path)
         return self._cache["btf"]
 
+    def module_btf(self, module: str):
+        """The BTF of a loaded module (/sys/kernel/btf/MODULE, split over
+        vmlinux's: CONFIG_DEBUG_INFO_BTF_MODULES), None if it has none.
+        Kept on the vmlinux reader, so every user walks the same ids."""
+        base = self.btf_reader()
+        if module in base.modules:
+            return base.modules[module]
+        if not re.fullmatch(r"[\w-]{1,64}", module) or module == "vmlinux":
+            return None
+        path = os.path.join(os.path.dirname(self.btf_path), module)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            base.modules[module] = None
+            return None
+        return base.split(data, path, module)
+
     def kallsyms(self):
         """ftstap.kernel.symbols.Kallsyms of this kernel (or snapshot)."""
         if "kallsyms" not in self._cache:
@@ -352,6 +370,10 @@ class KernelFeatures:
             import shutil
             os.makedirs(os.path.join(directory, "btf"), exist_ok=True)
             shutil.copyfile(self.btf_path, os.path.join(directory, "btf", "vmlinux"))
+            src = os.path.dirname(self.btf_path)          # and the loaded modules' BTF beside it
+            for name in sorted(os.listdir(src)):
+                if name != "vmlinux" and re.fullmatch(r"[\w-]{1,64}", name):
+                    shutil.copyfile(os.path.join(src, name), os.path.join(directory, "btf", name))
         if kallsyms:
             # text symbols only: what kernel.function globs and backtraces need
             ks = self.kallsyms()

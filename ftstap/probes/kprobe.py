@@ -40,10 +40,14 @@ KPROBE_BLACKLIST = "/sys/kernel/debug/kprobes/blacklist"
 _probeable_cache: dict[str, frozenset | None] = {}
 
 
-def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
+def _btf_context(features, func: str, is_return: bool, module: str | None = None) -> dict[str, ContextVar]:
+    """$arguments of a kernel function, typed from vmlinux's BTF or, for a
+    module's function, from the module's."""
     ctx: dict[str, ContextVar] = {}
     try:
-        btf = features.btf_reader()
+        btf = features.module_btf(module) if module else features.btf_reader()
+        if btf is None:
+            return ctx
         params = btf.func_params(func)
     except (KernelError, KeyError, LookupError):
         return ctx
@@ -58,12 +62,11 @@ def _btf_context(features, func: str, is_return: bool) -> dict[str, ContextVar]:
     return ctx
 
 
-def _in_vmlinux_btf(features, func: str) -> bool:
+def _no_module_btf(features, module: str) -> bool:
     try:
-        features.btf_reader().func(func)
+        return features.module_btf(module) is None
+    except KernelError:
         return True
-    except (KernelError, KeyError, LookupError):
-        return False
 
 
 def _syscall_context(features, name: str, is_return: bool) -> dict[str, ContextVar]:
@@ -224,12 +227,12 @@ class KprobeProvider(Provider):
             if s.name.startswith(wrapper):
                 ctx = _syscall_context(features, s.name[len(wrapper):], is_return)
             else:
-                ctx = _btf_context(features, s.name, is_return)
+                ctx = _btf_context(features, s.name, is_return, s.module)
             src = EventSource(KprobeTarget(s.name, 0, maxactive, is_return), pp, ctx)
-            if s.module and not ctx and not _in_vmlinux_btf(features, s.name):
-                # its parameter types are in the module's split BTF, not vmlinux's
+            if s.module and not ctx and _no_module_btf(features, s.module):
                 src.note = (f"WARNING: {pp} is in module {s.module}: its $arguments need the module's BTF "
-                            f"(/sys/kernel/btf/{s.module}), which ftstap does not read yet")
+                            f"(/sys/kernel/btf/{s.module}), which this kernel does not have "
+                            "(CONFIG_DEBUG_INFO_BTF_MODULES)")
             out.append(src)
         return out
 

@@ -64,15 +64,12 @@ class TargetTyper:
     def lookup(self, name: str, module, loc) -> int:
         if module is None:
             self._user_context(name, loc)
-        # "a:b:c" lists modules to try in turn; the kernel's BTF serves "kernel".
+        # "a:b:c" lists modules to try in turn; the kernel's BTF serves "kernel"
+        # and headers, a loaded module's own BTF serves that module.
         mods = [None] if module is None else [m.split("<")[0] if m.startswith("kernel<") else m
                                               for m in module.split(":")]
         header = not any(m in _KERNEL_MODULES for m in mods) and all(m.startswith("<") for m in mods)
-        if not header and not any(m in _KERNEL_MODULES for m in mods):
-            raise SemanticError(f"@cast to '{name}' in module '{module}' needs its debuginfo (DWARF); "
-                                f"ftstap only knows the kernel's types (BTF)", loc)
         from ..kernel import btf as B
-        btf = self.btf(loc)
         base = name.strip()
         kinds = (B.STRUCT, B.UNION, B.TYPEDEF, B.INT, B.ENUM)
         for prefix, ks in (("struct ", (B.STRUCT,)), ("union ", (B.UNION,)), ("enum ", (B.ENUM,))):
@@ -80,14 +77,33 @@ class TargetTyper:
                 base, kinds = base[len(prefix):].strip(), ks
         if base.endswith("*"):
             raise SemanticError(f"@cast type '{name}' must name the pointed-to type, not a pointer", loc)
-        for k in kinds:
-            tid = btf.find_one(base, k)
-            if tid is not None:
-                return tid
+        readers = [self.btf(loc)] if header else []
+        for m in mods:
+            if m in _KERNEL_MODULES:
+                readers.append(self.btf(loc))
+            elif not m.startswith("<"):
+                readers += [r for r in [self._module_btf(m, loc)] if r is not None]
+        if not readers:
+            raise SemanticError(f"@cast to '{name}' in module '{module}' needs its debuginfo (DWARF) or "
+                                "its BTF (/sys/kernel/btf/MODULE, for a loaded module): ftstap reads no "
+                                "DWARF, and no such module is loaded here", loc)
+        for btf in readers:
+            for k in kinds:
+                tid = btf.find_one(base, k)
+                if tid is not None:
+                    return tid
         if header:      # stap compiles the header; the kernel's BTF has the same ABI types
             raise SemanticError(f"type '{name}' of header {module} is not in the kernel's BTF, "
                                 "which is where ftstap looks header types up (it uses no C compiler)", loc)
-        raise SemanticError(f"type '{name}' is not in the kernel's BTF", loc)
+        raise SemanticError(f"type '{name}' is not in the BTF of {module or 'the kernel'}", loc)
+
+    def _module_btf(self, module: str, loc):
+        if self.features is None:
+            return None
+        try:
+            return self.features.module_btf(module)
+        except FtstapError:
+            return None
 
     def _user_context(self, name: str, loc) -> None:
         """@cast with no module looks the type up in the probe's own module,

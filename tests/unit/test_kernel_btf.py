@@ -249,6 +249,44 @@ def test_split_btf_continues_base():
     assert split.find("myfunc", B.FUNC) == [base_ids["func"]]
 
 
+def _module_blob(base_b, base_ids, base_count, struct_name, member):
+    """A module's split BTF: struct STRUCT_NAME { int MEMBER; struct outer *o; }
+    and `void fn_STRUCT_NAME(struct STRUCT_NAME *p)`."""
+    m = Builder(str_base=len(base_b.strs))
+    m.strs += b"\0"
+    pouter = m.t(B.PTR, size_or_type=base_ids["outer"])
+    st = m.t(B.STRUCT, struct_name, 2, 16, extra=m.u32(m.s(member), base_ids["int"], 0,
+                                                     m.s("o"), base_count + pouter - 1, 64))
+    pst = m.t(B.PTR, size_or_type=base_count + st - 1)
+    proto = m.t(B.FUNC_PROTO, "", 1, 0, extra=m.u32(m.s("p"), base_count + pst - 1))
+    m.t(B.FUNC, "fn_" + struct_name, 1, base_count + proto - 1)
+    return m.blob()
+
+
+def test_modules_split_from_one_base_get_their_own_ids():
+    """Two modules both number their types from the base's count; split()
+    moves the second past the first, and the base reader walks either."""
+    base_b, base_ids = build()
+    base = BTF(base_b.blob())
+    a = base.split(_module_blob(base_b, base_ids, base.count, "alpha", "a_count"), "alpha")
+    b = base.split(_module_blob(base_b, base_ids, base.count, "beta", "b_count"), "beta")
+    pa = a.func_params("fn_alpha")[0]
+    pb = b.func_params("fn_beta")[0]
+    assert pa.ctype == "struct alpha *" and pb.ctype == "struct beta *"
+    assert pa.type != pb.type and pb.type >= base.count + 5
+    # the base reader (what sema and pass 3 hold) serves both modules' ids
+    assert base.describe(pa.type) == "struct alpha *" and base.describe(pb.type) == "struct beta *"
+    assert base.member_chain(pb.type, ["b_count"]).fetch_expr("%di") == "+0(%di)"
+    assert base.member_chain(pb.type, ["o", "next", "b"]).fetch_expr("%di") == "+4(+16(+8(%di)))"
+    # a module's reader sees the base's types and its own, found by name
+    assert b.find("beta", B.STRUCT) == [b.type(pb.type).type]
+    assert b.find("alpha", B.STRUCT) == [] and b.find_one("outer", B.STRUCT) == base_ids["outer"]
+    assert b.type(a.find_one("alpha", B.STRUCT)).name == "alpha"
+    assert b.pointer_to(b.find_one("beta", B.STRUCT)) == pb.type
+    with pytest.raises(KernelError, match="out of range"):
+        base.type(pb.type + 10)
+
+
 @pytest.mark.parametrize("blob, msg", [
     (b"\0" * 10, "too short"),
     (struct.pack("<HBBIIIII", 0x1234, 1, 0, 24, 0, 0, 0, 0), "not BTF"),
