@@ -1,8 +1,8 @@
 """The tracepoint-served nfs.* and nfsd.* probes bind, with every variable
 their tapsets set, where the NFS client and server are in the kernel: each
 alias below must be served by the tracepoint named beside it (pass 2).  No
-NFS traffic is made (that needs a server and a mount: too slow for the
-QEMU guest), so this checks the binding, not the values.
+NFS traffic is made here: this checks the binding, and
+test_live_nfs_traffic.py checks values over a loopback mount.
 
 FTSTAP_NFS_MODULES names a directory of the kernel's .ko files (sunrpc,
 grace, lockd, nfs_acl, auth_rpcgss, netfs, fscache, nfs, nfsv3, nfsd) to

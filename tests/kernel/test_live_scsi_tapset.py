@@ -74,3 +74,30 @@ def test_reads_seen_with_their_device_and_direction(disk):
     assert done.count(f"done {c} {t} {lun} 2 [INVALID]") == READS, p.stdout
     # nothing else was sent to the disk while the script ran
     assert len(disp) == len(done) == READS, p.stdout
+
+
+KPROBE_SCRIPT = """
+probe scsi.ioentry {
+  if (@cast(req_addr, "request", "kernel")->q->queuedata != 0) printf("entry %%s\\n", device_state_str)
+}
+probe scsi.iocompleted {
+  if (host_no == %(h)d) printf("completed %%d %%d %%d %%d %%s %%d %%s\\n", channel, dev_id, lun,
+                               data_direction, data_direction_str, goodbytes, device_state_str)
+}
+"""
+
+
+def test_module_function_kprobes_read_their_arguments(disk):
+    """scsi.ioentry and scsi.iocompleted are kprobes on scsi_mod's own
+    functions, whose $arguments are typed by the module's BTF
+    (/sys/kernel/btf/scsi_mod): each READ(10) of one 512-byte block
+    completes with goodbytes 512, on the disk's channel, id and lun."""
+    node, (h, c, t, lun) = disk
+    p = subprocess.run([sys.executable, "-m", "ftstap", "-e", KPROBE_SCRIPT % {"h": h},
+                        "-c", f"{sys.executable} {HERE}/sgio.py {node} {READS}"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines.count("entry RUNNING") == READS, p.stdout
+    completed = [x for x in lines if x.startswith("completed ")]
+    assert completed == [f"completed {c} {t} {lun} 2 FROM_DEVICE 512 RUNNING"] * READS, p.stdout

@@ -50,6 +50,13 @@ class Guest:
     def tail(self, n: int = 60) -> str:
         return "\n".join(self.output.splitlines()[-n:])
 
+    def assert_passed(self, func: str) -> None:
+        """Guest test function `func` ran, and every parametrization passed."""
+        got = self.outcomes(func)
+        assert got, f"{func} did not run in the guest:\n{self.tail()}"
+        bad = {k: v for k, v in got.items() if v[0] != "PASSED"}
+        assert not bad, f"{bad}\n{self.tail(120)}"
+
     def outcomes(self, func: str) -> dict[str, tuple[str, str]]:
         """Results of guest test function `func` (all its parametrizations)."""
         return {k: v for k, v in self.results.items()

@@ -28,7 +28,4 @@ def test_guest_run_passed_and_skipped_nothing(guest):
 
 @pytest.mark.parametrize("name", [n for path in GUEST_TESTS for n in guest_test_names(path)])
 def test_in_guest(guest, name):
-    got = guest.outcomes(name)
-    assert got, f"{name} did not run in the guest:\n{guest.tail()}"
-    bad = {k: v for k, v in got.items() if v[0] != "PASSED"}
-    assert not bad, f"{bad}\n{guest.tail(120)}"
+    guest.assert_passed(name)

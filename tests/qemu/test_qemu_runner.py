@@ -22,7 +22,4 @@ def guest():
 
 @pytest.mark.parametrize("name", [n for t in GUEST_TESTS for n in guest_test_names(t)])
 def test_in_guest(guest, name):
-    got = guest.outcomes(name)
-    assert got, f"{name} did not run in the guest:\n{guest.tail()}"
-    bad = {k: v for k, v in got.items() if v[0] != "PASSED"}
-    assert not bad, f"{bad}\n{guest.tail(120)}"
+    guest.assert_passed(name)

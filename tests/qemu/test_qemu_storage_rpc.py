@@ -3,8 +3,10 @@ test_live_nfs_tapset_binding.py inside the Debian guest, whose kernel
 builds SCSI, SUN RPC and NFS as modules: the guest insmods scsi_mod, sg,
 scsi_debug, sunrpc, nfsd, nfs and their dependencies from the same kernel
 package vmrun.sh boots (fetched once with apt-get download, the .ko files
-kept in MODDIR), so scsi.*, sunrpc.* and part of nfs.*/nfsd.* are served
-by the tracepoints those modules bring."""
+kept in MODDIR), so scsi.*, sunrpc.*, nfs.* and nfsd.* are served by the
+tracepoints those modules bring and by kprobes on their functions, typed
+by the modules' BTF.  The NFS test mounts an export of the guest's own
+NFS server over loopback (tests/kernel/nfs_loopback.py)."""
 import glob
 import os
 import subprocess
@@ -15,7 +17,7 @@ import pytest
 from qemutier import _unavailable, boot_pytest, guest_test_names
 
 GUEST_TESTS = ("tests/kernel/test_live_scsi_tapset.py", "tests/kernel/test_live_rpc_tapset.py",
-               "tests/kernel/test_live_nfs_tapset_binding.py")
+               "tests/kernel/test_live_nfs_tapset_binding.py", "tests/kernel/test_live_nfs_traffic.py")
 VMDIR = os.environ.get("FTSTAP_VM_DIR", "/tmp/ftstap-vm")
 MODDIR = os.path.join(VMDIR, "storage-rpc-modules")
 WANTED = ("drivers/scsi/scsi_common.ko", "drivers/scsi/scsi_mod.ko", "drivers/scsi/sg.ko",
@@ -57,7 +59,4 @@ def guest():
 
 @pytest.mark.parametrize("name", [n for path in GUEST_TESTS for n in guest_test_names(path)])
 def test_in_guest(guest, name):
-    got = guest.outcomes(name)
-    assert got, f"{name} did not run in the guest:\n{guest.tail()}"
-    bad = {k: v for k, v in got.items() if v[0] != "PASSED"}
-    assert not bad, f"{bad}\n{guest.tail(120)}"
+    guest.assert_passed(name)
