@@ -58,7 +58,11 @@ probe nfs.proc.read_setup { printf("client-read %d %d\\n", offset, count) }
 probe nfs.proc.write_setup { printf("client-write %d %d\\n", offset, count) }
 probe nfsd.read { printf("server-read %d %d\\n", offset, count) }
 probe nfsd.write { printf("server-write %d %d\\n", offset, count) }
-probe nfsd.dispatch { if (prog == PROG && (proc == READ || proc == WRITE)) printf("dispatch %d %d %d\\n", version, proc, proto) }
+probe nfsd.proc3.read { printf("proc3-read %d %d %s\\n", offset, count, client_ip) }
+probe nfsd.proc3.write { printf("proc3-write %d %d %s\\n", offset, count, client_ip) }
+probe nfsd.dispatch {
+  if (prog == PROG && (proc == READ || proc == WRITE)) printf("dispatch %d %d %d %s\\n", version, proc, proto, client_ip)
+}
 """.replace("PROG", str(NFS_PROGRAM)).replace("READ", str(NFSPROC3_READ)).replace("WRITE", str(NFSPROC3_WRITE))
 
 
@@ -115,8 +119,12 @@ def test_reads_and_writes_match_the_program_and_the_server(mount, tmp_path):
     assert sum(n for _o, n in server_w) == SIZE, trace
     assert client_r and client_r == server_r, trace
     assert min(o for o, _n in server_r) == 0 and max(o + n for o, n in server_r) >= SIZE, trace
+    # the NFSv3 procedures decoded the same offsets and sizes, from the client at 127.0.0.1
+    assert sorted(_pairs(lines, "proc3-write")) == server_w, trace
+    assert sorted(_pairs(lines, "proc3-read")) == server_r, trace
+    assert {x.split()[3] for x in lines if x.startswith("proc3-")} == {"127.0.0.1"}, trace
     # nfsd dispatched one v3 READ or WRITE call per server read or write, over TCP (6)
     dispatched = [x for x in lines if x.startswith("dispatch ")]
-    assert dispatched.count(f"dispatch 3 {NFSPROC3_WRITE} 6") == len(server_w), trace
-    assert dispatched.count(f"dispatch 3 {NFSPROC3_READ} 6") == len(server_r), trace
+    assert dispatched.count(f"dispatch 3 {NFSPROC3_WRITE} 6 127.0.0.1") == len(server_w), trace
+    assert dispatched.count(f"dispatch 3 {NFSPROC3_READ} 6 127.0.0.1") == len(server_r), trace
     assert len(dispatched) == len(server_w) + len(server_r), trace
