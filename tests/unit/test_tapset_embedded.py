@@ -114,6 +114,14 @@ def test_scheduler_socket_dentry_pure_parts():
     assert out == ["0 2", "1", "1", "1", "/ etc etc/passwd etc/"]
 
 
+def test_ipv4_addresses_are_taken_as_the_kernel_stores_them():
+    """stap's ip_ntop/format_ipaddr print a __be32 as it lies in memory:
+    192.168.1.2 is 0x0201a8c0 on a little-endian host."""
+    out = lines('println(ip_ntop(0x0100007f)); println(format_ipaddr(0x0201a8c0, AF_INET())); '
+                'println(ip_ntop(htonl(0x0a000001)))')
+    assert out == ["127.0.0.1", "192.168.1.2", "10.0.0.1"]
+
+
 def test_inet_tcp_ipmib_pure_parts():
     out = lines('println(__inet_addr_str(2, 0x0100007f, 0, 0, 0, 0, 0, 0, 0, 0)); '
                 'println(__inet_addr_str(10, 0, 0x80fe, 0, 0, 0, 0x0102, 0, 0, 0x0100)); '
