@@ -302,3 +302,30 @@ def test_bad_blobs(blob, msg):
 def test_missing_file(tmp_path):
     with pytest.raises(KernelError, match="CONFIG_DEBUG_INFO_BTF"):
         BTF.load(str(tmp_path / "vmlinux"))
+
+
+def test_module_types_from_a_snapshot(tmp_path):
+    """features.module_btf reads btf/MODULE beside btf/vmlinux, split over
+    it; @cast(p, T, "kernel:MODULE") finds T there, and only there."""
+    from ftstap.errors import SemanticError
+    from ftstap.kernel.features import KernelFeatures
+    from ftstap.lang.source import Loc, Source
+    from ftstap.sema.targets import TargetTyper
+    KernelFeatures.current().save_snapshot(str(tmp_path), formats=False, btf=False)
+    base_b, base_ids = build()
+    (tmp_path / "btf").mkdir()
+    (tmp_path / "btf" / "vmlinux").write_bytes(base_b.blob())
+    base = BTF(base_b.blob())
+    (tmp_path / "btf" / "alpha").write_bytes(_module_blob(base_b, base_ids, base.count, "alpha", "a_count"))
+    features = KernelFeatures.from_snapshot(str(tmp_path))
+    assert features.module_btf("nosuch") is None and features.module_btf("../btf/vmlinux") is None
+    alpha = features.module_btf("alpha")
+    assert alpha is features.module_btf("alpha")                  # read once, kept on the vmlinux reader
+    typer, loc = TargetTyper(None, features), Loc(Source("<test>", "x"), 0)
+    tid = typer.lookup("struct alpha", "kernel:alpha", loc)
+    assert features.btf_reader().describe(tid) == "struct alpha"
+    assert typer.lookup("outer", "kernel:alpha", loc) == base_ids["outer"]
+    with pytest.raises(SemanticError, match="not in the BTF of kernel"):
+        typer.lookup("alpha", "kernel", loc)
+    with pytest.raises(SemanticError, match="no such module is loaded"):
+        typer.lookup("alpha", "beta", loc)
