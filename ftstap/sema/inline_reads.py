@@ -65,9 +65,15 @@ def root_of(e):
         return root_of(e.base)
     if isinstance(e, A.Cast):
         return root_of(e.operand)
-    if isinstance(e, A.Binary) and e.op in ("+", "-") and isinstance(e.right, A.Number):
+    if isinstance(e, A.Binary) and e.op in ("+", "-") and _offset(e.right):
         return root_of(e.left)
     return e if isinstance(e, A.Number) else None
+
+
+def _offset(e) -> bool:
+    """A constant byte offset: a number, or @offsetof's `&@cast(0, "T")->m`
+    (as @container_of subtracts it)."""
+    return isinstance(e, A.Number) or (isinstance(e, A.Target) and e.addr and isinstance(root_of(e), A.Number))
 
 
 def rooted(e) -> bool:

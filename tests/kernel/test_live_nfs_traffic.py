@@ -52,7 +52,11 @@ SCRIPT = """
 probe nfs.fop.open { if (pid() == target()) printf("open %s %d %d\\n", file_name, ino, flag & 3) }
 probe nfs.fop.write_iter { if (pid() == target()) printf("write %d %d\\n", pos, count) }
 probe nfs.fop.write_iter.return { if (pid() == target()) printf("wrote %d\\n", size) }
-probe nfs.fop.read_iter { if (pid() == target()) printf("read %d %d %d %d %s\\n", pos, count, ino, dev, file_name) }
+probe nfs.fop.read_iter {
+  if (pid() == target()) printf("read %d %d %d %d %s\\n", pos, count, ino, dev, file_name)
+  if (pid() == target()) printf("attrs %d %d\\n", attr_time, HZ())
+}
+probe nfs.aop.writepages { printf("writepages %d %d\\n", ino, wsize) }
 probe nfs.fop.read_iter.return { if (pid() == target()) printf("got %d\\n", size) }
 probe nfs.proc.read_setup { printf("client-read %d %d\\n", offset, count) }
 probe nfs.proc.write_setup { printf("client-write %d %d\\n", offset, count) }
@@ -109,6 +113,19 @@ def test_reads_and_writes_match_the_program_and_the_server(mount, tmp_path):
     assert [x.split()[1:] for x in lines if x.startswith("read ")] == \
         [[str(pos), str(n), str(ino), str(dev), "data"] for pos, n, _got in reads], trace
     assert [int(x.split()[1]) for x in lines if x.startswith("got ")] == [g for _p, _n, g in reads], trace
+    # the mount's own figures, read from its struct nfs_server and nfs_inode
+    options = dict(o.partition("=")[::2] for line in open("/proc/mounts") if line.split()[1] == mnt
+                   for o in line.split()[3].split(","))
+    assert {x for x in lines if x.startswith("writepages ") and x.split()[1] == str(ino)} == \
+        {f"writepages {ino} {options['wsize']}"}, trace
+    attrs = [x for x in lines if x.startswith("attrs ")]
+    assert len(attrs) == len(reads), trace
+    # attributes are trusted acregmin..acregmax seconds (/proc/mounts names them only when
+    # they are not the defaults, 3 and 60)
+    acregmin, acregmax = int(options.get("acregmin", 3)), int(options.get("acregmax", 60))
+    for x in attrs:
+        attr_time, hz = map(int, x.split()[1:])
+        assert acregmin * hz <= attr_time <= acregmax * hz, trace
     opens = [x for x in lines if x.startswith("open ")]
     assert opens == [f"open data {ino} 1", f"open data {ino} 0"], trace      # O_WRONLY, then O_RDONLY
 

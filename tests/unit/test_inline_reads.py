@@ -16,6 +16,9 @@ def test_rooted_values():
     assert rooted(sk) and rooted(_t("$sk", "sk_family"))
     assert rooted(A.Cast(sk, "inet_sock")) and rooted(_t(A.Cast(sk, "inet_sock"), "sk", addr=True))
     assert rooted(A.Binary("-", sk, A.Number(8)))
+    offsetof = _t(A.Cast(A.Number(0), "sock"), "sk_family", addr=True)
+    assert rooted(A.Cast(A.Binary("-", sk, offsetof), "sock"))              # @container_of
+    assert not rooted(A.Binary("-", sk, _t(A.Cast(A.Number(0), "sock"), "sk_family")))   # a read, not an offset
     assert not rooted(A.Symbol("x")) and not rooted(A.Cast(A.Number(0), "sock"))
     assert not rooted(_t("$$parms")) and not rooted(A.Binary("+", sk, A.Symbol("n")))
 
@@ -52,6 +55,9 @@ DIRECT = 'probe kernel.function("vfs_read") { printf("%d %d\\n", $file->f_inode-
     'function ino2(f) { p = @cast(f, "file")->f_inode; return @cast(p, "inode")->i_ino } '
     'function ino(f) { return ino2(f) } '
     'probe kernel.function("vfs_read") { printf("%d %d\\n", ino($file), $count) }',
+    # @container_of: the member's address minus its offset (as nfs_inode.stp's helpers take the inode)
+    'function ino(i) { return @container_of(i, "struct proc_inode", vfs_inode)->vfs_inode->i_ino } '
+    'probe kernel.function("vfs_read") { printf("%d %d\\n", ino($file->f_inode), $count) }',
 ])
 def test_inlined_reads_are_the_direct_reads(script):
     def fetches(lines):
