@@ -149,7 +149,7 @@ class BTF:
         self._first_id = base.count if base else 1
         self._shift = 0                       # added to this blob's own ids (split BTF: base.split)
         self._splits: list[BTF] = []          # modules split from this base, in id order
-        self._next_id = 0                     # the first id free for the next split (0: count)
+        self._split_ends: list[int] = []      # the id after each split's last
         self.modules: dict[str, BTF | None] = {}   # split BTF by module name (None: it has none)
         self._str_base = len(base._strs) + base._str_base if base else 0
         self._offs = self._index()
@@ -174,10 +174,10 @@ class BTF:
         m = BTF(data, self, path)
         if module:
             self.modules[module] = m
-        start = self._next_id or self.count
+        start = self._split_ends[-1] if self._split_ends else self.count
         m._shift = start - self.count
-        self._next_id = start + len(m._offs)
         self._splits.append(m)
+        self._split_ends.append(start + len(m._offs))
         return m
 
     def _ext(self, tid: int) -> int:
@@ -234,9 +234,10 @@ class BTF:
         elif self.base is not None:
             return self.base.type(tid)        # vmlinux's, or another module's
         else:
-            k = bisect.bisect_right([m.count + m._shift for m in self._splits], tid)
+            k = bisect.bisect_right(self._split_ends, tid)
             if tid < self.count or k == len(self._splits):
-                raise KernelError(f"BTF type id {tid} out of range (have {self._next_id or self.count})")
+                raise KernelError(f"BTF type id {tid} out of range "
+                                  f"(have {self._split_ends[-1] if self._split_ends else self.count})")
             return self._splits[k].type(tid)
         self._cache[tid] = t
         return t

@@ -65,9 +65,9 @@ probe nfsd.write { printf("server-write %d %d\\n", offset, count) }
 probe nfsd.proc3.read { printf("proc3-read %d %d %s\\n", offset, count, client_ip) }
 probe nfsd.proc3.write { printf("proc3-write %d %d %s\\n", offset, count, client_ip) }
 probe nfsd.dispatch {
-  if (prog == PROG && (proc == READ || proc == WRITE)) printf("dispatch %d %d %d %s\\n", version, proc, proto, client_ip)
+  if (prog == @PROG@ && (proc == @READ@ || proc == @WRITE@)) printf("dispatch %d %d %d %s\\n", version, proc, proto, client_ip)
 }
-""".replace("PROG", str(NFS_PROGRAM)).replace("READ", str(NFSPROC3_READ)).replace("WRITE", str(NFSPROC3_WRITE))
+""".replace("@PROG@", str(NFS_PROGRAM)).replace("@READ@", str(NFSPROC3_READ)).replace("@WRITE@", str(NFSPROC3_WRITE))
 
 
 @pytest.fixture(scope="module")
